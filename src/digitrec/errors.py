@@ -1,0 +1,49 @@
+"""The kinds of user error digitrec reports, each with the HTTP status it maps to.
+
+Raised by decoding, preprocessing and the API alike; `digitrec.web` turns them into
+application/problem+json responses in one place, and the CLI prints their message.
+"""
+
+from __future__ import annotations
+
+ACCEPTED_IMAGES = "PNG, JPEG, GIF, BMP, WebP or TIFF"
+
+
+class RecognitionError(Exception):
+    """Base of user-facing errors: `str(error)` says what was wrong and what is accepted."""
+
+    status = 400
+    title = "Bad request"
+    slug = "bad-request"
+
+
+class MalformedRequestError(RecognitionError):
+    """The request itself is malformed: bad JSON, bad base64, missing field, batch too big."""
+
+    status = 400
+    title = "Malformed request"
+    slug = "malformed-request"
+
+
+class ImageTooLargeError(RecognitionError):
+    """Too many bytes, too many pixels (decompression bombs) or too many frames."""
+
+    status = 413
+    title = "Image too large"
+    slug = "image-too-large"
+
+
+class NotAnImageError(RecognitionError):
+    """The bytes are not an image in a format digitrec reads."""
+
+    status = 415
+    title = "Not a supported image"
+    slug = "not-an-image"
+
+
+class UnusableImageError(RecognitionError):
+    """A readable image that cannot be turned into a digit (truncated data, zero size...)."""
+
+    status = 422
+    title = "Unusable image"
+    slug = "unusable-image"

@@ -1,0 +1,110 @@
+"""The model card (`model.json`) that travels with every exported model.
+
+It says what the ONNX file expects and what it was measured to do, so the recogniser reads the
+input shape, normalisation, labels and calibration from it instead of hard-coding any of them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import platform
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from digitrec import __version__
+
+CARD_FILENAME = "model.json"
+
+
+class ModelCardError(Exception):
+    """A model card is missing, unreadable, or lacks a field the recogniser needs."""
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    name: str
+    version: str
+    architecture: str
+    input_shape: tuple[int | None, ...]  # (batch, 28, 28, 1): NHWC, float32 in [0, 1], ink white
+    labels: tuple[str, ...]
+    temperature: float
+    threshold: float
+    raw: dict  # everything in model.json, for /api/v1/model and the report
+
+    @classmethod
+    def from_dict(cls, card: dict, source: str = "model card") -> ModelCard:
+        try:
+            return cls(
+                name=str(card["name"]),
+                version=str(card["version"]),
+                architecture=str(card["architecture"]),
+                input_shape=tuple(card["input"]["shape"]),
+                labels=tuple(card["labels"]),
+                temperature=float(card["calibration"]["temperature"]),
+                threshold=float(card["calibration"]["threshold"]),
+                raw=card,
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ModelCardError(f"{source}: missing or malformed field {error}") from error
+
+    @classmethod
+    def load(cls, path: str | Path) -> ModelCard:
+        path = Path(path)
+        try:
+            card = json.loads(path.read_text())
+        except FileNotFoundError as error:
+            raise ModelCardError(f"{path}: no model card (model.json) beside the model") from error
+        except (OSError, ValueError) as error:
+            raise ModelCardError(f"{path}: not a readable JSON model card ({error})") from error
+        return cls.from_dict(card, str(path))
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "digitrec": __version__}
+    for package in ("keras", "tensorflow-cpu", "tensorflow", "tf2onnx", "onnx", "onnxruntime"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def build(*, arch, model, onnx_path, calibration, evaluation, training) -> dict:
+    """The card of a freshly trained model, in the shape `ModelCard.from_dict` reads."""
+    import onnx
+
+    graph = onnx.load(str(onnx_path)).graph
+    onnx_bytes = Path(onnx_path).read_bytes()
+    return {
+        "name": f"digitrec-{arch}",
+        "version": f"{__version__}+{datetime.date.today():%Y%m%d}",
+        "architecture": arch,
+        "parameters": int(model.count_params()),
+        "input": {
+            "name": graph.input[0].name,
+            "shape": [None, 28, 28, 1],
+            "dtype": "float32",
+            "range": [0.0, 1.0],
+            "layout": "NHWC",
+            "polarity": "white ink on black, MNIST-style: digit box 20 px, centred by mass",
+        },
+        "output": {"name": graph.output[0].name, "kind": "probabilities", "shape": [None, 10]},
+        "labels": [str(digit) for digit in range(10)],
+        "calibration": calibration,
+        "evaluation": evaluation,
+        "training": training,
+        "files": {
+            "onnx": Path(onnx_path).name,
+            "onnx_bytes": len(onnx_bytes),
+            "onnx_sha256": hashlib.sha256(onnx_bytes).hexdigest(),
+        },
+        "versions": _versions(),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def save(card: dict, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(card, indent=2) + "\n")
