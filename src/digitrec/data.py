@@ -109,11 +109,14 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
     """Write an array as IDX; a path ending in .gz is gzip-compressed."""
     path = Path(path)
     array = np.asarray(array)
-    for type_code, dtype in _IDX_DTYPES.items():
-        if dtype.kind == array.dtype.kind and dtype.itemsize == array.dtype.itemsize:
-            break
-    else:
+    matches = [
+        (code, dtype)
+        for code, dtype in _IDX_DTYPES.items()
+        if dtype.kind == array.dtype.kind and dtype.itemsize == array.dtype.itemsize
+    ]
+    if not matches:
         raise ValueError(f"IDX cannot hold dtype {array.dtype}")
+    type_code, dtype = matches[0]
     header = struct.pack(">HBB", 0, type_code, array.ndim)
     header += struct.pack(f">{array.ndim}I", *array.shape)
     content = header + array.astype(dtype).tobytes()
@@ -137,8 +140,7 @@ def read_split(images_path: Path, labels_path: Path) -> Split:
         )
     if len(images) != len(labels):
         raise DatasetError(
-            f"{images_path} holds {len(images)} images but {labels_path} holds "
-            f"{len(labels)} labels"
+            f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels"
         )
     if labels.size and labels.max() > 9:
         raise DatasetError(f"{labels_path}: label {labels.max()} is not a digit 0-9")

@@ -1,6 +1,6 @@
 """Metrics of an ONNX digit model on MNIST's test set, and the report's plots.
 
-    digitrec evaluate --data-dir ../shared/mnist --json --report report/
+digitrec evaluate --data-dir ../shared/mnist --json --report report/
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def evaluate_split(onnx_path: str | Path, split: data.Split, calibration: dict) 
     outlier_confidences = apply_temperature(onnx_probabilities(onnx_path, outliers), temperature)
     return {
         "accuracy": round(float((predicted == labels).mean()), 5),
-        "n": int(len(labels)),
+        "n": len(labels),
         "errors": int((predicted != labels).sum()),
         "per_class": per_class,
         "confusion": matrix.tolist(),

@@ -1,6 +1,6 @@
 """Keras -> ONNX, with a check that ONNX Runtime answers as Keras does.
 
-    digitrec export --model model.keras --out model.onnx
+digitrec export --model model.keras --out model.onnx
 """
 
 from __future__ import annotations

@@ -103,6 +103,8 @@ class Recogniser:
             digit = int(row.argmax())
             confidence = float(row[digit])
             predictions.append(
-                Prediction(digit, round(confidence, 6), probabilities, confidence >= self.card.threshold)
+                Prediction(
+                    digit, round(confidence, 6), probabilities, confidence >= self.card.threshold
+                )
             )
         return predictions

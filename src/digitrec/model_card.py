@@ -6,6 +6,7 @@ input shape, normalisation, labels and calibration from it instead of hard-codin
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
@@ -65,10 +66,8 @@ class ModelCard:
 def _versions() -> dict[str, str]:
     versions = {"python": platform.python_version(), "digitrec": __version__}
     for package in ("keras", "tensorflow-cpu", "tensorflow", "tf2onnx", "onnx", "onnxruntime"):
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            pass
     return versions
 
 

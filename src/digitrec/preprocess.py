@@ -31,8 +31,8 @@ def _shift_to_centre_of_mass(frame: np.ndarray) -> np.ndarray:
         return frame
     ys, xs = np.indices(frame.shape)
     centre = (frame.shape[0] - 1) / 2
-    dy = int(round(centre - (ys * frame).sum() / total))
-    dx = int(round(centre - (xs * frame).sum() / total))
+    dy = round(float(centre - (ys * frame).sum() / total))
+    dx = round(float(centre - (xs * frame).sum() / total))
     # Never shift ink out of the frame: a lopsided digit stays whole rather than exactly centred.
     rows = np.flatnonzero(frame.any(axis=1))
     cols = np.flatnonzero(frame.any(axis=0))

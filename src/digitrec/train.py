@@ -216,10 +216,11 @@ def train(config: TrainConfig) -> Path:
             "seconds_per_epoch": [round(s, 1) for s in recorder.seconds],
             "cpu_count": os.cpu_count(),
             "history": {
-                key: [round(float(v), 5) for v in values]
-                for key, values in history.history.items()
+                key: [round(float(v), 5) for v in values] for key, values in history.history.items()
             }
-            | ({"test_accuracy_observed": recorder.test_accuracy} if recorder.test_accuracy else {}),
+            | (
+                {"test_accuracy_observed": recorder.test_accuracy} if recorder.test_accuracy else {}
+            ),
         },
     )
     model_card.save(card, out_dir / "model.json")

@@ -1,0 +1,47 @@
+# digitrec: `make serve` and `make test` work on a fresh machine with Python 3.11 and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA ?= ../shared/mnist
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install serve test lint format bench fuzz train train-mlp clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[train,dev]"
+	touch $(STAMP)
+
+install: $(STAMP)  ## .venv with serving, training and development dependencies
+
+serve: install  ## serve the bundled model on http://$(HOST):$(PORT) under gunicorn
+	$(BIN)/digitrec serve --host $(HOST) --port $(PORT)
+
+test: lint  ## lint, then every test (browser tests need /usr/bin/chromium: see .ci/run)
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install  ## benchmarks against $(DATA); prints the README's table
+	$(BIN)/python bench/run.py --data-dir $(DATA)
+
+fuzz: install  ## the long fuzz run: 10,000+ cases over decode, preprocess and the API
+	DIGITREC_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest tests/test_fuzz.py -p no:randomly -q
+
+train: install  ## retrain the bundled CNN (about 40 min on 2 cores)
+	$(BIN)/digitrec train --arch cnn --data-dir $(DATA) --out runs/cnn --record-test-accuracy
+
+train-mlp: install
+	$(BIN)/digitrec train --arch mlp --data-dir $(DATA) --out runs/mlp
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache test-artifacts

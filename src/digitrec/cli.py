@@ -1,0 +1,273 @@
+"""The `digitrec` command: train, evaluate, export, predict, serve.
+
+Thin wrappers over the modules; heavy imports happen inside each command so that
+`digitrec --help` is instant and `digitrec serve` never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from digitrec import __version__
+
+DATA_DIR_HELP = (
+    "Directory holding the MNIST IDX files (gzip or raw). Default: $DIGITREC_DATA, else the "
+    "cache (~/.cache/digitrec/mnist), downloaded and checksum-verified if missing."
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="digitrec")
+def main() -> None:
+    """Handwritten digit and number recognition: train, evaluate, export, predict, serve."""
+
+
+@main.command()
+@click.option(
+    "--arch",
+    type=click.Choice(["cnn", "mlp"]),
+    default="cnn",
+    show_default=True,
+    help="cnn: the default model; mlp: the original spec's 16-16 network.",
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Training epochs. Default: 20 for cnn, 10 for mlp (as the spec had).",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Images per step. Default: 128 for cnn, 32 for mlp.",
+)
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help=DATA_DIR_HELP)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default="runs/latest",
+    show_default=True,
+    help="Where model.keras, model.onnx and model.json are written.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seeds shuffling, augmentation, the validation split and initial weights.",
+)
+@click.option(
+    "--format",
+    "formats",
+    type=click.Choice(["keras", "onnx", "h5"]),
+    multiple=True,
+    help="Extra formats to write; h5 adds the seed-compatible weights.h5.",
+)
+@click.option(
+    "--record-test-accuracy",
+    is_flag=True,
+    help="Also measure test accuracy after each epoch (recorded, never used to choose).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=50),
+    default=None,
+    help="Train on only the first N training images (for smoke tests).",
+)
+def train(arch, epochs, batch_size, data_dir, out_dir, seed, formats, record_test_accuracy, limit):
+    """Train a model on MNIST, export it to ONNX, calibrate it and write its model card."""
+    from digitrec.data import DatasetError
+    from digitrec.train import TrainConfig
+    from digitrec.train import train as run_training
+
+    config = TrainConfig(
+        arch=arch,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        data_dir=data_dir,
+        out_dir=out_dir,
+        formats=("keras", "onnx", *formats),
+        record_test_accuracy=record_test_accuracy,
+        limit_train=limit,
+    )
+    try:
+        out = run_training(config)
+    except DatasetError as error:
+        raise click.ClickException(str(error)) from error
+    card = json.loads((out / "model.json").read_text())
+    click.echo(
+        f"wrote {out}/model.onnx: test accuracy {card['evaluation']['accuracy']:.4f} "
+        f"after {card['training']['epochs']} epochs in {card['training']['seconds']:.0f} s"
+    )
+
+
+@main.command()
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="An ONNX model with its model.json beside it. Default: the bundled model.",
+)
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help=DATA_DIR_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Also write PNG plots here: confusion matrix, misclassified digits, curves.",
+)
+def evaluate(model_path, data_dir, as_json, report_dir):
+    """Measure a model on the MNIST test set: accuracy, per-class accuracy, confusion matrix."""
+    from digitrec import data
+    from digitrec import evaluate as evaluation
+    from digitrec.inference import ModelLoadError, Recogniser
+
+    try:
+        recogniser = Recogniser(model_path)
+        _, test = data.load_mnist(data_dir)
+    except (ModelLoadError, data.DatasetError) as error:
+        raise click.ClickException(str(error)) from error
+    result = evaluation.evaluate_split(
+        recogniser.model_path, test, recogniser.card.raw["calibration"]
+    )
+    if report_dir:
+        written = evaluation.write_report(recogniser.model_path, test, recogniser.card, report_dir)
+        result["report"] = [str(path) for path in written]
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    click.echo(evaluation.format_text(result, recogniser.card))
+
+
+@main.command()
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="A Keras model: .keras, or a seed-style weights.h5.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="The ONNX file to write.",
+)
+@click.option(
+    "--arch",
+    type=click.Choice(["cnn", "mlp"]),
+    default=None,
+    help="Architecture for a weights-only .h5 (default: the seed's mlp).",
+)
+def export(model_path, out_path, arch):
+    """Convert a Keras model to ONNX and check ONNX Runtime matches Keras within 1e-5."""
+    from digitrec.export import ExportMismatchError, export_onnx, load_keras_model
+
+    try:
+        difference = export_onnx(load_keras_model(model_path, arch), out_path)
+    except ExportMismatchError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"wrote {out_path}: max |ONNX - Keras| = {difference:.2e}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="An ONNX model with its model.json beside it. Default: the bundled model.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON object per line: file, digit, confidence, probabilities, is_digit.",
+)
+@click.option("--number", is_flag=True, help="Read a multi-digit number instead of one digit.")
+def predict(files, model_path, as_json, number):
+    """Recognise the digit (or with --number, the number) in each image FILE."""
+    from digitrec.errors import RecognitionError
+    from digitrec.inference import ModelLoadError, Recogniser
+
+    try:
+        recogniser = Recogniser(model_path)
+    except ModelLoadError as error:
+        raise click.ClickException(str(error)) from error
+    failed = False
+    for file in files:
+        try:
+            content = Path(file).read_bytes()
+            if number:
+                answer = {"file": file, **recogniser.read_number(content).as_dict()}
+            else:
+                answer = {"file": file, **recogniser.recognise([content])[0].as_dict()}
+        except (OSError, RecognitionError) as error:
+            failed = True
+            answer = {"file": file, "error": str(error)}
+        click.echo(json.dumps(answer) if as_json else _describe(answer))
+    sys.exit(1 if failed else 0)
+
+
+def _describe(answer: dict) -> str:
+    if "error" in answer:
+        return f"{answer['file']}: error: {answer['error']}"
+    if "number" in answer:
+        return f"{answer['file']}: {answer['number'] or '(no digits)'}"
+    if answer["digit"] is None:
+        return f"{answer['file']}: no digit"
+    verdict = "" if answer["is_digit"] else " (not sure this is a digit)"
+    return f"{answer['file']}: {answer['digit']} ({answer['confidence']:.1%}){verdict}"
+
+
+@main.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="DIGITREC_HOST",
+    help="Address to listen on.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=5000,
+    show_default=True,
+    envvar="DIGITREC_PORT",
+    help="Port to listen on.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    envvar="DIGITREC_WORKERS",
+    help="gunicorn worker processes. Default: the number of CPU cores.",
+)
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    envvar="DIGITREC_MODEL",
+    help="ONNX model to serve. Default: the bundled model.",
+)
+def serve(host, port, workers, model_path):
+    """Serve the web page and JSON API under gunicorn, the model loaded once per worker."""
+    from digitrec.web.server import run_gunicorn
+
+    sys.exit(run_gunicorn(host=host, port=port, workers=workers, model_path=model_path))
+
+
+if __name__ == "__main__":
+    main()
