@@ -1,0 +1,107 @@
+"""Shared fixtures: small synthetic MNIST files, rendered digits, the recogniser, the Flask app.
+
+Nothing here reads ../shared or the network: every test makes its own small data.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from digitrec import data
+from digitrec.preprocess import fit_to_mnist_frame
+
+FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+
+def _font(size: int) -> ImageFont.ImageFont:
+    if Path(FONT_PATH).is_file():
+        return ImageFont.truetype(FONT_PATH, size)
+    return ImageFont.load_default(size=size)
+
+
+def render_digit(
+    digit: int | str,
+    size: tuple[int, int] = (280, 280),
+    ink: tuple[int, ...] | int = 0,
+    paper: tuple[int, ...] | int = 255,
+    mode: str = "L",
+    scale: float = 0.7,
+    offset: tuple[int, int] = (0, 0),
+) -> Image.Image:
+    """A digit (or a string of digits) drawn in DejaVu Sans Bold, centred plus `offset`."""
+    image = Image.new(mode, size, paper)
+    draw = ImageDraw.Draw(image)
+    font = _font(int(size[1] * scale))
+    text = str(digit)
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    x = (size[0] - (right - left)) / 2 - left + offset[0]
+    y = (size[1] - (bottom - top)) / 2 - top + offset[1]
+    draw.text((x, y), text, fill=ink, font=font)
+    return image
+
+
+def png_bytes(image: Image.Image, format: str = "PNG", **save_options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=format, **save_options)
+    return buffer.getvalue()
+
+
+def synthetic_split(count: int, seed: int) -> data.Split:
+    """MNIST-style digits rendered from the font with small random shifts and rotations."""
+    rng = np.random.default_rng(seed)
+    labels = (np.arange(count) % 10).astype(np.uint8)
+    rng.shuffle(labels)
+    images = np.zeros((count, 28, 28), np.uint8)
+    for i, label in enumerate(labels):
+        drawn = render_digit(int(label), size=(84, 84), ink=255, paper=0, scale=0.8)
+        drawn = drawn.rotate(float(rng.uniform(-10, 10)), resample=Image.Resampling.BILINEAR)
+        ink = np.asarray(drawn, dtype=np.float32) / 255.0
+        images[i] = np.round(fit_to_mnist_frame(ink) * 255).astype(np.uint8)
+    return data.Split(images, labels)
+
+
+def write_mnist_dir(directory: Path, train_count: int = 300, test_count: int = 100) -> Path:
+    """The four MNIST files, official names, gzip-compressed, holding synthetic digits."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for prefix, split in (
+        ("train", synthetic_split(train_count, seed=1)),
+        ("t10k", synthetic_split(test_count, seed=2)),
+    ):
+        data.write_idx(directory / f"{prefix}-images-idx3-ubyte.gz", split.images)
+        data.write_idx(directory / f"{prefix}-labels-idx1-ubyte.gz", split.labels)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def mnist_dir(tmp_path_factory) -> Path:
+    """A directory of small synthetic MNIST IDX files (300 training, 100 test digits)."""
+    return write_mnist_dir(tmp_path_factory.mktemp("mnist"))
+
+
+@pytest.fixture(scope="session")
+def recogniser():
+    from digitrec.inference import Recogniser
+
+    return Recogniser()
+
+
+@pytest.fixture
+def app():
+    from digitrec.web import create_app
+
+    return create_app({"TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
