@@ -183,6 +183,7 @@ def train(config: TrainConfig) -> Path:
             keras.utils.to_categorical(val_split.labels, num_classes),
         ),
         callbacks=[recorder],
+        shuffle=False,  # the dataset already reshuffles every epoch
         verbose=verbose,
     )
     training_seconds = time.perf_counter() - started

@@ -1,0 +1,145 @@
+"""Training end to end on a few hundred synthetic digits: Keras -> ONNX -> card -> CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("keras")
+
+from digitrec.cli import main  # noqa: E402
+from digitrec.export import load_keras_model  # noqa: E402
+from digitrec.inference import Recogniser, probabilities_of  # noqa: E402
+from digitrec.train import TrainConfig, train  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def trained_cnn(mnist_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("cnn")
+    config = TrainConfig(
+        arch="cnn",
+        epochs=1,
+        data_dir=str(mnist_dir),
+        out_dir=str(out),
+        validation_images=50,
+        formats=("keras", "onnx", "h5"),
+        verbose=0,
+    )
+    return train(config)
+
+
+def test_one_epoch_writes_keras_onnx_h5_and_card(trained_cnn):
+    assert {p.name for p in trained_cnn.iterdir()} >= {
+        "model.keras",
+        "model.onnx",
+        "model.json",
+        "weights.h5",
+    }
+
+
+def test_onnx_matches_keras_within_1e_5(trained_cnn):
+    keras_model = load_keras_model(trained_cnn / "model.keras")
+    images = np.random.default_rng(1).random((16, 28, 28, 1), dtype=np.float32)
+    recogniser = Recogniser(trained_cnn / "model.onnx")
+    onnx_out = probabilities_of(recogniser.session, images)
+    assert np.abs(onnx_out - keras_model.predict(images, verbose=0)).max() <= 1e-5
+
+
+def test_card_records_training_and_evaluation(trained_cnn):
+    card = json.loads((trained_cnn / "model.json").read_text())
+    assert card["architecture"] == "cnn" and card["input"]["shape"] == [None, 28, 28, 1]
+    assert card["training"]["train_images"] + card["training"]["validation_images"] == 300
+    assert card["training"]["epochs"] == 1 and len(card["training"]["seconds_per_epoch"]) == 1
+    assert set(card["training"]["data_files"]) == {
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    }
+    evaluation = card["evaluation"]
+    assert evaluation["n"] == 100 and 0 <= evaluation["accuracy"] <= 1
+    assert sum(map(sum, evaluation["confusion"])) == 100
+    assert card["calibration"]["temperature"] > 0
+
+
+def test_seed_style_h5_exports_through_the_cli(trained_cnn, tmp_path):
+    result = CliRunner().invoke(
+        main,
+        ["export", "--model", str(trained_cnn / "weights.h5"), "--out", str(tmp_path / "m.onnx")],
+    )
+    assert result.exit_code == 0, result.output
+    assert "max |ONNX - Keras|" in result.output and (tmp_path / "m.onnx").is_file()
+
+
+def test_training_is_reproducible_with_a_seed(mnist_dir, tmp_path):
+    def train_mlp(out):
+        config = TrainConfig(
+            arch="mlp",
+            epochs=1,
+            data_dir=str(mnist_dir),
+            out_dir=str(out),
+            validation_images=50,
+            seed=7,
+            verbose=0,
+        )
+        return Recogniser(train(config) / "model.onnx")
+
+    images = np.random.default_rng(2).random((4, 28, 28, 1), dtype=np.float32)
+    first, second = train_mlp(tmp_path / "a"), train_mlp(tmp_path / "b")
+    assert np.allclose(
+        probabilities_of(first.session, images), probabilities_of(second.session, images), atol=1e-6
+    )
+
+
+def test_cli_train_then_evaluate_json_and_report(mnist_dir, tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "mlp"
+    trained = runner.invoke(
+        main,
+        [
+            "train",
+            "--arch",
+            "mlp",
+            "--epochs",
+            "1",
+            "--data-dir",
+            str(mnist_dir),
+            "--out",
+            str(out),
+        ],
+    )
+    assert trained.exit_code == 0, trained.output
+    assert "test accuracy" in trained.output
+    report = tmp_path / "report"
+    evaluated = runner.invoke(
+        main,
+        [
+            "evaluate",
+            "--model",
+            str(out / "model.onnx"),
+            "--data-dir",
+            str(mnist_dir),
+            "--json",
+            "--report",
+            str(report),
+        ],
+    )
+    assert evaluated.exit_code == 0, evaluated.output
+    result = json.loads(evaluated.output)
+    assert result["n"] == 100 and 0 <= result["accuracy"] <= 1
+    assert set(result["per_class"]) == {str(d) for d in range(10)}
+    assert len(result["confusion"]) == 10
+    assert {p.name for p in report.iterdir()} == {
+        "confusion_matrix.png",
+        "misclassified.png",
+        "training_curves.png",
+    }
+
+
+def test_cli_train_without_data_says_what_to_do(tmp_path):
+    result = CliRunner().invoke(main, ["train", "--data-dir", str(tmp_path), "--epochs", "1"])
+    assert result.exit_code != 0
+    assert "lacks" in result.output and "--data-dir" in result.output
