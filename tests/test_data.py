@@ -69,7 +69,7 @@ def test_missing_file(tmp_path):
 def test_images_and_labels_must_agree_in_count(tmp_path):
     data.write_idx(tmp_path / "i.idx", np.zeros((5, 28, 28), np.uint8))
     data.write_idx(tmp_path / "l.idx", np.zeros(4, np.uint8))
-    with pytest.raises(data.DatasetError, match="5 images but .* 4 labels"):
+    with pytest.raises(data.DatasetError, match=r"5 images but .* 4 labels"):
         data.read_split(tmp_path / "i.idx", tmp_path / "l.idx")
 
 

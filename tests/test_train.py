@@ -10,10 +10,10 @@ from click.testing import CliRunner
 
 pytest.importorskip("keras")
 
-from digitrec.cli import main  # noqa: E402
-from digitrec.export import load_keras_model  # noqa: E402
-from digitrec.inference import Recogniser, probabilities_of  # noqa: E402
-from digitrec.train import TrainConfig, train  # noqa: E402
+from digitrec.cli import main
+from digitrec.export import load_keras_model
+from digitrec.inference import Recogniser, probabilities_of
+from digitrec.train import TrainConfig, train
 
 
 @pytest.fixture(scope="module")

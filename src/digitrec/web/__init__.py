@@ -1,0 +1,84 @@
+"""digitrec's web app: the drawing page and the JSON API, made by `create_app`.
+
+    flask --app digitrec.web run          # development server on http://127.0.0.1:5000
+    digitrec serve                        # gunicorn, one model per worker (see server.py)
+
+A request flows: pages.py or api.py -> uploads.py (request -> image bytes) -> the recogniser in
+`app.extensions["digitrec"]` -> answers.py (results -> JSON) -> problems.py for any error.
+"""
+
+from __future__ import annotations
+
+import io
+
+import flask
+
+# Static files are named by content-free paths, so they may be cached for a while but must be
+# revalidated eventually; an hour keeps a deploy visible the same day.
+STATIC_MAX_AGE_S = 3600
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        # data: for the preprocessing steps, blob: for the preview of an uploaded file.
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+class InMemoryRequest(flask.Request):
+    """Uploads stay in memory (the body is capped by MAX_CONTENT_LENGTH); never on disk."""
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):  # fmt: skip
+        return io.BytesIO()
+
+
+def create_app(config: dict | None = None) -> flask.Flask:
+    """The app, configured from the environment and then from `config` (same key names)."""
+    from digitrec.web import api, health, metrics, pages, problems
+    from digitrec.web import config as settings
+
+    app = flask.Flask(__name__)
+    app.request_class = InMemoryRequest
+    app.config.from_mapping(settings.from_environment())
+    app.config.update(config or {})
+    app.config["MAX_CONTENT_LENGTH"] = app.config["DIGITREC_MAX_UPLOAD_BYTES"]
+    # Multipart fields besides files (the mode, a sample's name) are tiny; files count
+    # against MAX_CONTENT_LENGTH only.
+    app.config.setdefault("MAX_FORM_MEMORY_SIZE", 64 * 1024)
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = STATIC_MAX_AGE_S
+    app.json.sort_keys = False
+
+    init_recogniser(app)
+    metrics.init_app(app)
+    problems.init_app(app)
+    app.register_blueprint(pages.blueprint)
+    app.register_blueprint(api.blueprint)
+    app.register_blueprint(health.blueprint)
+    app.after_request(add_security_headers)
+    return app
+
+
+def init_recogniser(app: flask.Flask) -> None:
+    """Load the model once for this app (one per gunicorn worker) and run its self-test."""
+    from digitrec.inference import Recogniser
+    from digitrec.web import health
+
+    recogniser = Recogniser(app.config["DIGITREC_MODEL"])
+    app.extensions["digitrec"] = recogniser
+    health.run_self_test(app)
+
+
+def add_security_headers(response: flask.Response) -> flask.Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
