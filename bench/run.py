@@ -1,0 +1,54 @@
+"""Run every benchmark in bench/ and collect their markdown into bench/results.md.
+
+    make bench                  # = .venv/bin/python bench/run.py --data-dir ../shared/mnist
+    .venv/bin/python bench/run.py --only training,recognition
+
+Each bench/bench_*.py prints one markdown section; they run one after another (never in
+parallel, so that timings are not disturbed by each other) and each is bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).parent
+# Cheap and independent first; the server benchmark last, on an otherwise idle machine.
+ORDER = ("training", "recognition", "numbers", "server")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default="../shared/mnist", help="MNIST IDX directory")
+    parser.add_argument("--only", default="", help="comma-separated subset of " + ",".join(ORDER))
+    args = parser.parse_args()
+    chosen = [name for name in ORDER if not args.only or name in args.only.split(",")]
+
+    sections, failures = [], []
+    for name in chosen:
+        script = BENCH_DIR / f"bench_{name}.py"
+        if not script.is_file():
+            continue
+        command = [sys.executable, str(script)]
+        if name != "server":
+            command += ["--data-dir", args.data_dir]
+        print(f"--- {script.name}", flush=True)
+        started = time.perf_counter()
+        result = subprocess.run(command, capture_output=True, text=True)
+        print(result.stdout, flush=True)
+        if result.returncode != 0:
+            failures.append(name)
+            print(result.stderr[-4000:], file=sys.stderr)
+        sections.append(result.stdout.strip())
+        print(f"({script.name}: {time.perf_counter() - started:.0f} s)\n", flush=True)
+    (BENCH_DIR / "results.md").write_text("\n\n".join(sections) + "\n")
+    if failures:
+        print(f"failed: {', '.join(failures)}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
