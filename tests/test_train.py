@@ -143,3 +143,23 @@ def test_cli_train_without_data_says_what_to_do(tmp_path):
     result = CliRunner().invoke(main, ["train", "--data-dir", str(tmp_path), "--epochs", "1"])
     assert result.exit_code != 0
     assert "lacks" in result.output and "--data-dir" in result.output
+
+
+def test_two_members_export_as_one_averaged_graph(mnist_dir, tmp_path):
+    config = TrainConfig(
+        arch="mlp",
+        epochs=1,
+        members=2,
+        data_dir=str(mnist_dir),
+        out_dir=str(tmp_path),
+        validation_images=50,
+        verbose=0,
+    )
+    card = json.loads((train(config) / "model.json").read_text())
+    assert [member["seed"] for member in card["training"]["members"]] == [0, 1]
+    keras_model = load_keras_model(tmp_path / "model.keras")
+    members = [layer for layer in keras_model.layers if layer.name.startswith("member_")]
+    images = np.random.default_rng(3).random((8, 28, 28, 1), dtype=np.float32)
+    mean = np.mean([m.predict(images, verbose=0) for m in members], axis=0)
+    onnx_out = probabilities_of(Recogniser(tmp_path / "model.onnx").session, images)
+    assert len(members) == 2 and np.abs(onnx_out - mean).max() <= 1e-5

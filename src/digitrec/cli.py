@@ -70,6 +70,13 @@ def main() -> None:
     help="Extra formats to write; h5 adds the seed-compatible weights.h5.",
 )
 @click.option(
+    "--members",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Train this many models (seeds seed, seed+1, ...) and ship their average as one graph.",
+)
+@click.option(
     "--record-test-accuracy",
     is_flag=True,
     help="Also measure test accuracy after each epoch (recorded, never used to choose).",
@@ -80,7 +87,9 @@ def main() -> None:
     default=None,
     help="Train on only the first N training images (for smoke tests).",
 )
-def train(arch, epochs, batch_size, data_dir, out_dir, seed, formats, record_test_accuracy, limit):
+def train(
+    arch, epochs, batch_size, data_dir, out_dir, seed, members, formats, record_test_accuracy, limit
+):
     """Train a model on MNIST, export it to ONNX, calibrate it and write its model card."""
     from digitrec.data import DatasetError
     from digitrec.train import TrainConfig
@@ -91,6 +100,7 @@ def train(arch, epochs, batch_size, data_dir, out_dir, seed, formats, record_tes
         epochs=epochs,
         batch_size=batch_size,
         seed=seed,
+        members=members,
         data_dir=data_dir,
         out_dir=out_dir,
         formats=("keras", "onnx", *formats),

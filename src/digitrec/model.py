@@ -61,3 +61,16 @@ def build_model(arch: str) -> keras.Model:
     if arch == "mlp":
         return build_mlp()
     raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURES)}")
+
+
+def average_of(models: list[keras.Model]) -> keras.Model:
+    """One model whose output is the mean of the members' probabilities (an ensemble)."""
+    image = keras.Input(shape=input_shape, name="image")
+    outputs = []
+    for index, member in enumerate(models):
+        # Members share layer names; wrapping each in its own named model keeps them apart.
+        outputs.append(
+            keras.Model(member.inputs[0], member.outputs[0], name=f"member_{index}")(image)
+        )
+    probabilities = layers.Average(name="probabilities")(outputs)
+    return keras.Model(image, probabilities, name=f"{models[0].name}_ensemble")

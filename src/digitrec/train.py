@@ -22,6 +22,7 @@ from digitrec import calibration, data, evaluate, model_card, nondigits
 from digitrec.model import build_model, num_classes
 
 VALIDATION_IMAGES = 5000
+VALIDATION_SEED = 0
 
 
 @dataclass
@@ -29,7 +30,8 @@ class TrainConfig:
     arch: str = "cnn"
     epochs: int | None = None  # None: the architecture's default
     batch_size: int | None = None
-    seed: int = 0
+    seed: int = 0  # members of an ensemble use seed, seed + 1, ...
+    members: int = 1  # >1: train several models and ship their average as one ONNX graph
     data_dir: str | None = None
     out_dir: str = "runs/latest"
     formats: tuple[str, ...] = ("keras", "onnx")
@@ -49,9 +51,13 @@ class TrainConfig:
         return self.batch_size or {"cnn": 128, "mlp": 32}[self.arch]
 
 
-def split_validation(train: data.Split, count: int, seed: int):
-    """Hold out `count` training images (seeded shuffle) for monitoring and calibration."""
-    order = np.random.default_rng(seed).permutation(len(train))
+def split_validation(train: data.Split, count: int):
+    """Hold out `count` training images for monitoring and calibration.
+
+    The split is the same for every training seed, so that members of an ensemble never saw
+    each other's validation images.
+    """
+    order = np.random.default_rng(VALIDATION_SEED).permutation(len(train))
     count = min(count, len(train) // 5) if len(train) < 5 * count else count
     fit, held = order[count:], order[:count]
     return (
@@ -90,14 +96,14 @@ def _augmenter(seed: int):
     return augment
 
 
-def _training_dataset(x, y, config: TrainConfig, augment: bool):
+def _training_dataset(x, y, config: TrainConfig, seed: int, augment: bool):
     import tensorflow as tf
 
     dataset = tf.data.Dataset.from_tensor_slices((x, y))
-    dataset = dataset.shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True)
+    dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(config.resolved_batch_size())
     if augment:
-        dataset = dataset.map(_augmenter(config.seed), num_parallel_calls=tf.data.AUTOTUNE)
+        dataset = dataset.map(_augmenter(seed), num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
@@ -143,33 +149,23 @@ def _epoch_recorder(test: data.Split | None):
     return EpochRecorder()
 
 
-def train(config: TrainConfig) -> Path:
-    """Train, export and card a model; returns the output directory."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split):
+    """Train one model; returns (keras model, its training record for the card)."""
     import keras
 
-    keras.utils.set_random_seed(config.seed)
-    out_dir = Path(config.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    train_split, test_split = data.load_mnist(config.data_dir)
-    if config.limit_train:
-        train_split = data.Split(
-            train_split.images[: config.limit_train], train_split.labels[: config.limit_train]
-        )
-    fit_split, val_split = split_validation(train_split, config.validation_images, config.seed)
-
+    keras.utils.set_random_seed(seed)
     x = as_model_input(fit_split.images)
     y = keras.utils.to_categorical(fit_split.labels, num_classes).astype(np.float32)
     outlier_count = 0
     if config.arch == "cnn":
         # Outlier exposure: non-digits with a uniform target teach the model to say "unsure".
         outlier_count = len(x) // 10
-        outliers, _ = nondigits.make_nondigits(outlier_count, seed=config.seed + 1000)
+        outliers, _ = nondigits.make_nondigits(outlier_count, seed=seed + 1000)
         x = np.concatenate([x, outliers[..., None]])
         y = np.concatenate([y, np.full((outlier_count, num_classes), 1 / num_classes, np.float32)])
 
     model = build_model(config.arch)
-    dataset = _training_dataset(x, y, config, augment=config.arch == "cnn")
+    dataset = _training_dataset(x, y, config, seed, augment=config.arch == "cnn")
     steps = int(np.ceil(len(x) / config.resolved_batch_size()))
     _compile(model, config, steps)
     recorder = _epoch_recorder(test_split if config.record_test_accuracy else None)
@@ -186,10 +182,48 @@ def train(config: TrainConfig) -> Path:
         shuffle=False,  # the dataset already reshuffles every epoch
         verbose=verbose,
     )
-    training_seconds = time.perf_counter() - started
+    record = {
+        "seed": seed,
+        "nondigit_images": outlier_count,
+        "seconds": round(time.perf_counter() - started, 1),
+        "seconds_per_epoch": [round(s, 1) for s in recorder.seconds],
+        "history": {
+            key: [round(float(v), 5) for v in values] for key, values in history.history.items()
+        },
+    }
+    if recorder.test_accuracy:
+        record["history"]["test_accuracy_observed"] = recorder.test_accuracy
+    return model, record
 
+
+def train(config: TrainConfig) -> Path:
+    """Train (`config.members` models, averaged), export, calibrate and card; returns out_dir."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    out_dir = Path(config.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    train_split, test_split = data.load_mnist(config.data_dir)
+    if config.limit_train:
+        train_split = data.Split(
+            train_split.images[: config.limit_train], train_split.labels[: config.limit_train]
+        )
+    fit_split, val_split = split_validation(train_split, config.validation_images)
+    members = [
+        _fit_member(config, config.seed + index, fit_split, val_split, test_split)
+        for index in range(config.members)
+    ]
+    models = [model for model, _ in members]
+    return finish(
+        models, [record for _, record in members], config, fit_split, val_split, test_split
+    )
+
+
+def finish(models, records, config: TrainConfig, fit_split, val_split, test_split) -> Path:
+    """Save, export (averaging several members into one graph), calibrate, evaluate, card."""
     from digitrec.export import export_onnx
+    from digitrec.model import average_of
 
+    out_dir = Path(config.out_dir)
+    model = models[0] if len(models) == 1 else average_of(models)
     model.save(out_dir / "model.keras")
     if "h5" in config.formats:
         model.save(out_dir / "weights.h5")
@@ -199,30 +233,27 @@ def train(config: TrainConfig) -> Path:
     val_probabilities = evaluate.onnx_probabilities(onnx_path, as_model_input(val_split.images))
     calib = calibration.calibrate(val_probabilities, val_split.labels)
     report = evaluate.evaluate_split(onnx_path, test_split, calib)
+    training = {
+        "data_files": data.describe_files(config.data_dir),
+        "train_images": len(fit_split),
+        "validation_images": len(val_split),
+        "epochs": config.resolved_epochs(),
+        "batch_size": config.resolved_batch_size(),
+        "cpu_count": os.cpu_count(),
+        "seconds": round(sum(record["seconds"] for record in records), 1),
+        # The first member's record stands for the run in plots and the training benchmark.
+        **{key: records[0][key] for key in ("seed", "nondigit_images", "seconds_per_epoch")},
+        "history": records[0]["history"],
+    }
+    if len(records) > 1:
+        training["members"] = records
     card = model_card.build(
         arch=config.arch,
         model=model,
         onnx_path=onnx_path,
         calibration=calib,
         evaluation=report,
-        training={
-            "data_files": data.describe_files(config.data_dir),
-            "train_images": len(fit_split),
-            "validation_images": len(val_split),
-            "nondigit_images": outlier_count,
-            "epochs": config.resolved_epochs(),
-            "batch_size": config.resolved_batch_size(),
-            "seed": config.seed,
-            "seconds": round(training_seconds, 1),
-            "seconds_per_epoch": [round(s, 1) for s in recorder.seconds],
-            "cpu_count": os.cpu_count(),
-            "history": {
-                key: [round(float(v), 5) for v in values] for key, values in history.history.items()
-            }
-            | (
-                {"test_accuracy_observed": recorder.test_accuracy} if recorder.test_accuracy else {}
-            ),
-        },
+        training=training,
     )
     model_card.save(card, out_dir / "model.json")
     return out_dir
