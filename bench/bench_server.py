@@ -1,0 +1,429 @@
+"""Serving benchmark: the original spec's stack (bench/baseline) against digitrec, side by side.
+
+    .venv/bin/python bench/bench_server.py            # 60 s of load per server
+    .venv/bin/python bench/bench_server.py --quick    # 5 s per server, for a smoke run
+
+Starts each server on a free 127.0.0.1 port, one after the other on the same machine, and
+measures with the same requests (280x280 canvas PNGs of rendered digits, bench/loadgen.py):
+  - cold start: process start -> the first answer naming the right digit for an MNIST-style
+    28x28 PNG (one any pipeline reads the same way), polled every 20 ms;
+  - requests/s and p50/p99 latency for --clients concurrent clients over --duration seconds,
+    after a short warm-up that is not counted; errors (any status outside 2xx) must be 0;
+  - peak RSS per worker (VmHWM of each worker process) and server CPU time per request.
+Prints one markdown section (the README's table) on stdout; progress goes to stderr. Every
+server is stopped (its whole process group) whatever happens; exit status 1 if any request
+failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import io
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import loadgen
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE_APP = ROOT / "bench" / "baseline" / "app.py"
+PROBE_DIGIT = 3
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+TARGETS = {"ratio": 30.0, "cold_start_s": 1.5, "rss_mb": 150.0}
+
+
+@dataclass(frozen=True)
+class Server:
+    label: str
+    command: list[str]
+    predict_path: str
+    environment: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Measurement:
+    label: str
+    cold_start_s: float  # process start -> first correct answer (or first answer, if never)
+    first_answer_correct: bool
+    load: loadgen.LoadResult
+    workers: int
+    peak_rss_mb: float  # the largest VmHWM among the worker processes
+    cpu_ms_per_request: float  # server processes' user + system time / requests answered
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def probe_png(digit: int = PROBE_DIGIT) -> bytes:
+    """A rendered digit already in MNIST form (28x28, white on black, 20 px box, centred)."""
+    from digitrec.preprocess import fit_to_mnist_frame
+
+    canvas = Image.open(io.BytesIO(loadgen.render_digit_png(digit)))
+    ink = np.asarray(canvas, dtype=np.float32) / 255.0
+    frame = np.round(fit_to_mnist_frame(ink) * 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(frame, mode="L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+# --- processes --------------------------------------------------------------------------
+
+
+def children_of(pid: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # Fields after the command name (which may hold spaces) start at the last ')'.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            children.append(int(entry.name))
+    return children
+
+
+def process_tree(pid: int) -> list[int]:
+    tree, frontier = [pid], [pid]
+    while frontier:
+        frontier = [child for parent in frontier for child in children_of(parent)]
+        tree.extend(frontier)
+    return tree
+
+
+def worker_pids(pid: int) -> list[int]:
+    """The processes that answer requests: the leaves of the tree (gunicorn's workers), or
+    the server process itself when it has no children (Flask's development server)."""
+    tree = process_tree(pid)
+    leaves = [p for p in tree if not children_of(p)]
+    return [p for p in leaves if p != pid] or [pid]
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+    return total / CLK_TCK
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM the server's whole process group; SIGKILL it if it lingers past 10 s."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+def wait_for_answer(
+    process: subprocess.Popen, port: int, path: str, body: bytes, started: float, limit_s: float
+) -> tuple[float | None, bool]:
+    """Seconds from `started` (perf_counter) until the first answer naming PROBE_DIGIT, and
+    True; or until the first 200 at all and False, when no answer names it within `limit_s`.
+    """
+    first_answer = None
+    while time.perf_counter() - started < limit_s:
+        if process.poll() is not None:
+            break
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("POST", path, body=body, headers={"Content-Type": "image/png"})
+            response = connection.getresponse()
+            answer = response.read()
+            connection.close()
+        except (OSError, http.client.HTTPException):
+            time.sleep(0.02)
+            continue
+        if response.status == 200:
+            elapsed = time.perf_counter() - started
+            first_answer = first_answer if first_answer is not None else elapsed
+            if json.loads(answer).get("digit") == PROBE_DIGIT:
+                return elapsed, True
+        time.sleep(0.02)
+    return first_answer, False
+
+
+def measure(server: Server, args, payloads: list[loadgen.Payload], probe: bytes) -> Measurement:
+    port = free_port()
+    command = [part.replace("{port}", str(port)) for part in server.command]
+    url = f"http://127.0.0.1:{port}{server.predict_path}"
+    log(f"[{server.label}] {shlex.join(command)}")
+    with tempfile.TemporaryFile("w+") as output:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **server.environment},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so stop() reaches the workers
+        )
+        try:
+            cold_start, correct = wait_for_answer(
+                process, port, server.predict_path, probe, started, args.start_limit
+            )
+            if cold_start is None:
+                output.seek(0)
+                raise RuntimeError(
+                    f"{server.label} gave no answer within {args.start_limit:.0f} s:\n"
+                    + output.read()[-3000:]
+                )
+            log(f"[{server.label}] first answer after {cold_start:.2f} s (correct: {correct})")
+            loadgen.run_load(url, payloads, args.clients, args.warmup)
+            pids = process_tree(process.pid)
+            cpu_before = cpu_seconds(pids)
+            load = loadgen.run_load(url, payloads, args.clients, args.duration)
+            cpu_used = cpu_seconds(pids) - cpu_before
+            log(f"[{server.label}] {load.summary()}")
+            workers = worker_pids(process.pid)
+            rss = max(peak_rss_mb(pid) for pid in workers)
+        finally:
+            stop(process)
+    return Measurement(
+        label=server.label,
+        cold_start_s=round(cold_start, 3),
+        first_answer_correct=correct,
+        load=load,
+        workers=len(workers),
+        peak_rss_mb=round(rss, 1),
+        cpu_ms_per_request=round(1000 * cpu_used / max(load.requests, 1), 3),
+    )
+
+
+# --- the servers ------------------------------------------------------------------------
+
+
+def bundled_card() -> dict:
+    from digitrec.inference import bundled_model_path
+
+    return json.loads(bundled_model_path().with_name("model.json").read_text())
+
+
+def choose_keras_model(requested: str | None, architecture: str) -> tuple[Path | None, str]:
+    """The Keras file the baseline serves, and a sentence saying what it is."""
+    from digitrec.inference import bundled_model_path
+
+    path = Path(requested) if requested else ROOT / "runs" / architecture / "model.keras"
+    if not path.is_file():
+        if requested:
+            raise SystemExit(f"{requested}: no such Keras model file")
+        return None, (
+            f"no trained Keras file at {path.relative_to(ROOT)}: the baseline serves the "
+            f"`{architecture}` architecture with untrained weights (same arithmetic per request; "
+            "cold start is then to its first answer, not its first correct one)"
+        )
+    exported = path.with_name("model.onnx")
+    same = exported.is_file() and _sha256(exported) == _sha256(bundled_model_path())
+    weights = "the bundled model's weights" if same else "weights not checked against digitrec's"
+    return path, f"`{_shown(path)}` ({weights})"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def servers(args, architecture: str, keras_model: Path | None) -> list[Server]:
+    bin_dir = Path(os.path.normpath(sys.executable)).parent
+    flask = (
+        [str(bin_dir / "flask")]
+        if (bin_dir / "flask").exists()
+        else [sys.executable, "-m", "flask"]
+    )
+    digitrec = (
+        [str(bin_dir / "digitrec")]
+        if (bin_dir / "digitrec").exists()
+        else [sys.executable, "-m", "digitrec.cli"]
+    )
+    baseline_env = {"BASELINE_ARCH": architecture, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    if keras_model:
+        baseline_env["BASELINE_KERAS_MODEL"] = str(keras_model)
+    model_option = ["--model", args.model] if args.model else []
+    serve = [*digitrec, "serve", "--host", "127.0.0.1", "--port", "{port}", *model_option]
+    chosen = [
+        Server(
+            "baseline: Flask dev server + Keras",
+            [*flask, "--app", str(BASELINE_APP), "run", "--host", "127.0.0.1", "--port", "{port}"],
+            "/predict",
+            baseline_env,
+        ),
+        Server("digitrec, 1 worker", [*serve, "--workers", "1"], "/api/v1/predict", {}),
+    ]
+    if args.workers > 1:
+        chosen.append(
+            Server(
+                f"digitrec, {args.workers} workers",
+                [*serve, "--workers", str(args.workers)],
+                "/api/v1/predict",
+                {},
+            )
+        )
+    return chosen
+
+
+# --- the report -------------------------------------------------------------------------
+
+
+def markdown(results: list[Measurement], args, model_note: str, card: dict) -> str:
+    baseline, digitrec = results[0], results[1]
+    columns = [m.label for m in results]
+
+    def row(name: str, values: list[str], ratio: str, target: str) -> str:
+        return f"| {name} | " + " | ".join(values) + f" | {ratio} | {target} |"
+
+    speedup = digitrec.load.requests_per_s / max(baseline.load.requests_per_s, 1e-9)
+    cold = [
+        f"{m.cold_start_s:.2f} s" + ("" if m.first_answer_correct else " (first answer, wrong)")
+        for m in results
+    ]
+    lines = [
+        "## Serving: digitrec against the original spec's stack",
+        "",
+        f"Command: `{shlex.join(['.venv/bin/python', 'bench/bench_server.py', *sys.argv[1:]])}`"
+        f" on {os.cpu_count()} CPU cores; {args.clients} concurrent clients for "
+        f"{args.duration:.0f} s per server after a {args.warmup:.0f} s warm-up, each request a "
+        "280x280 PNG of a rendered digit (bench/loadgen.py); servers run one at a time.",
+        "",
+        f"Model: digitrec serves `{card['name']}` {card['version']} (`{card['architecture']}`, "
+        f"ONNX Runtime); the baseline serves {model_note} with Keras `model.predict`.",
+        "",
+        "| | " + " | ".join(columns) + " | digitrec 1 worker vs baseline | target |",
+        "|---|" + "---:|" * len(columns) + "---:|---|",
+        row(
+            "requests/s",
+            [f"{m.load.requests_per_s:,.1f}" for m in results],
+            f"**{speedup:,.1f}x**",
+            f"≥ {TARGETS['ratio']:.0f}x",
+        ),
+        row(
+            "p50 latency",
+            [f"{m.load.p50_ms:,.1f} ms" for m in results],
+            f"{baseline.load.p50_ms / max(digitrec.load.p50_ms, 1e-9):,.1f}x lower",
+            "",
+        ),
+        row(
+            "p99 latency",
+            [f"{m.load.p99_ms:,.1f} ms" for m in results],
+            f"{baseline.load.p99_ms / max(digitrec.load.p99_ms, 1e-9):,.1f}x lower",
+            "",
+        ),
+        row(
+            "errors / requests",
+            [f"{m.load.errors} / {m.load.requests:,}" for m in results],
+            "",
+            "0 errors",
+        ),
+        row(
+            "wrong digit (canvas PNGs)",
+            [f"{m.load.wrong_answers:,}" for m in results],
+            "",
+            "",
+        ),
+        row(
+            "cold start (to first correct answer)",
+            cold,
+            f"{baseline.cold_start_s / max(digitrec.cold_start_s, 1e-9):,.1f}x faster",
+            f"≤ {TARGETS['cold_start_s']} s",
+        ),
+        row(
+            "peak RSS per worker",
+            [
+                f"{m.peak_rss_mb:,.0f} MB ({m.workers} worker{'s' * (m.workers > 1)})"
+                for m in results
+            ],
+            f"{baseline.peak_rss_mb / max(digitrec.peak_rss_mb, 1e-9):,.1f}x smaller",
+            f"≤ {TARGETS['rss_mb']:.0f} MB",
+        ),
+        row(
+            "server CPU time per request",
+            [f"{m.cpu_ms_per_request:,.2f} ms" for m in results],
+            f"{baseline.cpu_ms_per_request / max(digitrec.cpu_ms_per_request, 1e-9):,.1f}x less",
+            "",
+        ),
+        "",
+        f"Load average when the run began: {args.load_average}. The load generator shares the "
+        "machine's cores with the server, so requests/s is a floor for both sides; CPU time per "
+        "request is the figure least disturbed by other work on the machine.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load per server")
+    parser.add_argument("--warmup", type=float, default=3.0, help="uncounted seconds first")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="also measure digitrec with this many workers (1: skip that run)",
+    )
+    parser.add_argument("--quick", action="store_true", help="5 s per server, 1 s warm-up")
+    parser.add_argument(
+        "--keras-model",
+        default=None,
+        help="Keras file for the baseline. Default: runs/<bundled architecture>/model.keras",
+    )
+    parser.add_argument("--model", default=None, help="ONNX model for digitrec (default: bundled)")
+    parser.add_argument(
+        "--start-limit", type=float, default=120.0, help="seconds a server may take to answer"
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.duration, args.warmup = 5.0, 1.0
+    args.load_average = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+    card = bundled_card()
+    keras_model, model_note = choose_keras_model(args.keras_model, card["architecture"])
+    payloads = loadgen.digit_payloads()
+    probe = probe_png()
+    results = [
+        measure(server, args, payloads, probe)
+        for server in servers(args, card["architecture"], keras_model)
+    ]
+    print(markdown(results, args, model_note, card))
+    return 1 if any(m.load.errors for m in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
