@@ -1,0 +1,204 @@
+"""Numbers benchmark: whole-number and per-digit accuracy of `read_number`, by length.
+
+    .venv/bin/python bench/bench_numbers.py --data-dir ../shared/mnist [--per-length 300]
+
+Numbers of 2 to 8 digits are composed from MNIST test digits (never seen in training) with
+random gaps and overlaps of a few pixels, scale and baseline jitter, drawn dark on a canvas-like
+white background (PNG) or on a photo-like one (uneven paper, blur, noise, JPEG). Seeded, so two
+runs compose the same numbers. Per-digit accuracy is 1 - edit distance / length, so a missed or
+extra digit costs one digit rather than the whole rest of the number. "Segmented" is the
+share of numbers cut into exactly one piece per digit, each centred over its digit, whatever
+the model then read: it separates segmentation errors from the classifier's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import sys
+import time
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+LENGTHS = range(2, 9)
+STYLES = ("canvas", "photo")
+
+
+def digit_crops(images: np.ndarray) -> list[np.ndarray]:
+    """Each MNIST digit cropped to its ink, float32 in [0, 1]."""
+    crops = []
+    for image in images:
+        rows = np.flatnonzero(image.any(axis=1))
+        cols = np.flatnonzero(image.any(axis=0))
+        crops.append(image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] / np.float32(255))
+    return crops
+
+
+def compose_ink(crops: list[np.ndarray], rng: np.random.Generator):
+    """Digits side by side on black: gaps of -3 px (overlap) up to half a digit height.
+
+    Returns (ink (h, w) float32, each digit's (x0, x1) columns).
+    """
+    height = rng.uniform(32, 64)  # one number's digit height in pixels
+    drift = rng.uniform(-0.15, 0.15)  # the baseline wanders by up to this share of a height
+    placed = []
+    for index, crop in enumerate(crops):
+        scale = height / 20 * rng.uniform(0.85, 1.15)  # MNIST digits are 20 px tall
+        h, w = crop.shape
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        resized = Image.fromarray(crop, mode="F").resize(size, Image.Resampling.BILINEAR)
+        baseline = height * (drift * index + rng.normal(0, 0.05))
+        placed.append((np.clip(np.asarray(resized), 0, 1), baseline))
+    margin = round(height * 0.4)
+    total_w = sum(p.shape[1] for p, _ in placed) + round(height * 0.5) * len(placed) + 2 * margin
+    lowest = min(base for _, base in placed)
+    total_h = round(max(p.shape[0] + base - lowest for p, base in placed)) + 2 * margin
+    canvas = np.zeros((total_h, total_w), np.float32)
+    x = margin
+    spans = []
+    for ink, base in placed:
+        h, w = ink.shape
+        spans.append((x, x + w))
+        y = round(total_h - margin - h - (base - lowest))
+        region = canvas[y : y + h, x : x + w]
+        np.maximum(region, ink, out=region)
+        x += w + int(rng.integers(-3, round(height * 0.5) + 1))
+    used = np.flatnonzero(canvas.any(axis=0))[-1] + 1 + margin
+    return canvas[:, :used], spans
+
+
+def render(ink: np.ndarray, style: str, rng: np.random.Generator) -> bytes:
+    """An ink map drawn as a user would send it: PNG canvas, or JPEG photo of paper."""
+    h, w = ink.shape
+    if style == "canvas":
+        colour = np.array([rng.integers(0, 60), rng.integers(0, 60), rng.integers(0, 120)])
+        paper = np.full(3, 255.0)
+        pixels = paper - ink[..., None] * (paper - colour)
+        image = Image.fromarray(pixels.astype(np.uint8), "RGB")
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        return buffer.getvalue()
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = (np.cos(angle) * xs / w + np.sin(angle) * ys / h) * rng.uniform(20, 70)
+    paper = rng.uniform(170, 235) - ramp + rng.uniform(-5, 5)
+    ink_level = rng.uniform(20, 80)
+    grey = paper - ink * (paper - ink_level)
+    image = Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8), "L")
+    image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))
+    noisy = np.asarray(image, np.float32) + rng.normal(0, rng.uniform(2, 8), (h, w))
+    tint = np.array([1.0, rng.uniform(0.92, 1.0), rng.uniform(0.8, 1.0)])
+    rgb = np.clip(noisy[..., None] * tint, 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(rgb, "RGB").save(buffer, format="JPEG", quality=int(rng.integers(60, 92)))
+    return buffer.getvalue()
+
+
+def edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, left in enumerate(a, start=1):
+        current = [i]
+        for j, right in enumerate(b, start=1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (left != right))
+            )
+        previous = current
+    return previous[-1]
+
+
+def segmented(reading, spans) -> bool:
+    """One piece per digit, each piece's box centred over its digit's columns."""
+    if len(reading.digits) != len(spans):
+        return False
+    centres = [digit.box[0] + digit.box[2] / 2 for digit in reading.digits]
+    return all(x0 <= c < x1 for c, (x0, x1) in zip(centres, spans, strict=True))
+
+
+def run(data_dir: str, per_length: int, seed: int, show_failures: int = 0) -> str:
+    from digitrec import data
+    from digitrec.inference import Recogniser
+    from digitrec.segment import read_number
+
+    _, test = data.load_mnist(data_dir, download=False)
+    crops = digit_crops(test.images)
+    recogniser = Recogniser()
+    rng = np.random.default_rng(seed)
+    results = {}  # (length, style) -> list of (whole correct, digit accuracy, seconds)
+    failures = []
+    for length in LENGTHS:
+        for index in range(per_length):
+            style = STYLES[index % len(STYLES)]
+            chosen = rng.integers(0, len(crops), length)
+            truth = "".join(str(test.labels[i]) for i in chosen)
+            ink, spans = compose_ink([crops[i] for i in chosen], rng)
+            content = render(ink, style, rng)
+            started = time.perf_counter()
+            reading = read_number(recogniser, content)
+            seconds = time.perf_counter() - started
+            answer = reading.number
+            digit_accuracy = max(0.0, 1 - edit_distance(answer, truth) / length)
+            results.setdefault((length, style), []).append(
+                (answer == truth, digit_accuracy, seconds, segmented(reading, spans))
+            )
+            if answer != truth and len(failures) < show_failures:
+                failures.append((truth, answer, style, content))
+    for number, (truth, answer, style, content) in enumerate(failures):
+        path = f"/tmp/number_failure_{number}_{truth}_{answer}_{style}.png"
+        Image.open(io.BytesIO(content)).save(path)
+        print(f"failure: {truth} read as {answer} ({style}) -> {path}", file=sys.stderr)
+    return format_markdown(results, recogniser, per_length, seed)
+
+
+def format_markdown(results: dict, recogniser, per_length: int, seed: int) -> str:
+    lines = [
+        "## Numbers (`read_number`)",
+        "",
+        f"Model: {recogniser.name} {recogniser.version}. {per_length} numbers per length "
+        f"(half canvas-like PNG, half photo-like JPEG), composed from MNIST test digits, "
+        f"seed {seed}.",
+        "",
+        "| digits | whole number | canvas | photo | per digit | segmented | median ms / number |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for length in LENGTHS:
+        rows = [r for style in STYLES for r in results.get((length, style), [])]
+        if not rows:
+            continue
+
+        def whole(rows):
+            return sum(r[0] for r in rows) / len(rows) if rows else float("nan")
+
+        lines.append(
+            f"| {length} | {whole(rows):.1%} | {whole(results[(length, 'canvas')]):.1%} "
+            f"| {whole(results[(length, 'photo')]):.1%} "
+            f"| {statistics.fmean(r[1] for r in rows):.2%} "
+            f"| {statistics.fmean(r[3] for r in rows):.1%} "
+            f"| {statistics.median(r[2] for r in rows) * 1000:.1f} |"
+        )
+    lines += [
+        "",
+        "Target: 4-digit whole-number accuracy >= 97 %. Reproduce with:",
+        "",
+        "    .venv/bin/python bench/bench_numbers.py --data-dir ../shared/mnist "
+        f"--per-length {per_length} --seed {seed}",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default="../shared/mnist", help="MNIST IDX directory")
+    parser.add_argument("--per-length", type=int, default=300, help="numbers per length")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the composed numbers")
+    parser.add_argument(
+        "--show-failures", type=int, default=0, help="save this many misread numbers to /tmp"
+    )
+    args = parser.parse_args()
+    print(run(args.data_dir, args.per_length, args.seed, args.show_failures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
