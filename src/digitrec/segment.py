@@ -305,6 +305,8 @@ def find_seams(cost: np.ndarray, count: int, margin: int, spacing: int) -> np.nd
 def _cut_candidates(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Seams (k, h) through a group's crop, in crop columns: where touching digits may part."""
     h, w = mask.shape
+    if w <= SPLIT_ASPECT * h:  # narrow enough for one digit: no cuts offered
+        return np.zeros((0, h), np.int64)
     factor = max(1, math.ceil(h / SEAM_ROWS))
     cost = np.where(mask, ink, 0.0)
     if factor > 1:  # find the seams on a block-averaged copy, then scale them back up
@@ -346,10 +348,7 @@ def _candidates_of(group_index: int, group: _Group, ink: np.ndarray, labels: np.
     crop_ink = ink[group.y0 : group.y1, group.x0 : group.x1]
     region = _dilate(mask) & ((crop_labels == 0) | mask)  # never another piece's ink
     h, w = mask.shape
-    if w <= SPLIT_ASPECT * h:
-        seams = np.zeros((0, h), np.int64)
-    else:
-        seams = _cut_candidates(crop_ink, mask)
+    seams = _cut_candidates(crop_ink, mask)
     columns = np.arange(w)
     boundaries = _boundaries(np.full(h, -1), seams, np.full(h, w - 1), mask, columns)
     last = len(boundaries) - 1
