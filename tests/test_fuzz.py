@@ -121,19 +121,26 @@ def test_every_seed_is_a_readable_digit():
 # --- mutations ----------------------------------------------------------------------------
 
 
-def _png_with_size(data: bytes, width: int, height: int) -> bytes:
-    """A PNG whose IHDR claims width x height, its CRC fixed so the claim gets past the check."""
-    header = data[12:16] + struct.pack(">II", width, height) + data[24:29]
-    return data[:16] + header[4:] + struct.pack(">I", zlib.crc32(header)) + data[33:]
+def _with_declared_size(name: str, data: bytes, width: int, height: int) -> bytes:
+    """The seed with its header claiming width x height (a PNG's CRC fixed to match the claim,
+    so that it gets past the check), its pixel data left as it was."""
+    if name.startswith("png"):
+        header = data[12:16] + struct.pack(">II", width, height) + data[24:29]
+        return data[:16] + header[4:] + struct.pack(">I", zlib.crc32(header)) + data[33:]
+    if name.startswith("gif"):
+        return data[:6] + struct.pack("<HH", width % 2**16, height % 2**16) + data[10:]
+    if name == "bmp":
+        return data[:18] + struct.pack("<II", width, height) + data[26:]
+    return data
 
 
 @st.composite
 def mutated_images(draw) -> bytes:
     name = draw(st.sampled_from(sorted(SEEDS)))
     data = bytearray(SEEDS[name])
-    if name.startswith("png") and draw(st.booleans()):
+    if name.startswith(("png", "gif", "bmp")) and draw(st.booleans()):
         side = st.integers(min_value=0, max_value=2**31 - 1) | st.integers(0, 70_000)
-        data = bytearray(_png_with_size(bytes(data), draw(side), draw(side)))
+        data = bytearray(_with_declared_size(name, bytes(data), draw(side), draw(side)))
     for _ in range(draw(st.integers(min_value=0, max_value=4))):
         if not data:
             break
@@ -248,3 +255,18 @@ def test_the_api_never_answers_5xx_to_hostile_uploads(fuzz_client, form, data):
     else:
         answers = body.get("results", [body])
         assert all(set(answer) >= {"digit", "probabilities", "is_digit"} for answer in answers)
+
+
+def test_the_largest_allowed_image_is_read_within_the_time_bound():
+    """A photo-sized grey PNG just under the pixel limit: decoded in full, still under 2 s."""
+    from digitrec.preprocess import MAX_PIXELS
+
+    side = int(MAX_PIXELS**0.5) - 1
+    paper = Image.new("L", (side, side), 235)
+    paper.paste(_digit(side // 3), (side // 3, side // 3))
+    data = _encoded(paper, "PNG", compress_level=1)
+    started = time.perf_counter()
+    preprocessed = to_mnist_style(decode_image(data))
+    elapsed = time.perf_counter() - started
+    assert not preprocessed.is_blank
+    assert elapsed < CASE_LIMIT_S, f"a {side}x{side} PNG took {elapsed:.2f} s"
