@@ -1,20 +1,28 @@
-"""The recogniser: an ONNX model loaded once, answering batches of MNIST-style images.
+"""The recogniser: an ONNX model loaded once, answering batches of images.
 
-Imports numpy and onnxruntime only (never TensorFlow), so a server using it starts in about a
-second. ONNX Runtime sessions are safe to call from several threads at once.
+    recogniser = Recogniser()                       # the bundled model and its card
+    [result] = recogniser.recognise([png_bytes])    # decode, preprocess, one batched model call
+    result.as_dict()  # {"digit": 7, "confidence": 0.99, "probabilities": [...], "is_digit": True}
+
+Imports numpy, Pillow and onnxruntime only (never TensorFlow), so a server using it starts in
+about a second. ONNX Runtime sessions are safe to call from several threads at once, and
+preprocessing keeps no state, so one Recogniser serves every thread of a worker.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
+from PIL import Image
 
 from digitrec.calibration import apply_temperature
 from digitrec.model_card import CARD_FILENAME, ModelCard
+from digitrec.preprocess import MAX_PIXELS, Preprocessed, decode_image, to_mnist_style
 
 # An all-but-empty 28x28 input (less ink than a couple of full pixels) has no digit to read.
 BLANK_INK = 2.0
@@ -64,10 +72,26 @@ class Prediction:
         }
 
 
+@dataclass(frozen=True)
+class Recognition:
+    """One image's answer and how the image was made MNIST-style on the way."""
+
+    prediction: Prediction
+    preprocessed: Preprocessed
+
+    def as_dict(self) -> dict:
+        return self.prediction.as_dict()
+
+
 class Recogniser:
     """An ONNX digit model and its card, loaded once and shared by every request."""
 
-    def __init__(self, model_path: str | Path | None = None, threads: int = 1):
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        threads: int = 1,
+        max_pixels: int = MAX_PIXELS,
+    ):
         self.model_path = Path(model_path) if model_path else bundled_model_path()
         if not self.model_path.is_file():
             raise ModelLoadError(f"{self.model_path}: model file not found")
@@ -76,6 +100,8 @@ class Recogniser:
         except Exception as error:
             raise ModelLoadError(str(error)) from error
         self.session = load_session(self.model_path, threads)
+        self.max_pixels = max_pixels  # bigger images are refused before their pixels are decoded
+        self._input_name = self.session.get_inputs()[0].name
 
     @property
     def name(self) -> str:
@@ -90,9 +116,8 @@ class Recogniser:
         images = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28)
         if len(images) == 0:
             return []
-        calibrated = apply_temperature(
-            probabilities_of(self.session, images), self.card.temperature
-        )
+        raw = self.session.run(None, {self._input_name: images.reshape(-1, 28, 28, 1)})[0]
+        calibrated = apply_temperature(raw, self.card.temperature)
         ink = images.reshape(len(images), -1).sum(axis=1)
         predictions = []
         for row, total_ink in zip(calibrated, ink, strict=True):
@@ -108,3 +133,31 @@ class Recogniser:
                 )
             )
         return predictions
+
+    def recognise(self, images: Sequence[bytes | Image.Image]) -> list[Recognition]:
+        """Image files (bytes) or Pillow images -> one Recognition each, in order.
+
+        Bytes are decoded with `decode_image` (its errors propagate: NotAnImageError,
+        ImageTooLargeError, UnusableImageError); every image is made MNIST-style, then all of
+        them go through the model in one batch. A blank or nearly blank image answers digit None.
+        """
+        preprocessed = [to_mnist_style(self._as_image(image)) for image in images]
+        if not preprocessed:
+            return []
+        predictions = self.predict(np.stack([item.mnist for item in preprocessed]))
+        return [
+            Recognition(_blank(prediction) if item.is_blank else prediction, item)
+            for prediction, item in zip(predictions, preprocessed, strict=True)
+        ]
+
+    def _as_image(self, image: bytes | Image.Image) -> Image.Image:
+        if isinstance(image, Image.Image):
+            return image
+        if isinstance(image, bytes | bytearray | memoryview):
+            return decode_image(image, self.max_pixels)
+        raise TypeError(f"expected image bytes or a PIL image, not {type(image).__name__}")
+
+
+def _blank(prediction: Prediction) -> Prediction:
+    """A blank image has no digit, whatever the model makes of an empty frame."""
+    return Prediction(None, 0.0, prediction.probabilities, False)
