@@ -1,0 +1,56 @@
+"""The web app's configuration: one mapping built from environment variables at start-up.
+
+Keys are the environment variables' own names, so `create_app({"DIGITREC_MAX_BATCH": 4})`
+overrides exactly what `DIGITREC_MAX_BATCH=4` would set. Nothing else reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+
+DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB per request
+DEFAULT_MAX_BATCH = 64  # images per request
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value the server cannot use; says which and why."""
+
+
+def _positive_int(name: str, text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{name}={text!r}: expected a whole number") from None
+    if value < 1:
+        raise ConfigError(f"{name}={text!r}: expected a number of at least 1")
+    return value
+
+
+def _text(name: str, text: str) -> str | None:
+    return text.strip() or None
+
+
+# Variable -> (parser, default). The default is used when the variable is unset or empty.
+SETTINGS: dict[str, tuple[Callable[[str, str], object], object]] = {
+    # The ONNX model to serve (model.json beside it); None means the bundled model.
+    "DIGITREC_MODEL": (_text, None),
+    # Largest request body in bytes; beyond it the answer is 413.
+    "DIGITREC_MAX_UPLOAD_BYTES": (_positive_int, DEFAULT_MAX_UPLOAD_BYTES),
+    # Most images in one predict request; beyond it the answer is 400.
+    "DIGITREC_MAX_BATCH": (_positive_int, DEFAULT_MAX_BATCH),
+    # gunicorn worker processes for `digitrec serve`; None means one per CPU core.
+    "DIGITREC_WORKERS": (_positive_int, None),
+    # prometheus_client's own variable: where gunicorn workers share their metrics.
+    "PROMETHEUS_MULTIPROC_DIR": (_text, None),
+}
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, object]:
+    """Every setting, parsed from `environ` (default: the process environment)."""
+    environ = os.environ if environ is None else environ
+    settings = {}
+    for name, (parse, default) in SETTINGS.items():
+        text = environ.get(name, "")
+        settings[name] = parse(name, text) if text.strip() else default
+    return settings

@@ -1,0 +1,102 @@
+"""Prometheus metrics at /metrics: requests by status, latency, and predictions by digit.
+
+Under gunicorn every worker writes its samples to PROMETHEUS_MULTIPROC_DIR (set up by
+`server.run_gunicorn`) and /metrics sums them across workers; the Flask development server
+and tests keep them in memory, one registry per app.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import flask
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+# Seconds; single-image predictions take a few milliseconds, batches and photos longer.
+LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+blueprint = flask.Blueprint("metrics", __name__)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    registry: CollectorRegistry
+    requests: Counter
+    latency: Histogram
+    predictions: Counter
+
+
+def init_app(app: flask.Flask) -> None:
+    registry = CollectorRegistry()
+    app.extensions["digitrec_metrics"] = Metrics(
+        registry=registry,
+        requests=Counter(
+            "digitrec_http_requests",
+            "HTTP requests answered, by method, route and status code.",
+            ["method", "route", "status"],
+            registry=registry,
+        ),
+        latency=Histogram(
+            "digitrec_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route.",
+            ["route"],
+            buckets=LATENCY_BUCKETS_S,
+            registry=registry,
+        ),
+        predictions=Counter(
+            "digitrec_predictions",
+            "Digits read, by digit ('none' for a blank image) and whether the model was sure.",
+            ["digit", "is_digit"],
+            registry=registry,
+        ),
+    )
+    app.before_request(_start_timer)
+    app.after_request(_observe)
+    app.register_blueprint(blueprint)
+
+
+def _route() -> str:
+    rule = flask.request.url_rule
+    return rule.rule if rule is not None else "unmatched"
+
+
+def _start_timer() -> None:
+    flask.g.request_started = time.perf_counter()
+
+
+def _observe(response: flask.Response) -> flask.Response:
+    started = flask.g.get("request_started")
+    metrics = flask.current_app.extensions["digitrec_metrics"]
+    route = _route()
+    metrics.requests.labels(flask.request.method, route, str(response.status_code)).inc()
+    if started is not None:
+        metrics.latency.labels(route).observe(time.perf_counter() - started)
+    return response
+
+
+def count_answers(answers: list[dict]) -> None:
+    """Count every digit read in these API answers (each digit of a number counts)."""
+    predictions = flask.current_app.extensions["digitrec_metrics"].predictions
+    for answer in answers:
+        for digit in answer.get("digits", [answer]):
+            label = "none" if digit["digit"] is None else str(digit["digit"])
+            predictions.labels(label, str(bool(digit["is_digit"])).lower()).inc()
+
+
+@blueprint.get("/metrics")
+def metrics_text():
+    multiproc_dir = flask.current_app.config.get("PROMETHEUS_MULTIPROC_DIR")
+    if multiproc_dir:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=multiproc_dir)
+    else:
+        registry = flask.current_app.extensions["digitrec_metrics"].registry
+    return flask.Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,156 @@
+// The result panel: fills in the same elements the server renders for the page without
+// JavaScript (templates/_result.html), so live and server answers look alike.
+
+import { boxElement } from "./canvas.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const BAR_TOP = 16;
+const BAR_HEIGHT = 96;
+const STEP_LABELS = { grey: "Greyscale", ink: "Ink", cropped: "Cropped", mnist: "28×28 input" };
+
+export function percent(p) {
+  if (p >= 0.1) return `${Math.round(p * 100)}%`;
+  if (p >= 0.01) return `${(p * 100).toFixed(1)}%`;
+  return "<1%";
+}
+
+const byId = (id) => document.getElementById(id);
+
+export class ResultView {
+  constructor() {
+    this.root = byId("result");
+    this.parts = {
+      empty: byId("result-empty"),
+      problem: byId("result-problem"),
+      digit: byId("answer-digit"),
+      number: byId("answer-number"),
+      steps: byId("steps"),
+    };
+    this.announcer = byId("announce");
+  }
+
+  #show(state, ...visible) {
+    this.root.dataset.state = state;
+    this.root.classList.remove("is-pending");
+    for (const [name, element] of Object.entries(this.parts)) element.hidden = !visible.includes(name);
+  }
+
+  pending() {
+    this.root.classList.add("is-pending");
+  }
+
+  empty() {
+    this.#show("empty", "empty");
+    this.announcer.textContent = "";
+    byId("result-meta").textContent = "";
+  }
+
+  problem(problem) {
+    this.#show("problem", "problem");
+    byId("problem-title").textContent = problem.title ?? "Something went wrong";
+    byId("problem-detail").textContent = problem.detail ?? "";
+    this.announcer.textContent = `${problem.title}. ${problem.detail ?? ""}`;
+    byId("result-meta").textContent = "";
+  }
+
+  digit(answer) {
+    this.#show("digit", "digit", ...(answer.steps ? ["steps"] : []));
+    const unsure = !answer.is_digit;
+    const blank = answer.digit === null;
+    byId("verdict").classList.toggle("is-unsure", unsure);
+    byId("big-digit").textContent = blank ? "–" : unsure ? "?" : String(answer.digit);
+    byId("confidence").textContent = blank
+      ? "No ink found"
+      : unsure
+        ? "Not sure this is a digit"
+        : `${percent(answer.confidence)} sure`;
+    byId("verdict-note").textContent = blank
+      ? "The image looks blank."
+      : unsure
+        ? `Best guess ${answer.digit} at ${percent(answer.confidence)}. Try a clearer, bigger digit.`
+        : "Model confident";
+    this.#bars(answer.probabilities, blank ? null : answer.digit);
+    if (answer.steps) this.#steps(answer.steps);
+    this.announcer.textContent = blank
+      ? "No digit found: the image is blank."
+      : unsure
+        ? `Not sure this is a digit. Best guess ${answer.digit}.`
+        : `The digit is ${answer.digit}, ${percent(answer.confidence)} sure.`;
+    this.#meta(answer);
+  }
+
+  /** input: {url, width, height} of the image to draw boxes over, or null (drawn on the pad). */
+  number(answer, input) {
+    this.#show("number", "number");
+    byId("big-number").textContent = answer.number || "–";
+    const figure = byId("reading-figure");
+    figure.hidden = !input;
+    if (input) {
+      const svg = byId("reading");
+      svg.setAttribute("viewBox", `0 0 ${input.width} ${input.height}`);
+      const image = document.createElementNS(SVG, "image");
+      for (const [name, value] of Object.entries({ href: input.url, x: 0, y: 0, ...input })) {
+        if (name !== "url") image.setAttribute(name, value);
+      }
+      svg.replaceChildren(image, ...answer.digits.map((digit) => boxElement(digit)));
+    }
+    byId("number-digits").replaceChildren(
+      ...answer.digits.map((digit) => {
+        const chip = document.createElement("li");
+        chip.className = digit.is_digit ? "chip" : "chip is-unsure";
+        const value = document.createElement("span");
+        value.className = "chip-digit";
+        value.textContent = digit.is_digit ? String(digit.digit) : "?";
+        const confidence = document.createElement("span");
+        confidence.className = "chip-confidence";
+        confidence.textContent = percent(digit.confidence);
+        chip.append(value, confidence);
+        return chip;
+      }),
+    );
+    this.announcer.textContent = answer.number
+      ? `The number is ${answer.number.split("").join(" ")}.`
+      : "No digits found.";
+    this.#meta(answer);
+  }
+
+  #bars(probabilities, top) {
+    for (const bar of this.root.querySelectorAll(".bar")) {
+      const digit = Number(bar.dataset.digit);
+      const p = probabilities[digit] ?? 0;
+      const height = Math.round(p * BAR_HEIGHT * 10) / 10;
+      const fill = bar.querySelector(".bar-fill");
+      fill.setAttribute("y", BAR_TOP + BAR_HEIGHT - height);
+      fill.setAttribute("height", height);
+      const value = bar.querySelector(".bar-value");
+      value.setAttribute("y", BAR_TOP + BAR_HEIGHT - height - 4);
+      value.textContent = p >= 0.01 ? percent(p) : "";
+      bar.classList.toggle("is-top", digit === top);
+    }
+  }
+
+  #steps(steps) {
+    byId("step-list").replaceChildren(
+      ...steps.map((step) => {
+        const item = document.createElement("li");
+        item.className = `step step-${step.name}`;
+        const label = STEP_LABELS[step.name] ?? step.name;
+        const image = document.createElement("img");
+        image.src = step.image;
+        image.alt = `${label} step, ${step.width} by ${step.height} pixels`;
+        const name = document.createElement("span");
+        name.className = "step-name";
+        name.textContent = label;
+        const size = document.createElement("span");
+        size.className = "step-size";
+        size.textContent = `${step.width}×${step.height}`;
+        item.append(image, name, size);
+        return item;
+      }),
+    );
+  }
+
+  #meta(answer) {
+    byId("result-meta").textContent = `${answer.model.name} ${answer.model.version} · ${Math.round(answer.timing_ms)} ms`;
+  }
+}

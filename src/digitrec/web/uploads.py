@@ -1,0 +1,102 @@
+"""A request -> the image bytes it carries, in order, whichever way they were sent.
+
+Accepted: multipart field `file` (repeated for a batch), an image/* (or octet-stream) body, or
+JSON {"image": ...} / {"images": [...]} holding base64 or data: URLs. Nothing is decoded as an
+image here: that, and its errors, belong to the recogniser.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+
+import flask
+
+from digitrec.errors import MalformedRequestError, NotAnImageError
+
+RAW_IMAGE_TYPES = ("application/octet-stream",)
+DATA_URL = re.compile(r"^data:(?P<type>[\w.+/-]*)(?P<params>(;[\w.+-]+(=[\w.+-]*)?)*),", re.ASCII)
+
+
+@dataclass(frozen=True)
+class Upload:
+    images: list[bytes]
+    is_batch: bool  # answer with {"results": [...]} even for one image
+
+
+def images_from_request(request: flask.Request, max_batch: int) -> Upload:
+    """The request's images; raises MalformedRequestError or NotAnImageError (wrong type)."""
+    mimetype = request.mimetype
+    if mimetype == "multipart/form-data":
+        upload = _from_multipart(request)
+    elif mimetype == "application/json":
+        upload = _from_json(request)
+    elif mimetype.startswith("image/") or mimetype in RAW_IMAGE_TYPES:
+        body = request.get_data(cache=False)
+        if not body:
+            raise MalformedRequestError("the request body is empty: send the image's bytes")
+        upload = Upload([body], is_batch=False)
+    elif not mimetype:
+        raise MalformedRequestError(
+            "no Content-Type: send multipart/form-data with a `file` field, an image/* body, "
+            "or JSON with an `image` field"
+        )
+    else:
+        raise NotAnImageError(
+            f"Content-Type {mimetype} is not accepted: send multipart/form-data with a `file` "
+            "field, an image/* body, or JSON with an `image` field"
+        )
+    if len(upload.images) > max_batch:
+        raise MalformedRequestError(
+            f"{len(upload.images)} images in one request; the limit is {max_batch} per request"
+        )
+    return upload
+
+
+def _from_multipart(request: flask.Request) -> Upload:
+    files = [file for file in request.files.getlist("file") if file.filename or file.content_length]
+    if not files:
+        raise MalformedRequestError("no image in the form: attach it as the multipart field `file`")
+    return Upload([file.read() for file in files], is_batch=len(files) > 1)
+
+
+def _from_json(request: flask.Request) -> Upload:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise MalformedRequestError(
+            'the body is not a JSON object: send {"image": "<base64>"} or {"images": [...]}'
+        )
+    if "image" in body:
+        return Upload([decode_base64(body["image"], "image")], is_batch=False)
+    if "images" in body:
+        images = body["images"]
+        if not isinstance(images, list) or not images:
+            raise MalformedRequestError('"images" must be a non-empty list of base64 strings')
+        return Upload(
+            [decode_base64(image, f"images[{i}]") for i, image in enumerate(images)],
+            is_batch=True,
+        )
+    raise MalformedRequestError('the JSON object has neither "image" nor "images"')
+
+
+def decode_base64(text: object, field: str) -> bytes:
+    """Standard or URL-safe base64, bare or as a data: URL; whitespace is ignored."""
+    if not isinstance(text, str):
+        raise MalformedRequestError(f'"{field}" must be a string of base64 or a data: URL')
+    text = text.strip()
+    match = DATA_URL.match(text)
+    if match:
+        if ";base64" not in match["params"]:
+            raise MalformedRequestError(f'"{field}" is a data: URL without ;base64')
+        text = text[match.end() :]
+    text = "".join(text.split())
+    text += "=" * (-len(text) % 4)
+    try:
+        image = base64.b64decode(text.replace("-", "+").replace("_", "/"), validate=True)
+    except (binascii.Error, ValueError):
+        raise MalformedRequestError(f'"{field}" is not valid base64') from None
+    if not image:
+        raise MalformedRequestError(f'"{field}" is empty')
+    return image
