@@ -67,7 +67,12 @@ def draw_digit(
     pad = stroke + 4
     layer = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 0)
     ImageDraw.Draw(layer).text(
-        (pad - left, pad - top), text, fill=255, font=glyph_font, stroke_width=stroke, stroke_fill=255
+        (pad - left, pad - top),
+        text,
+        fill=255,
+        font=glyph_font,
+        stroke_width=stroke,
+        stroke_fill=255,
     )
     if angle:
         layer = layer.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
