@@ -20,12 +20,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
 from digitrec import preprocess
 from digitrec.preprocess import fit_to_mnist_frame
+
+if TYPE_CHECKING:
+    from digitrec.inference import Prediction, Recogniser
 
 # Ink brighter than this (0..1) joins a component. Fainter anti-aliased edges still reach the
 # model: each piece's crop keeps the ink within one pixel of its components.
@@ -65,7 +69,7 @@ class Piece:
 
     box: tuple[int, int, int, int]  # x, y, w, h in ink-map pixels
     ink: np.ndarray  # (h, w) float32 in [0, 1], white on black: this piece's ink only
-    prediction: object = None  # the model's Prediction, when `segment` was given a recogniser
+    prediction: Prediction | None = None  # set when `segment` was given a recogniser
 
 
 @dataclass(frozen=True)
@@ -445,7 +449,7 @@ def _best_cuts(candidates: list[_Candidate], boundary_count: int, scores: list[f
     return chain[::-1]
 
 
-def segment(ink: np.ndarray, recogniser=None) -> list[Piece]:
+def segment(ink: np.ndarray, recogniser: Recogniser | None = None) -> list[Piece]:
     """Split an ink map into one piece per digit, ordered left to right.
 
     ink: (h, w) float32 in [0, 1], white ink on black, background removed (as from
@@ -499,7 +503,7 @@ def _centre_x(piece: Piece) -> float:
 # The whole path
 
 
-def _ink_of(image) -> tuple[np.ndarray, float]:
+def _ink_of(image: bytes | Image.Image) -> tuple[np.ndarray, float]:
     """bytes or a PIL image -> (ink map, scale from original to ink-map pixels)."""
     if isinstance(image, bytes | bytearray | memoryview):
         image = preprocess.decode_image(bytes(image))
@@ -515,7 +519,7 @@ def _original_box(box, scale: float) -> tuple[int, int, int, int]:
     return left, top, right - left, bottom - top
 
 
-def read_number(recogniser, image) -> NumberReading:
+def read_number(recogniser: Recogniser, image: bytes | Image.Image) -> NumberReading:
     """Read every digit in an image (bytes or a PIL image), left to right.
 
     A single digit answers a one-digit number. A piece the model does not take for a digit
@@ -541,7 +545,7 @@ def read_number(recogniser, image) -> NumberReading:
     return NumberReading(number, digits)
 
 
-def choose_mode(image) -> str:
+def choose_mode(image: bytes | Image.Image) -> str:
     """ "number" when an image (bytes or a PIL image) holds more than one digit, else "digit".
 
     Decided from the ink alone (no model): several separate pieces, or one piece too wide for a
