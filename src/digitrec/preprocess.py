@@ -43,8 +43,8 @@ MAX_PIXELS = 40_000_000
 # types above it. decode_image enforces a per-call limit from the header instead, before any pixel
 # is allocated, so Pillow's guard is switched off here on purpose rather than left half-working.
 Image.MAX_IMAGE_PIXELS = None
-# Pillow format names digitrec reads. MPO is how Pillow names many phones' JPEGs.
-DECODERS = ("PNG", "JPEG", "MPO", "GIF", "BMP", "WEBP", "TIFF")
+# Pillow format names digitrec reads (phones' multi-picture JPEGs come through "JPEG" as MPO).
+DECODERS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
 _SIGNATURES = {
     b"\x89PNG": "PNG",
     b"\xff\xd8\xff": "JPEG",
@@ -70,10 +70,13 @@ STEP_DISPLAY_PX = 280
 _THUMB_LONG_SIDE = 32
 # Dark strokes narrower than this many thumbnail pixels are closed over when estimating paper.
 _PAPER_WINDOW = 7
-# A contrast-stretched image whose strongest ink is below this (0..255) holds no ink at all...
+# An image whose strongest ink differs from the paper by less than this (0..255, relative to the
+# paper's brightness) holds no ink at all: 12 on a clean canvas, more in a photo, whose JPEG-
+# smoothed noise and lighting leave blotches of that size on blank paper...
 MIN_INK_CONTRAST = 12
+MIN_PHOTO_INK_CONTRAST = 40
 # ...as is one whose strongest ink is within this many noise deviations of the background.
-MIN_INK_SNR = 5.0
+MIN_INK_SNR = 8.0
 # Ink in a component with less than this share of the heaviest component's ink is a speck.
 SPECK_FRACTION = 0.05
 # Specks are found on a copy at most this big; pieces closer than a pixel there stay together.
@@ -270,7 +273,8 @@ def _normalise(contrast: Image.Image, noise: float) -> Image.Image | None:
     histogram = np.asarray(contrast.histogram(), dtype=np.float64)
     strongest = _level_at(histogram, 0.999)
     floor = 3.0 * noise
-    if strongest < MIN_INK_CONTRAST or strongest < MIN_INK_SNR * noise + 1.0:
+    least = MIN_PHOTO_INK_CONTRAST if noise > 0 else MIN_INK_CONTRAST
+    if strongest < least or strongest < MIN_INK_SNR * noise + 1.0:
         return None
     # Stroke cores: the level that 90 % of the pixels at least half as strong as the strongest
     # reach. A scan or MNIST digit is already saturated there and is left as it is.
