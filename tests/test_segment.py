@@ -180,6 +180,17 @@ def test_a_too_wide_piece_is_cut_without_a_model():
     assert len(segment.segment(touching("47"))) == 2
 
 
+def test_any_ink_map_gives_pieces_inside_it():
+    rng = np.random.default_rng(2)
+    for _ in range(300):
+        h, w = rng.integers(1, 50, 2)
+        ink = (rng.random((h, w)) < rng.random()) * rng.random((h, w))
+        for piece in segment.segment(ink.astype(np.float32)):
+            x, y, pw, ph = piece.box
+            assert x >= 0 and y >= 0 and x + pw <= w and y + ph <= h
+            assert piece.ink.shape == (ph, pw)
+
+
 def test_ink_map_must_be_two_dimensional():
     with pytest.raises(ValueError, match="2-D"):
         segment.segment(np.zeros((4, 4, 3), np.float32))
