@@ -1,0 +1,131 @@
+"""digitrec.inference: the recogniser answers batches of image files, safely from many threads."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from conftest import png_bytes, render_digit
+from PIL import Image
+
+from digitrec.errors import ImageTooLargeError, NotAnImageError
+from digitrec.inference import Recogniser, Recognition
+from digitrec.preprocess import Preprocessed
+
+# Large, clear digits that any model worth bundling reads, the placeholder MLP included.
+CLEAR_DIGITS = (0, 2, 3, 7)
+
+
+@pytest.mark.parametrize("digit", CLEAR_DIGITS)
+def test_a_clear_digit_on_a_canvas_is_read(recogniser, digit):
+    [result] = recogniser.recognise([png_bytes(render_digit(digit))])
+    assert isinstance(result, Recognition)
+    assert isinstance(result.preprocessed, Preprocessed)
+    assert result.prediction.digit == digit
+    assert result.prediction.is_digit
+
+
+def test_answer_has_the_documented_fields(recogniser):
+    [result] = recogniser.recognise([png_bytes(render_digit(7))])
+    answer = result.as_dict()
+    assert set(answer) == {"digit", "confidence", "probabilities", "is_digit"}
+    assert len(answer["probabilities"]) == 10
+    assert sum(answer["probabilities"]) == pytest.approx(1.0, abs=1e-4)
+    assert answer["confidence"] == max(answer["probabilities"])
+
+
+def same_digit_variants(digit: int) -> dict[str, Image.Image]:
+    """The same drawing sent the ways people send it."""
+    alpha = render_digit(digit, ink=255, paper=0)
+    alpha_only = Image.new("RGBA", alpha.size, (0, 0, 0, 0))
+    alpha_only.putalpha(alpha)
+    stored_sideways = render_digit(digit).transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 clockwise to display"
+    return {
+        "plain": png_bytes(render_digit(digit)),
+        "light on dark": png_bytes(render_digit(digit, ink=240, paper=20)),
+        "colour": png_bytes(
+            render_digit(digit, ink=(200, 30, 30), paper=(240, 240, 180), mode="RGB")
+        ),
+        "transparent canvas": png_bytes(
+            render_digit(digit, ink=(0, 0, 0, 255), paper=(255, 255, 255, 0), mode="RGBA")
+        ),
+        "alpha-only strokes": png_bytes(alpha_only),
+        "EXIF rotated JPEG": png_bytes(stored_sideways, "JPEG", exif=exif.tobytes()),
+        "big photo size": png_bytes(render_digit(digit, size=(2000, 1500)), "JPEG"),
+    }
+
+
+@pytest.mark.parametrize("digit", CLEAR_DIGITS)
+def test_polarity_transparency_exif_and_colour_give_the_same_digit(recogniser, digit):
+    variants = same_digit_variants(digit)
+    results = recogniser.recognise(list(variants.values()))
+    digits = {name: result.prediction.digit for name, result in zip(variants, results, strict=True)}
+    assert set(digits.values()) == {digit}, digits
+
+
+def test_blank_images_answer_no_digit(recogniser):
+    blanks = [
+        png_bytes(Image.new("L", (280, 280), 255)),
+        png_bytes(Image.new("RGBA", (280, 280), (0, 0, 0, 0))),
+        png_bytes(render_digit(".", scale=0.05)),  # a tap on an empty canvas
+    ]
+    for result in recogniser.recognise(blanks):
+        assert result.preprocessed.is_blank
+        assert result.as_dict()["digit"] is None
+        assert result.as_dict()["is_digit"] is False
+        assert result.prediction.confidence == 0.0
+
+
+def test_pil_images_and_bytes_are_both_accepted(recogniser):
+    image = render_digit(3)
+    from_bytes, from_image = recogniser.recognise([png_bytes(image), image])
+    assert from_bytes.as_dict() == from_image.as_dict()
+
+
+def test_a_batch_answers_as_its_images_would_one_by_one(recogniser):
+    files = [png_bytes(render_digit(digit, offset=(digit * 3, -digit))) for digit in range(10)]
+    batch = [result.as_dict() for result in recogniser.recognise(files)]
+    alone = [recogniser.recognise([file])[0].as_dict() for file in files]
+    for together, single in zip(batch, alone, strict=True):
+        assert together["digit"] == single["digit"]
+        assert together["probabilities"] == pytest.approx(single["probabilities"], abs=1e-5)
+    assert recogniser.recognise([]) == []
+
+
+def test_many_threads_get_the_same_answers(recogniser):
+    files = [png_bytes(render_digit(digit)) for digit in range(10)]
+    expected = [result.as_dict() for result in recogniser.recognise(files)]
+
+    def one(index: int) -> dict:
+        return recogniser.recognise([files[index % 10]])[0].as_dict()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(one, range(200)))
+    for index, answer in enumerate(answers):
+        assert answer["digit"] == expected[index % 10]["digit"]
+        assert answer["probabilities"] == pytest.approx(expected[index % 10]["probabilities"])
+
+
+def test_files_that_are_not_images_raise_a_clear_error(recogniser):
+    with pytest.raises(NotAnImageError, match="PNG, JPEG"):
+        recogniser.recognise([b"GIF? no: just text"])
+    with pytest.raises(TypeError):
+        recogniser.recognise(["digit.png"])
+
+
+def test_the_pixel_limit_is_configurable():
+    small_limit = Recogniser(max_pixels=100 * 100)
+    with pytest.raises(ImageTooLargeError):
+        small_limit.recognise([png_bytes(render_digit(3))])
+    assert small_limit.recognise([png_bytes(render_digit(3, size=(100, 100)))])
+
+
+def test_predict_takes_mnist_style_arrays(recogniser):
+    frames = np.stack(
+        [recogniser.recognise([render_digit(d)])[0].preprocessed.mnist for d in (0, 7)]
+    )
+    assert [prediction.digit for prediction in recogniser.predict(frames)] == [0, 7]
+    assert recogniser.predict(np.zeros((0, 28, 28), np.float32)) == []
