@@ -223,30 +223,34 @@ def _reduced(image: Image.Image, long_side: int) -> tuple[Image.Image, int]:
     return (image.reduce(factor) if factor > 1 else image), factor
 
 
-def _contrast(grey: Image.Image) -> tuple[Image.Image | None, float]:
-    """Grey -> (ink contrast as "L": 0 = paper, higher = more ink; its noise level, 0..255).
+def _paper_and_polarity(histogram: np.ndarray) -> tuple[int, bool] | None:
+    """(the paper's grey level, whether the ink is darker), or None for a flat picture.
 
-    None instead of an image when the picture is one flat level. The paper's level is the median pixel (ink
-    covers a minority of any picture of a digit); the ink lies on the side of the median where
-    the extremes reach furthest. A clean background (a canvas, a scan, MNIST) is one level and is
-    handled with a lookup table; anything else (a photo) has its paper estimated per pixel.
+    The paper is the median pixel (ink covers a minority of any picture of a digit); the ink lies
+    on the side of the median where the extremes reach furthest.
     """
-    histogram = np.asarray(grey.histogram(), dtype=np.float64)
     paper = _level_at(histogram, 0.5)
     darkest, lightest = _level_at(histogram, 0.0005), _level_at(histogram, 0.9995)
     if lightest - darkest < 2:
-        return None, 0.0
-    dark_ink = paper - darkest > lightest - paper
+        return None
+    return paper, paper - darkest > lightest - paper
+
+
+def _clean_contrast_table(paper: int, dark_ink: bool) -> np.ndarray:
+    """Grey level -> ink contrast (0..255) on a background of exactly one level."""
     levels = np.arange(256, dtype=np.float32)
-    if _spread(histogram, paper) < 1.0:
-        if dark_ink:  # divide by the paper: ink contrast relative to how bright the paper is
-            table = 255.0 * np.clip(1.0 - levels / max(paper, 1), 0.0, 1.0)
-        else:
-            table = np.clip(levels - paper, 0.0, 255.0)
-        return grey.point(np.round(table).astype(np.uint8).tolist()), 0.0
+    if dark_ink:  # relative to the paper's brightness, as a photo's is
+        return 255.0 * np.clip(1.0 - levels / max(paper, 1), 0.0, 1.0)
+    return np.clip(levels - paper, 0.0, 255.0)
+
+
+def _photo_contrast(grey: Image.Image, paper: int, dark_ink: bool) -> tuple[Image.Image, float]:
+    """Grey with uneven paper -> (ink contrast as "L", its noise level), paper divided out.
+
+    The paper is estimated per pixel from a thumbnail: a closing (max then min) for dark ink, an
+    opening for light ink, removes strokes narrower than the window and leaves the lighting.
+    """
     thumbnail, _ = _reduced(grey, _THUMB_LONG_SIDE)
-    # Closing (max then min) for dark ink, opening (min then max) for light ink: what remains
-    # is the paper, with strokes narrower than the window filled in from either side.
     first, second = (
         (ImageFilter.MaxFilter, ImageFilter.MinFilter)
         if dark_ink
@@ -268,9 +272,8 @@ def _contrast(grey: Image.Image) -> tuple[Image.Image | None, float]:
     return Image.fromarray(np.clip(contrast, 0, 255).astype(np.uint8), mode="L"), noise
 
 
-def _normalise(contrast: Image.Image, noise: float) -> Image.Image | None:
-    """Stretch ink contrast so stroke cores reach 255 and the noise floor 0; None if no ink."""
-    histogram = np.asarray(contrast.histogram(), dtype=np.float64)
+def _stretch_table(histogram: np.ndarray, noise: float) -> np.ndarray | None:
+    """Contrast -> ink (0..255): stroke cores to 255, the noise floor to 0. None: no ink at all."""
     strongest = _level_at(histogram, 0.999)
     floor = 3.0 * noise
     least = MIN_PHOTO_INK_CONTRAST if noise > 0 else MIN_INK_CONTRAST
@@ -282,8 +285,37 @@ def _normalise(contrast: Image.Image, noise: float) -> Image.Image | None:
     cores[: strongest // 2] = 0
     core = max(_level_at(cores, 0.9), floor + 1.0)
     levels = np.arange(256, dtype=np.float32)
-    table = 255.0 * np.clip((levels - floor) / (core - floor), 0.0, 1.0)
-    return contrast.point(np.round(table).astype(np.uint8).tolist())
+    return 255.0 * np.clip((levels - floor) / (core - floor), 0.0, 1.0)
+
+
+def _lut(table: np.ndarray) -> list[int]:
+    return np.round(table).astype(np.uint8).tolist()
+
+
+def _ink_of_grey(grey: Image.Image) -> Image.Image | None:
+    """Grey -> ink ("L", white on black, background removed, contrast stretched); None if none.
+
+    A clean background (a canvas, a scan, MNIST itself) is one grey level: the whole way from
+    grey to ink is then one lookup table, read off the histogram. Anything else (a photo) has
+    its paper estimated per pixel first.
+    """
+    histogram = np.asarray(grey.histogram(), dtype=np.float64)
+    found = _paper_and_polarity(histogram)
+    if found is None:
+        return None
+    paper, dark_ink = found
+    if _spread(histogram, paper) < 1.0:
+        to_contrast = np.round(_clean_contrast_table(paper, dark_ink))
+        contrast_histogram = np.bincount(
+            to_contrast.astype(np.int64), weights=histogram, minlength=256
+        )
+        stretch = _stretch_table(contrast_histogram, noise=0.0)
+        if stretch is None:
+            return None
+        return grey.point(_lut(stretch[to_contrast.astype(np.int64)]))
+    contrast, noise = _photo_contrast(grey, paper, dark_ink)
+    stretch = _stretch_table(np.asarray(contrast.histogram(), dtype=np.float64), noise)
+    return None if stretch is None else contrast.point(_lut(stretch))
 
 
 def label_components(mask):
@@ -323,12 +355,23 @@ def label_components(mask):
     return labels
 
 
+def _grown(mask: np.ndarray) -> np.ndarray:
+    """A boolean mask dilated by one pixel in all eight directions."""
+    padded = np.pad(mask, 1)
+    height, width = mask.shape
+    grown = mask.copy()
+    for dy in range(3):
+        for dx in range(3):
+            grown |= padded[dy : dy + height, dx : dx + width]
+    return grown
+
+
 def _drop_specks(ink: Image.Image) -> Image.Image:
     """Remove components of ink much lighter than the heaviest one (specks of noise or dust)."""
     small, factor = _reduced(ink, _SPECK_LONG_SIDE)
     weights = np.asarray(small, dtype=np.float32)
     # Grown by one thumbnail pixel so that pieces of one digit a stroke-width apart stay together.
-    mask = np.asarray(small.filter(ImageFilter.MaxFilter(3))) > 8
+    mask = _grown(weights > 8)
     labels = label_components(mask)
     masses = np.bincount(labels.ravel(), weights=weights.ravel())
     masses[0] = 0.0
@@ -348,8 +391,7 @@ def _drop_specks(ink: Image.Image) -> Image.Image:
 def _ink_image(image: Image.Image, long_side: int = WORK_LONG_SIDE) -> tuple[Image.Image, int]:
     """Any image -> (ink as "L": white ink on black, 0..255; the integer reduction factor)."""
     grey, factor = _reduced(grey_of(image), long_side)
-    contrast, noise = _contrast(grey)
-    ink = _normalise(contrast, noise) if contrast is not None else None
+    ink = _ink_of_grey(grey)
     if ink is None:
         return Image.new("L", grey.size, 0), factor
     return _drop_specks(ink), factor
@@ -410,8 +452,12 @@ def _frame_crop(crop: np.ndarray) -> np.ndarray:
     if (new_w, new_h) == (w, h):
         small = crop
     else:
+        # Big reductions first average whole blocks (reducing_gap): the same anti-aliasing
+        # for a quarter of the work of a full-width Lanczos kernel.
         resized = Image.fromarray(crop.astype(np.float32, copy=False), mode="F").resize(
-            (new_w, new_h), Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BILINEAR
+            (new_w, new_h),
+            Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BILINEAR,
+            reducing_gap=3.0 if scale < 1 else None,
         )
         small = np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
     frame = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
@@ -441,6 +487,18 @@ def _as_display(pixels: np.ndarray) -> np.ndarray:
     return np.asarray(image)
 
 
+_ABOVE_INK_THRESHOLD = [0 if level <= INK_THRESHOLD * 255 else 255 for level in range(256)]
+
+
+def _ink_box(ink: Image.Image) -> tuple[int, int, int, int] | None:
+    """`ink_bounding_box` of an "L" ink image, in C: (x, y, w, h) or None."""
+    box = ink.point(_ABOVE_INK_THRESHOLD).getbbox()
+    if box is None:
+        return None
+    left, top, right, bottom = box
+    return left, top, right - left, bottom - top
+
+
 @dataclass
 class Preprocessed:
     """One image made MNIST-style, with what the web page shows of the way there."""
@@ -448,14 +506,19 @@ class Preprocessed:
     mnist: np.ndarray  # (28, 28) float32 in [0, 1], white ink on black: the model input
     is_blank: bool  # no digit to read: an empty page, or only a dot or speck on it
     box: tuple[int, int, int, int] | None  # (x, y, w, h) of the digit in the original image
-    ink: np.ndarray = field(repr=False)  # (h, w) float32 in [0, 1]: the whole ink map
-    ink_box: tuple[int, int, int, int] | None = field(repr=False)  # the digit in `ink`'s pixels
+    ink_image: Image.Image = field(repr=False)  # the ink map as "L", 0..255
+    ink_box: tuple[int, int, int, int] | None = field(repr=False)  # the digit in ink pixels
     source: Image.Image = field(repr=False)  # the image as given, for the "grey" step
+
+    @property
+    def ink(self) -> np.ndarray:
+        """The whole ink map: (h, w) float32 in [0, 1], as `ink_map` gives it."""
+        return np.asarray(self.ink_image, dtype=np.float32) / 255.0
 
     def steps(self) -> dict[str, np.ndarray]:
         """What the model sees, in order, as uint8 (h, w) images at most 280 px on a side."""
         grey, _ = _reduced(grey_of(self.source), WORK_LONG_SIDE)
-        ink = np.round(self.ink * 255).astype(np.uint8)
+        ink = np.asarray(self.ink_image)
         if self.ink_box is None:
             cropped = np.zeros((1, 1), np.uint8)
         else:
@@ -469,22 +532,26 @@ class Preprocessed:
         }
 
 
-def _box_in_original(box, scale: float, size: tuple[int, int]) -> tuple[int, int, int, int]:
+def _box_in_original(box, factor: int, size: tuple[int, int]) -> tuple[int, int, int, int]:
     x, y, w, h = box
-    left, top = int(x / scale), int(y / scale)
-    right = min(size[0], int(np.ceil((x + w) / scale)))
-    bottom = min(size[1], int(np.ceil((y + h) / scale)))
+    left, top = x * factor, y * factor
+    right, bottom = min(size[0], (x + w) * factor), min(size[1], (y + h) * factor)
     return left, top, right - left, bottom - top
 
 
 def to_mnist_style(image: Image.Image) -> Preprocessed:
-    """Any Pillow image of one digit -> its MNIST-style 28x28 input and the steps on the way."""
-    ink, scale = ink_map(image)
-    box = ink_bounding_box(ink)
-    is_blank = box is None or max(box[2], box[3]) < max(2, MIN_DIGIT_FRACTION * max(ink.shape))
-    if is_blank:
+    """Any Pillow image of one digit -> its MNIST-style 28x28 input and the steps on the way.
+
+    The ink map of `ink_map`, framed as `fit_to_mnist_frame` does; both done on 8-bit images
+    in Pillow where that is faster. An image whose ink fits in a box under 4 % of its longer
+    side (a dot, a tap) or that has none is blank: `is_blank`, an empty frame and no box.
+    """
+    ink, factor = _ink_image(image)
+    box = _ink_box(ink)
+    if box is None or max(box[2], box[3]) < max(2, MIN_DIGIT_FRACTION * max(ink.size)):
         mnist = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
         return Preprocessed(mnist, True, None, ink, None, image)
     x, y, w, h = box
-    mnist = _frame_crop(ink[y : y + h, x : x + w])
-    return Preprocessed(mnist, False, _box_in_original(box, scale, image.size), ink, box, image)
+    crop = np.asarray(ink.crop((x, y, x + w, y + h)), dtype=np.float32) / 255.0
+    mnist = _frame_crop(crop)
+    return Preprocessed(mnist, False, _box_in_original(box, factor, image.size), ink, box, image)
