@@ -35,6 +35,8 @@ except ImportError:  # the preprocessing of issue 3 has not landed yet
         allow_module_level=True,
     )
 
+# Pillow warns about the corrupt metadata it survives (EXIF, truncated reads): expected here.
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:PIL")
 EXAMPLES = int(os.environ.get("DIGITREC_FUZZ_EXAMPLES", "300"))
 # Wall-clock bound per case. Real cases take milliseconds; this is generous so that a busy CI
 # machine cannot fail it, yet it still catches a decoder that loops or a bomb that allocates.
