@@ -190,7 +190,7 @@ def grey_of(image: Image.Image) -> Image.Image:
             return image.convert("L")
         except ValueError:  # modes without a direct grey conversion (LAB, HSV...)
             return image.convert("RGB").convert("L")
-    rgba = image.convert("RGBA")
+    rgba = image if image.mode == "RGBA" else image.convert("RGBA")
     alpha = rgba.getchannel("A")
     grey = rgba.convert("L")
     if alpha.getextrema()[0] == 255:
