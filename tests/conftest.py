@@ -5,7 +5,18 @@ Nothing here reads ../shared or the network: every test makes its own small data
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -105,3 +116,73 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+def digitrec_command() -> list[str]:
+    """The installed `digitrec` script of this environment (as `make serve` runs it)."""
+    script = Path(sys.executable).with_name("digitrec")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "digitrec.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str  # e.g. http://127.0.0.1:54321, no trailing slash
+    process: subprocess.Popen
+    log: Path  # the server's stdout and stderr together
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def serving(*options: str, workers: int = 2, env: dict | None = None, ready_within_s: float = 30):
+    """Run the real `digitrec serve` on a free port until /readyz answers 200; always stop it.
+
+    Fails the test with the server's output if it exits or is not ready in time.
+    """
+    port = free_port()
+    log = Path(tempfile.mkstemp(prefix="digitrec-serve-", suffix=".log")[1])
+    command = [*digitrec_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers), *options]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            command, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
+    server = LiveServer(f"http://127.0.0.1:{port}", process, log)
+    try:
+        deadline = time.monotonic() + ready_within_s
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"digitrec serve exited with {process.returncode}:\n{server.output()}")
+            try:
+                with urllib.request.urlopen(f"{server.url}/readyz", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"digitrec serve not ready in {ready_within_s} s:\n{server.output()}")
+            time.sleep(0.05)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """`digitrec serve` (gunicorn, two workers) on a free port of 127.0.0.1, for the session."""
+    with serving() as server:
+        yield server
