@@ -3,7 +3,7 @@
 
 // Logical sizes, in the pixels of the image sent to the server: a square for one digit, a
 // wide strip for a number. The height is the same so a drawing survives a mode switch.
-const SIZES = { digit: { width: 280, height: 280 }, number: { width: 700, height: 280 } };
+const SIZES = { digit: { width: 280, height: 280 }, number: { width: 560, height: 280 } };
 // About the stroke width of MNIST digits relative to their height.
 const BRUSH = 18;
 const SVG = "http://www.w3.org/2000/svg";

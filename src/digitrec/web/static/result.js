@@ -29,6 +29,14 @@ export class ResultView {
     this.announcer = byId("announce");
   }
 
+  /** The one-line answer under the pad on phones; null hides it. */
+  #quick(value, unsure = false) {
+    const quick = byId("quick-result");
+    quick.hidden = value === null;
+    quick.classList.toggle("is-unsure", unsure);
+    byId("quick-value").textContent = value ?? "";
+  }
+
   #show(state, ...visible) {
     this.root.dataset.state = state;
     this.root.classList.remove("is-pending");
@@ -41,12 +49,14 @@ export class ResultView {
 
   empty() {
     this.#show("empty", "empty");
+    this.#quick(null);
     this.announcer.textContent = "";
     byId("result-meta").textContent = "";
   }
 
   problem(problem) {
     this.#show("problem", "problem");
+    this.#quick("!", true);
     byId("problem-title").textContent = problem.title ?? "Something went wrong";
     byId("problem-detail").textContent = problem.detail ?? "";
     this.announcer.textContent = `${problem.title}. ${problem.detail ?? ""}`;
@@ -70,6 +80,7 @@ export class ResultView {
         ? `Best guess ${answer.digit} at ${percent(answer.confidence)}. Try a clearer, bigger digit.`
         : "Model confident";
     this.#bars(answer.probabilities, blank ? null : answer.digit);
+    this.#quick(byId("big-digit").textContent, unsure);
     if (answer.steps) this.#steps(answer.steps);
     this.announcer.textContent = blank
       ? "No digit found: the image is blank."
@@ -83,6 +94,7 @@ export class ResultView {
   number(answer, input) {
     this.#show("number", "number");
     byId("big-number").textContent = answer.number || "–";
+    this.#quick(answer.number || "–");
     const figure = byId("reading-figure");
     figure.hidden = !input;
     if (input) {
