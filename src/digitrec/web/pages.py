@@ -6,9 +6,11 @@ server into the same result markup the scripts fill in.
 
 from __future__ import annotations
 
+import re
 import time
 
 import flask
+import markupsafe
 
 from digitrec import errors
 from digitrec.errors import MalformedRequestError
@@ -106,6 +108,13 @@ def _problems() -> list[dict]:
         for status, slug, title, description in OTHER_PROBLEMS
     ]
     return problems
+
+
+@blueprint.app_template_filter("code_spans")
+def code_spans(text: str) -> markupsafe.Markup:
+    """Escape text, then show `backticked` words as code, as the OpenAPI descriptions do."""
+    escaped = str(markupsafe.escape(text))
+    return markupsafe.Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped))
 
 
 @blueprint.get("/api")

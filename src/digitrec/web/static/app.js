@@ -37,9 +37,12 @@ pad.setMode(mode);
 
 /** POST one image to the API; resolves with the answer, rejects with a problem object. */
 async function askApi(blob, readingMode, signal) {
+  // Files that do not say they are images go as plain bytes, so the server looks inside and
+  // says what they are rather than rejecting their label.
+  const type = blob.type.startsWith("image/") ? blob.type : "application/octet-stream";
   const response = await fetch(`/api/v1/predict?steps=1&mode=${readingMode}`, {
     method: "POST",
-    headers: { "Content-Type": blob.type || "application/octet-stream", Accept: "application/json" },
+    headers: { "Content-Type": type, Accept: "application/json" },
     body: blob,
     signal,
   });
