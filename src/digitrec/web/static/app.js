@@ -93,6 +93,7 @@ function schedulePadReading() {
 
 function readImage(blob) {
   if (lastInput?.url) URL.revokeObjectURL(lastInput.url);
+  pad.showBoxes([]); // the pad's boxes belong to the pad's reading, no longer shown
   read(blob, { kind: "image", blob, url: URL.createObjectURL(blob) });
 }
 
