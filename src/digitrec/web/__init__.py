@@ -50,9 +50,6 @@ def create_app(config: dict | None = None) -> flask.Flask:
     app.config.from_mapping(settings.from_environment())
     app.config.update(config or {})
     app.config["MAX_CONTENT_LENGTH"] = app.config["DIGITREC_MAX_UPLOAD_BYTES"]
-    # Multipart fields besides files (the mode, a sample's name) are tiny; files count
-    # against MAX_CONTENT_LENGTH only.
-    app.config.setdefault("MAX_FORM_MEMORY_SIZE", 64 * 1024)
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = STATIC_MAX_AGE_S
     app.json.sort_keys = False
 
