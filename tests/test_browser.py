@@ -144,6 +144,31 @@ def test_uploading_a_file_reads_it(open_page, tmp_path):
     page.screenshot(path=ARTIFACTS / "desktop-dark-upload.png", full_page=True)
 
 
+def test_an_image_dropped_anywhere_or_pasted_is_read(open_page):
+    page = open_page()
+    make_file = """async () => {
+        const blob = await (await fetch('/static/samples/digit-3.png')).blob();
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([blob], 'three.png', {type: 'image/png'}));
+        return transfer;
+    }"""
+    dropped = page.evaluate_handle(make_file)
+    page.dispatch_event("footer", "dragenter", {"dataTransfer": dropped})
+    assert page.locator("#drop-overlay").is_visible()
+    page.dispatch_event("footer", "drop", {"dataTransfer": dropped})
+    assert wait_for_digit(page) == "3"
+    assert page.locator("#drop-overlay").is_hidden()
+
+    page.locator("#clear").focus()
+    pasted = page.evaluate_handle(make_file.replace("digit-3", "digit-8"))
+    page.evaluate(
+        "data => document.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data}))",
+        pasted,
+    )
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    playwright_api.expect(page.locator("#big-digit")).to_have_text("8", timeout=ANSWER_TIMEOUT_MS)
+
+
 def test_a_sample_is_one_click(open_page):
     page = open_page()
     page.locator('button.sample[value="digit-3"]').click()

@@ -3,6 +3,7 @@ JavaScript, static files, error pages, and what a strict Content-Security-Policy
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from html.parser import HTMLParser
@@ -114,6 +115,23 @@ def test_the_form_without_javascript_shows_the_digit_and_what_the_model_sees(cli
 def test_each_sample_digit_is_read_as_what_it_shows(client, sample):
     html = client.post("/", data={"sample": sample.name}).get_data(as_text=True)
     assert f'id="big-digit">{sample.label}</output>' in html
+
+
+def test_an_unsure_answer_says_so_and_gives_the_best_guess(app, client, monkeypatch):
+    recogniser = app.extensions["digitrec"]
+    real = recogniser.recognise
+
+    def unsure(images):
+        return [
+            dataclasses.replace(r, prediction=dataclasses.replace(r.prediction, is_digit=False))
+            for r in real(images)
+        ]
+
+    monkeypatch.setattr(recogniser, "recognise", unsure)
+    html = client.post("/", data={"sample": "digit-7"}).get_data(as_text=True)
+    assert 'id="big-digit">?</output>' in html
+    assert "Not sure this is a digit" in html
+    assert "Best guess 7" in html
 
 
 def test_the_form_without_a_file_says_to_choose_one(client):
