@@ -13,7 +13,6 @@ import flask
 import markupsafe
 
 from digitrec import errors
-from digitrec.errors import MalformedRequestError
 from digitrec.web import answers, metrics, openapi
 from digitrec.web.samples import SAMPLES, SAMPLES_BY_NAME
 from digitrec.web.uploads import images_from_request
@@ -28,6 +27,14 @@ STEP_LABELS = {
 }
 
 
+def readable_size(size_bytes: int) -> str:
+    """10485760 -> "10 MB" (binary megabytes, as the default limit is set)."""
+    for unit, factor in (("MB", 2**20), ("kB", 2**10)):
+        if size_bytes >= factor:
+            return f"{size_bytes / factor:.3g} {unit}"
+    return f"{size_bytes} bytes"
+
+
 def page_context(mode: str) -> dict:
     recogniser = flask.current_app.extensions["digitrec"]
     return {
@@ -35,7 +42,8 @@ def page_context(mode: str) -> dict:
         "samples": SAMPLES,
         "step_labels": STEP_LABELS,
         "model": answers.model_summary(recogniser),
-        "max_bytes": flask.current_app.config["DIGITREC_MAX_UPLOAD_BYTES"],
+        "accepted_images": errors.ACCEPTED_IMAGES,
+        "max_size": readable_size(flask.current_app.config["DIGITREC_MAX_UPLOAD_BYTES"]),
     }
 
 
@@ -60,10 +68,7 @@ def index_result():
         image = sample.read_bytes()
         mode = sample.mode
     else:
-        upload = images_from_request(flask.request, max_batch=1)
-        if upload.is_batch:
-            raise MalformedRequestError("choose one image at a time on this page")
-        image = upload.images[0]
+        image = images_from_request(flask.request, max_batch=1).images[0]
     recogniser = flask.current_app.extensions["digitrec"]
     result = answers.read(recogniser, [image], mode, with_steps=True)[0]
     metrics.count_answers([result])
