@@ -150,6 +150,12 @@ class Recogniser:
             for prediction, item in zip(predictions, preprocessed, strict=True)
         ]
 
+    def read_number(self, image: bytes | Image.Image):
+        """Every digit in an image, left to right: a `digitrec.segment.NumberReading`."""
+        from digitrec.segment import read_number  # segment imports this module
+
+        return read_number(self, image)
+
     def _as_image(self, image: bytes | Image.Image) -> Image.Image:
         if isinstance(image, Image.Image):
             return image
