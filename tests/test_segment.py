@@ -239,6 +239,12 @@ def test_empty_image_has_no_digits_and_no_error(recogniser):
     assert read_number(recogniser, blank).as_dict() == {"number": "", "digits": []}
 
 
+def test_a_dot_on_an_empty_canvas_is_no_number(recogniser):
+    canvas = Image.new("L", (600, 200), 255)
+    canvas.paste(0, (300, 100, 304, 104))
+    assert read_number(recogniser, canvas).number == ""
+
+
 def test_slanted_writing_on_a_wandering_baseline_reads_left_to_right(recogniser):
     ink, _ = compose([glyph(d) for d in "1357"], gaps=30, drops=[0, 18, 6, 26])
     reading = number_of(recogniser, sheared(ink, 0.25))

@@ -46,7 +46,7 @@ MERGED_HEIGHT = 1.5  # a merged digit is at most this many typical heights tall
 STRAY_MASS = 0.12
 STRAY_HEIGHT = 0.45
 # A group wider than this share of its height may be several touching digits.
-SPLIT_ASPECT = 0.9
+SPLIT_ASPECT = 0.5
 # Seams: the least-ink paths from top to bottom; leaning one pixel per row costs this much ink.
 SEAM_DRIFT_COST = 0.3
 SEAM_ROWS = 48  # seams are found on a copy at most this tall, for speed
@@ -54,12 +54,12 @@ SEAM_MARGIN = 0.12  # no cut nearer the group's edge than this share of its heig
 SEAM_SPACING = 0.1  # nor nearer another cut
 MAX_SEAMS = 16
 # Choosing cuts: each piece scores log(confidence) + these priors (in the same log units).
-PIECE_COST = 1.0  # every extra piece must earn its place
+PIECE_COST = 0.1  # every extra piece must earn its place
 WIDE_COST = 4.0  # per unit of width/height above WIDE_START
 WIDE_START = 1.0
 SHORT_COST = 6.0  # a piece under SHORT_START of its group's height is likely a stray stroke
 SHORT_START = 0.7
-CUT_COST = 0.7  # per stroke of ink a cut crosses
+CUT_COST = 1.0  # per stroke of ink a cut crosses
 MAX_PIECE_ASPECT = 1.6  # wider candidate pieces are not considered (unless the whole group)
 
 
@@ -503,13 +503,21 @@ def _centre_x(piece: Piece) -> float:
 # The whole path
 
 
-def _ink_of(image: bytes | Image.Image) -> tuple[np.ndarray, float]:
-    """bytes or a PIL image -> (ink map, scale from original to ink-map pixels)."""
+def _ink_of(image: bytes | Image.Image, max_pixels: int) -> tuple[np.ndarray, float]:
+    """bytes or a PIL image -> (ink map, scale from original to ink-map pixels).
+
+    An image whose ink is only a dot or speck (as `to_mnist_style` judges single digits)
+    gives an empty ink map: there is nothing to read.
+    """
     if isinstance(image, bytes | bytearray | memoryview):
-        image = preprocess.decode_image(bytes(image))
+        image = preprocess.decode_image(bytes(image), max_pixels)
     if not isinstance(image, Image.Image):
         raise TypeError(f"expected image bytes or a PIL image, got {type(image).__name__}")
-    return preprocess.ink_map(image)
+    ink, scale = preprocess.ink_map(image)
+    box = preprocess.ink_bounding_box(ink)
+    if box is None or max(box[2], box[3]) < max(2, preprocess.MIN_DIGIT_FRACTION * max(ink.shape)):
+        return np.zeros_like(ink), scale
+    return ink, scale
 
 
 def _original_box(box, scale: float) -> tuple[int, int, int, int]:
@@ -526,7 +534,7 @@ def read_number(recogniser: Recogniser, image: bytes | Image.Image) -> NumberRea
     stays in `digits` (is_digit False, its best guess in `digit`) and shows as "?" in
     `number`. No ink -> NumberReading("", []). Boxes are in the original image's pixels.
     """
-    ink, scale = _ink_of(image)
+    ink, scale = _ink_of(image, getattr(recogniser, "max_pixels", preprocess.MAX_PIXELS))
     digits = []
     for piece in segment(ink, recogniser):
         prediction = piece.prediction
@@ -551,5 +559,5 @@ def choose_mode(image: bytes | Image.Image) -> str:
     Decided from the ink alone (no model): several separate pieces, or one piece too wide for a
     single digit, make a number. For `mode=auto`.
     """
-    ink, _ = _ink_of(image)
+    ink, _ = _ink_of(image, preprocess.MAX_PIXELS)
     return "number" if len(segment(ink)) > 1 else "digit"
