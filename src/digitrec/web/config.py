@@ -7,10 +7,14 @@ overrides exactly what `DIGITREC_MAX_BATCH=4` would set. Nothing else reads `os.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB per request
 DEFAULT_MAX_BATCH = 64  # images per request
+# A shorter API token could be guessed; 32 bytes from `secrets.token_urlsafe` make 43 characters.
+MIN_TOKEN_LENGTH = 16
+ORIGIN = re.compile(r"^https?://[^\s/?#]+$", re.ASCII)
 
 
 class ConfigError(ValueError):
@@ -31,6 +35,30 @@ def _text(name: str, text: str) -> str | None:
     return text.strip() or None
 
 
+def _token(name: str, text: str) -> str:
+    token = text.strip()
+    if len(token) < MIN_TOKEN_LENGTH or any(character.isspace() for character in token):
+        raise ConfigError(
+            f"{name} must be at least {MIN_TOKEN_LENGTH} characters without spaces; make one "
+            "with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return token
+
+
+def _origins(name: str, text: str) -> tuple[str, ...]:
+    """Comma-separated origins -> lower-case origins; "*" alone means any origin."""
+    origins = tuple(origin.lower().rstrip("/") for origin in re.split(r"[,\s]+", text) if origin)
+    if "*" in origins and len(origins) > 1:
+        raise ConfigError(f"{name}={text!r}: '*' allows every origin, so list nothing else")
+    for origin in origins:
+        if origin != "*" and not ORIGIN.match(origin):
+            raise ConfigError(
+                f"{name}={text!r}: {origin!r} is not an origin; write scheme://host[:port], "
+                "e.g. https://example.org, separated by commas"
+            )
+    return origins
+
+
 # Variable -> (parser, default). The default is used when the variable is unset or empty.
 SETTINGS: dict[str, tuple[Callable[[str, str], object], object]] = {
     # The ONNX model to serve (model.json beside it); None means the bundled model.
@@ -39,6 +67,10 @@ SETTINGS: dict[str, tuple[Callable[[str, str], object], object]] = {
     "DIGITREC_MAX_UPLOAD_BYTES": (_positive_int, DEFAULT_MAX_UPLOAD_BYTES),
     # Most images in one predict request; beyond it the answer is 400.
     "DIGITREC_MAX_BATCH": (_positive_int, DEFAULT_MAX_BATCH),
+    # Bearer token required by the recognition API, the no-JS form and /metrics; None: open.
+    "DIGITREC_API_TOKEN": (_token, None),
+    # Origins whose pages may call the API from the browser (CORS); empty: same origin only.
+    "DIGITREC_CORS_ORIGINS": (_origins, ()),
     # gunicorn worker processes for `digitrec serve`; None means one per CPU core.
     "DIGITREC_WORKERS": (_positive_int, None),
     # prometheus_client's own variable: where gunicorn workers share their metrics.

@@ -78,13 +78,23 @@ def on_recognition_error(error: RecognitionError) -> flask.Response:
 def on_http_error(error: HTTPException) -> flask.Response:
     status = error.code or 500
     if isinstance(error, RequestEntityTooLarge):
-        limit = flask.current_app.config["DIGITREC_MAX_UPLOAD_BYTES"]
-        detail = f"the request body is larger than the limit of {limit:,} bytes"
-        return problem_response(413, "image-too-large", "Image too large", detail)
+        return problem_response(413, "image-too-large", "Image too large", _too_large_detail())
     # Allow: for 405, so clients learn which methods the path takes.
     headers = {name: value for name, value in error.get_headers() if name == "Allow"}
     slug = error.name.lower().replace(" ", "-")
     return problem_response(status, slug, error.name, error.description or error.name, headers)
+
+
+def _too_large_detail() -> str:
+    request = flask.request
+    limit = flask.current_app.config["DIGITREC_MAX_UPLOAD_BYTES"]
+    if request.content_length is not None and request.content_length <= limit:
+        # Werkzeug's own form limits: the body fits, its parts do not.
+        return (
+            f"the form has more than {request.max_form_parts:,} parts or a text field over "
+            f"{request.max_form_memory_size:,} bytes; send the image as the `file` field"
+        )
+    return f"the request body is larger than the limit of {limit:,} bytes"
 
 
 def on_unexpected_error(error: Exception) -> flask.Response:

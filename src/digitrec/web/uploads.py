@@ -30,9 +30,9 @@ def images_from_request(request: flask.Request, max_batch: int) -> Upload:
     """The request's images; raises MalformedRequestError or NotAnImageError (wrong type)."""
     mimetype = request.mimetype
     if mimetype == "multipart/form-data":
-        upload = _from_multipart(request)
+        upload = _from_multipart(request, max_batch)
     elif mimetype == "application/json":
-        upload = _from_json(request)
+        upload = _from_json(request, max_batch)
     elif mimetype.startswith("image/") or mimetype in RAW_IMAGE_TYPES:
         body = request.get_data(cache=False)
         if not body:
@@ -48,22 +48,30 @@ def images_from_request(request: flask.Request, max_batch: int) -> Upload:
             f"Content-Type {mimetype} is not accepted: send multipart/form-data with a `file` "
             "field, an image/* body, or JSON with an `image` field"
         )
-    if len(upload.images) > max_batch:
-        raise MalformedRequestError(
-            f"{len(upload.images)} images in one request; the limit is {max_batch} per request"
-        )
     return upload
 
 
-def _from_multipart(request: flask.Request) -> Upload:
+def _check_batch(count: int, max_batch: int) -> None:
+    """Counted before anything is decoded, so a huge batch costs nothing to refuse."""
+    if count > max_batch:
+        raise MalformedRequestError(
+            f"{count} images in one request; the limit is {max_batch} per request"
+        )
+
+
+def _from_multipart(request: flask.Request, max_batch: int) -> Upload:
     files = [file for file in request.files.getlist("file") if file.filename or file.content_length]
     if not files:
         raise MalformedRequestError("no image in the form: attach it as the multipart field `file`")
+    _check_batch(len(files), max_batch)
     return Upload([file.read() for file in files], is_batch=len(files) > 1)
 
 
-def _from_json(request: flask.Request) -> Upload:
-    body = request.get_json(silent=True)
+def _from_json(request: flask.Request, max_batch: int) -> Upload:
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than Python's parser goes: not an image request
+        body = None
     if not isinstance(body, dict):
         raise MalformedRequestError(
             'the body is not a JSON object: send {"image": "<base64>"} or {"images": [...]}'
@@ -74,6 +82,7 @@ def _from_json(request: flask.Request) -> Upload:
         images = body["images"]
         if not isinstance(images, list) or not images:
             raise MalformedRequestError('"images" must be a non-empty list of base64 strings')
+        _check_batch(len(images), max_batch)
         return Upload(
             [decode_base64(image, f"images[{i}]") for i, image in enumerate(images)],
             is_batch=True,
