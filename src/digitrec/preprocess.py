@@ -66,6 +66,9 @@ _NOT_IMAGES = {
 WORK_LONG_SIDE = 320
 # Steps shown to people are at most this big (the model input itself is always 28x28).
 STEP_DISPLAY_PX = 280
+# On a clean background, the grey-to-ink table, specks and the rough box come from a copy at
+# most this big; the digit's own region is then made ink at full resolution.
+_CLEAN_STATS_LONG_SIDE = 160
 # Statistics of the background are read from a thumbnail this small.
 _THUMB_LONG_SIDE = 32
 # Dark strokes narrower than this many thumbnail pixels are closed over when estimating paper.
@@ -80,7 +83,7 @@ MIN_INK_SNR = 8.0
 # Ink in a component with less than this share of the heaviest component's ink is a speck.
 SPECK_FRACTION = 0.05
 # Specks are found on a copy at most this big; pieces closer than a pixel there stay together.
-_SPECK_LONG_SIDE = 48
+_SPECK_LONG_SIDE = 32
 # An image whose ink fits in a box shorter than this share of its longer side is nearly blank
 # (a stray dot or tap on an empty canvas): there is no digit to read.
 MIN_DIGIT_FRACTION = 0.04
@@ -292,6 +295,22 @@ def _lut(table: np.ndarray) -> list[int]:
     return np.round(table).astype(np.uint8).tolist()
 
 
+def _clean_ink_table(histogram: np.ndarray, paper: int, dark_ink: bool) -> list[int] | None:
+    """Grey level -> ink level (0..255) on a background of one exact level; None if no ink."""
+    to_contrast = np.round(_clean_contrast_table(paper, dark_ink)).astype(np.int64)
+    contrast_histogram = np.bincount(to_contrast, weights=histogram, minlength=256)
+    stretch = _stretch_table(contrast_histogram, noise=0.0)
+    return None if stretch is None else _lut(stretch[to_contrast])
+
+
+def _is_clean(histogram: np.ndarray) -> tuple[int, bool] | None:
+    """(paper, dark_ink) when the background is one exact grey level (a canvas, a scan, MNIST)."""
+    found = _paper_and_polarity(histogram)
+    if found is None or _spread(histogram, found[0]) >= 1.0:
+        return None
+    return found
+
+
 def _ink_of_grey(grey: Image.Image) -> Image.Image | None:
     """Grey -> ink ("L", white on black, background removed, contrast stretched); None if none.
 
@@ -305,14 +324,8 @@ def _ink_of_grey(grey: Image.Image) -> Image.Image | None:
         return None
     paper, dark_ink = found
     if _spread(histogram, paper) < 1.0:
-        to_contrast = np.round(_clean_contrast_table(paper, dark_ink))
-        contrast_histogram = np.bincount(
-            to_contrast.astype(np.int64), weights=histogram, minlength=256
-        )
-        stretch = _stretch_table(contrast_histogram, noise=0.0)
-        if stretch is None:
-            return None
-        return grey.point(_lut(stretch[to_contrast.astype(np.int64)]))
+        table = _clean_ink_table(histogram, paper, dark_ink)
+        return None if table is None else grey.point(table)
     contrast, noise = _photo_contrast(grey, paper, dark_ink)
     stretch = _stretch_table(np.asarray(contrast.histogram(), dtype=np.float64), noise)
     return None if stretch is None else contrast.point(_lut(stretch))
@@ -348,26 +361,26 @@ def label_components(mask):
                 a, b = root(i), root(j)
                 if a != b:
                     parent[max(a, b)] = min(a, b)
-    roots = np.array([root(i) for i in range(len(rows))], dtype=np.int64)
-    _, run_labels = np.unique(roots, return_inverse=True)
+    numbers: dict[int, int] = {}
     labels = np.zeros(mask.shape, np.int32)
-    labels[mask] = run_labels[np.cumsum(starts_here[mask]) - 1] + 1
+    for i, row in enumerate(rows):
+        labels[row, starts[i] : ends[i]] = numbers.setdefault(root(i), len(numbers) + 1)
     return labels
 
 
 def _grown(mask: np.ndarray) -> np.ndarray:
     """A boolean mask dilated by one pixel in all eight directions."""
     padded = np.pad(mask, 1)
-    height, width = mask.shape
-    grown = mask.copy()
-    for dy in range(3):
-        for dx in range(3):
-            grown |= padded[dy : dy + height, dx : dx + width]
-    return grown
+    across = padded[:, :-2] | padded[:, 1:-1] | padded[:, 2:]
+    return across[:-2] | across[1:-1] | across[2:]
 
 
-def _drop_specks(ink: Image.Image) -> Image.Image:
-    """Remove components of ink much lighter than the heaviest one (specks of noise or dust)."""
+def _drop_specks(ink: Image.Image, with_mask: bool = False):
+    """Remove components of ink much lighter than the heaviest one (specks of noise or dust).
+
+    With `with_mask`, answers (ink, mask of what was kept as "L" at the thumbnail's scale times
+    its factor, or None when nothing was dropped).
+    """
     small, factor = _reduced(ink, _SPECK_LONG_SIDE)
     weights = np.asarray(small, dtype=np.float32)
     # Grown by one thumbnail pixel so that pieces of one digit a stroke-width apart stay together.
@@ -375,22 +388,21 @@ def _drop_specks(ink: Image.Image) -> Image.Image:
     labels = label_components(mask)
     masses = np.bincount(labels.ravel(), weights=weights.ravel())
     masses[0] = 0.0
-    if len(masses) <= 2:
-        return ink
     keep = masses >= SPECK_FRACTION * masses.max()
     keep[0] = False
-    if keep[1:].all():
-        return ink
+    if len(masses) <= 2 or keep[1:].all():
+        return (ink, None) if with_mask else ink
     kept = Image.fromarray(np.where(keep[labels], 255, 0).astype(np.uint8), mode="L")
     if factor > 1:
         kept = kept.resize((small.width * factor, small.height * factor), Image.Resampling.NEAREST)
-        kept = kept.crop((0, 0, ink.width, ink.height))
-    return Image.composite(ink, Image.new("L", ink.size, 0), kept)
+    kept = kept.crop((0, 0, ink.width, ink.height))
+    cleaned = Image.composite(ink, Image.new("L", ink.size, 0), kept)
+    return (cleaned, kept) if with_mask else cleaned
 
 
-def _ink_image(image: Image.Image, long_side: int = WORK_LONG_SIDE) -> tuple[Image.Image, int]:
-    """Any image -> (ink as "L": white ink on black, 0..255; the integer reduction factor)."""
-    grey, factor = _reduced(grey_of(image), long_side)
+def _ink_image(grey: Image.Image, long_side: int = WORK_LONG_SIDE) -> tuple[Image.Image, int]:
+    """Full-size grey -> (ink as "L": white ink on black, 0..255; the integer reduction factor)."""
+    grey, factor = _reduced(grey, long_side)
     ink = _ink_of_grey(grey)
     if ink is None:
         return Image.new("L", grey.size, 0), factor
@@ -404,7 +416,7 @@ def ink_map(image: Image.Image, long_side: int = WORK_LONG_SIDE) -> tuple[np.nda
     normalised, specks dropped; scale). Images longer than `long_side` are box-reduced by an
     integer factor first, so scale is 1 / that factor.
     """
-    ink, factor = _ink_image(image, long_side)
+    ink, factor = _ink_image(grey_of(image), long_side)
     return np.asarray(ink, dtype=np.float32) / 255.0, 1.0 / factor
 
 
@@ -417,26 +429,21 @@ def ink_bounding_box(ink: np.ndarray, threshold: float = INK_THRESHOLD):
     return int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)
 
 
-_ROWS, _COLS = np.indices((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
-
-
 def _shift_to_centre_of_mass(frame: np.ndarray) -> np.ndarray:
-    total = frame.sum()
+    row_mass, col_mass = frame.sum(axis=1), frame.sum(axis=0)
+    total = float(row_mass.sum())
     if total <= 0:
         return frame
-    ys, xs = (_ROWS, _COLS) if frame.shape == _ROWS.shape else np.indices(frame.shape)
+    h, w = frame.shape
     # MNIST's digits have their centre of mass at (14, 14) in pixel-index coordinates (the mean
     # over its test set is 13.99, 14.01), not at the geometric centre 13.5.
-    centre = frame.shape[0] / 2
-    dy = round(float(centre - (ys * frame).sum() / total))
-    dx = round(float(centre - (xs * frame).sum() / total))
+    dy = round(h / 2 - float(row_mass @ np.arange(h)) / total)
+    dx = round(w / 2 - float(col_mass @ np.arange(w)) / total)
     # Never shift ink out of the frame: a lopsided digit stays whole rather than exactly centred.
-    rows = np.flatnonzero(frame.any(axis=1))
-    cols = np.flatnonzero(frame.any(axis=0))
-    dy = int(np.clip(dy, -rows[0], frame.shape[0] - 1 - rows[-1]))
-    dx = int(np.clip(dx, -cols[0], frame.shape[1] - 1 - cols[-1]))
+    rows, cols = np.flatnonzero(row_mass), np.flatnonzero(col_mass)
+    dy = int(np.clip(dy, -rows[0], h - 1 - rows[-1]))
+    dx = int(np.clip(dx, -cols[0], w - 1 - cols[-1]))
     shifted = np.zeros_like(frame)
-    h, w = frame.shape
     shifted[max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = frame[
         max(-dy, 0) : h - max(dy, 0), max(-dx, 0) : w - max(dx, 0)
     ]
@@ -467,6 +474,23 @@ def _frame_crop(crop: np.ndarray) -> np.ndarray:
     return _shift_to_centre_of_mass(frame)
 
 
+def _frame_ink_image(crop: Image.Image) -> np.ndarray:
+    """`_frame_crop` of an 8-bit "L" crop, resized in 8 bits (MNIST's own depth) for speed."""
+    scale = MNIST_BOX / max(crop.size)
+    size = (max(1, round(crop.width * scale)), max(1, round(crop.height * scale)))
+    if size != crop.size:
+        crop = crop.resize(
+            size,
+            Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BILINEAR,
+            reducing_gap=2.0 if scale < 1 else None,
+        )
+    small = np.asarray(crop, dtype=np.float32) / 255.0
+    frame = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
+    top, left = (MNIST_SIZE - size[1]) // 2, (MNIST_SIZE - size[0]) // 2
+    frame[top : top + size[1], left : left + size[0]] = small
+    return _shift_to_centre_of_mass(frame)
+
+
 def fit_to_mnist_frame(ink: np.ndarray) -> np.ndarray:
     """Crop an ink map to its digit, scale the longer side to 20 px, centre by mass in 28x28.
 
@@ -478,13 +502,6 @@ def fit_to_mnist_frame(ink: np.ndarray) -> np.ndarray:
         return np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
     x, y, w, h = box
     return _frame_crop(ink[y : y + h, x : x + w])
-
-
-def _as_display(pixels: np.ndarray) -> np.ndarray:
-    image = Image.fromarray(pixels, mode="L")
-    if max(image.size) > STEP_DISPLAY_PX:
-        image.thumbnail((STEP_DISPLAY_PX, STEP_DISPLAY_PX), Image.Resampling.BOX)
-    return np.asarray(image)
 
 
 _ABOVE_INK_THRESHOLD = [0 if level <= INK_THRESHOLD * 255 else 255 for level in range(256)]
@@ -506,30 +523,92 @@ class Preprocessed:
     mnist: np.ndarray  # (28, 28) float32 in [0, 1], white ink on black: the model input
     is_blank: bool  # no digit to read: an empty page, or only a dot or speck on it
     box: tuple[int, int, int, int] | None  # (x, y, w, h) of the digit in the original image
-    ink_image: Image.Image = field(repr=False)  # the ink map as "L", 0..255
-    ink_box: tuple[int, int, int, int] | None = field(repr=False)  # the digit in ink pixels
-    source: Image.Image = field(repr=False)  # the image as given, for the "grey" step
+    grey_image: Image.Image = field(repr=False)  # the image in grey, full size
+    ink_image: Image.Image = field(repr=False)  # the whole ink map as "L", possibly reduced
+    cropped_image: Image.Image | None = field(repr=False)  # the digit's ink, before framing
 
     @property
     def ink(self) -> np.ndarray:
-        """The whole ink map: (h, w) float32 in [0, 1], as `ink_map` gives it."""
+        """The whole ink map: (h, w) float32 in [0, 1]."""
         return np.asarray(self.ink_image, dtype=np.float32) / 255.0
 
     def steps(self) -> dict[str, np.ndarray]:
         """What the model sees, in order, as uint8 (h, w) images at most 280 px on a side."""
-        grey, _ = _reduced(grey_of(self.source), WORK_LONG_SIDE)
-        ink = np.asarray(self.ink_image)
-        if self.ink_box is None:
-            cropped = np.zeros((1, 1), np.uint8)
-        else:
-            x, y, w, h = self.ink_box
-            cropped = ink[y : y + h, x : x + w]
+        cropped = self.cropped_image or Image.new("L", (1, 1), 0)
         return {
-            "grey": _as_display(np.asarray(grey)),
-            "ink": _as_display(ink),
-            "cropped": _as_display(np.ascontiguousarray(cropped)),
+            "grey": _as_display(self.grey_image),
+            "ink": _as_display(self.ink_image),
+            "cropped": _as_display(cropped),
             "mnist": np.round(self.mnist * 255).astype(np.uint8),
         }
+
+
+def _as_display(image: Image.Image) -> np.ndarray:
+    if max(image.size) > STEP_DISPLAY_PX:
+        image = image.copy()
+        image.thumbnail((STEP_DISPLAY_PX, STEP_DISPLAY_PX), Image.Resampling.BOX)
+    return np.asarray(image)
+
+
+def _is_nearly_blank(box, size: tuple[int, int]) -> bool:
+    return box is None or max(box[2], box[3]) < max(2, MIN_DIGIT_FRACTION * max(size))
+
+
+def _blank(grey: Image.Image, ink: Image.Image) -> Preprocessed:
+    return Preprocessed(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), True, None, grey, ink, None)
+
+
+def _clean_to_mnist_style(grey: Image.Image, paper: int, dark_ink: bool, histogram, small):
+    """The clean-background path: statistics, specks and the rough box on a reduced copy, then
+    the same lookup table applied at full resolution to the digit's region only."""
+    small_grey, factor = small
+    table = _clean_ink_table(histogram, paper, dark_ink)
+    if table is None:
+        return _blank(grey, Image.new("L", small_grey.size, 0))
+    ink, kept = _drop_specks(small_grey.point(table), with_mask=True)
+    rough = _ink_box(ink)
+    if _is_nearly_blank(rough, ink.size):
+        return _blank(grey, ink)
+    x, y, w, h = rough
+    region = (
+        max(0, (x - 1) * factor),
+        max(0, (y - 1) * factor),
+        min(grey.width, (x + w + 1) * factor),
+        min(grey.height, (y + h + 1) * factor),
+    )
+    crop = grey.crop(region).point(table)
+    if kept is not None:  # specks dropped on the reduced copy are dropped here too
+        mask = kept.resize((kept.width * factor, kept.height * factor), Image.Resampling.NEAREST)
+        crop = Image.composite(crop, Image.new("L", crop.size, 0), mask.crop(region))
+    x, y, w, h = _ink_box(crop) or (0, 0, crop.width, crop.height)
+    crop = crop.crop((x, y, x + w, y + h))
+    box = (region[0] + x, region[1] + y, w, h)
+    return Preprocessed(_frame_ink_image(crop), False, box, grey, ink, crop)
+
+
+def to_mnist_style(image: Image.Image) -> Preprocessed:
+    """Any Pillow image of one digit -> its MNIST-style 28x28 input and the steps on the way.
+
+    The ink of `ink_map`, framed as `fit_to_mnist_frame` does. An image with no ink, or whose
+    ink fits in a box under 4 % of its longer side (a dot, a tap), is blank: `is_blank`, an
+    empty frame and no box. On a clean background the lookup table from grey to ink is read
+    off a reduced copy and applied at full resolution to the digit's region only, which is
+    what keeps a 280x280 canvas well under a millisecond.
+    """
+    grey = grey_of(image)
+    small = _reduced(grey, _CLEAN_STATS_LONG_SIDE)
+    histogram = np.asarray(small[0].histogram(), dtype=np.float64)
+    clean = _is_clean(histogram)
+    if clean is not None:
+        return _clean_to_mnist_style(grey, *clean, histogram, small)
+    ink, factor = _ink_image(grey)
+    box = _ink_box(ink)
+    if _is_nearly_blank(box, ink.size):
+        return _blank(grey, ink)
+    x, y, w, h = box
+    crop = ink.crop((x, y, x + w, y + h))
+    original = _box_in_original(box, factor, image.size)
+    return Preprocessed(_frame_ink_image(crop), False, original, grey, ink, crop)
 
 
 def _box_in_original(box, factor: int, size: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -537,21 +616,3 @@ def _box_in_original(box, factor: int, size: tuple[int, int]) -> tuple[int, int,
     left, top = x * factor, y * factor
     right, bottom = min(size[0], (x + w) * factor), min(size[1], (y + h) * factor)
     return left, top, right - left, bottom - top
-
-
-def to_mnist_style(image: Image.Image) -> Preprocessed:
-    """Any Pillow image of one digit -> its MNIST-style 28x28 input and the steps on the way.
-
-    The ink map of `ink_map`, framed as `fit_to_mnist_frame` does; both done on 8-bit images
-    in Pillow where that is faster. An image whose ink fits in a box under 4 % of its longer
-    side (a dot, a tap) or that has none is blank: `is_blank`, an empty frame and no box.
-    """
-    ink, factor = _ink_image(image)
-    box = _ink_box(ink)
-    if box is None or max(box[2], box[3]) < max(2, MIN_DIGIT_FRACTION * max(ink.size)):
-        mnist = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
-        return Preprocessed(mnist, True, None, ink, None, image)
-    x, y, w, h = box
-    crop = np.asarray(ink.crop((x, y, x + w, y + h)), dtype=np.float32) / 255.0
-    mnist = _frame_crop(crop)
-    return Preprocessed(mnist, False, _box_in_original(box, factor, image.size), ink, box, image)
