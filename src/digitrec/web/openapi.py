@@ -17,6 +17,9 @@ from digitrec.errors import (
     UnusableImageError,
 )
 from digitrec.web.problems import PROBLEM_JSON, problem_type
+from digitrec.web.security import token_required
+
+BEARER = "bearerToken"
 
 PROBABILITIES = {
     "type": "array",
@@ -278,8 +281,43 @@ def _predict_operation(max_bytes: int, max_batch: int) -> dict:
     }
 
 
+def _needing_the_token(operation: dict) -> dict:
+    """The operation as it is when the server was started with DIGITREC_API_TOKEN."""
+    return {
+        **operation,
+        "security": [{BEARER: []}],
+        "responses": {
+            **operation["responses"],
+            "401": _problem(
+                "No token, or the wrong one: send `Authorization: Bearer <token>`. The "
+                "`WWW-Authenticate` header says which."
+            ),
+        },
+    }
+
+
 def document(app: flask.Flask) -> dict:
-    """The OpenAPI 3.1 document for this app's configuration."""
+    """The OpenAPI 3.1 document for this app's configuration (limits, and the token if set)."""
+    spec = _document(app)
+    if token_required(app):
+        for path, method in (("/api/v1/predict", "post"), ("/api/v1/model", "get")):
+            spec["paths"][path][method] = _needing_the_token(spec["paths"][path][method])
+        spec["paths"]["/metrics"]["get"] = _needing_the_token(spec["paths"]["/metrics"]["get"])
+        spec["info"]["description"] += (
+            " This server needs a token for recognition, the model card and metrics: send "
+            "`Authorization: Bearer <token>`; /healthz, /readyz and this document stay open."
+        )
+        spec["components"]["securitySchemes"] = {
+            BEARER: {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "The token the server was started with (DIGITREC_API_TOKEN).",
+            }
+        }
+    return spec
+
+
+def _document(app: flask.Flask) -> dict:
     max_bytes = app.config["DIGITREC_MAX_UPLOAD_BYTES"]
     max_batch = app.config["DIGITREC_MAX_BATCH"]
     return {

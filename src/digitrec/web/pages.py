@@ -13,7 +13,7 @@ import flask
 import markupsafe
 
 from digitrec import errors
-from digitrec.web import answers, metrics, openapi
+from digitrec.web import answers, metrics, openapi, security
 from digitrec.web.samples import SAMPLES, SAMPLES_BY_NAME
 from digitrec.web.uploads import images_from_request
 
@@ -44,6 +44,7 @@ def page_context(mode: str) -> dict:
         "model": answers.model_summary(recogniser),
         "accepted_images": errors.ACCEPTED_IMAGES,
         "max_size": readable_size(flask.current_app.config["DIGITREC_MAX_UPLOAD_BYTES"]),
+        "token_required": security.token_required(flask.current_app),
     }
 
 
@@ -80,6 +81,12 @@ def index_result():
 
 # Problems the app answers besides the four user errors, for the API page's list.
 OTHER_PROBLEMS = (
+    (
+        401,
+        "unauthorized",
+        "Unauthorized",
+        "Only when the server has a token: send `Authorization: Bearer <token>`.",
+    ),
     (404, "not-found", "Not Found", "No such path."),
     (
         405,

@@ -7,7 +7,13 @@ forked after `import onnxruntime` can hang creating a session or abort on exit (
 threads do not survive a fork), and the session is small enough that sharing it would save
 nothing. Instead the master checks the model file and its card without ONNX Runtime (present,
 readable, the card's SHA-256 matches) and refuses to start with one clear line when they are
-missing or corrupt, rather than letting every worker fail to boot.
+missing or corrupt, rather than letting every worker fail to boot. A card without a checksum
+proves nothing about the file, so then a short child process loads it in ONNX Runtime first
+(about 0.4 s; the bundled model has a checksum and skips it). Should a worker still fail to
+load the model, it says why in one line and gunicorn stops the server.
+
+Faults: gunicorn replaces a worker that dies; on SIGTERM workers stop accepting and finish the
+requests they hold (up to GRACEFUL_TIMEOUT_S) before the server exits.
 """
 
 from __future__ import annotations
@@ -15,15 +21,34 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 
 # Threads per worker: requests are CPU-bound and short, but a slow upload must not hold a
 # whole worker while it trickles in.
 THREADS_PER_WORKER = 4
+# A worker silent this long is killed and replaced; an answer takes milliseconds.
+WORKER_TIMEOUT_S = 30
+# On SIGTERM, how long workers may take to finish the requests they hold: enough for a 10 MB
+# upload from a slow phone, and less than the 10 s `docker stop` waits before SIGKILL.
+GRACEFUL_TIMEOUT_S = 8
+# Loading a model in ONNX Runtime takes well under a second; a minute means something is wrong.
+MODEL_LOAD_TIMEOUT_S = 60
+# The child process that loads a model without a checksum (see the module docstring).
+LOAD_MODEL_SCRIPT = """
+import sys
+from digitrec.inference import ModelLoadError, load_session
+try:
+    load_session(sys.argv[1])
+except ModelLoadError as error:
+    print(error)
+    sys.exit(1)
+"""
 
 
 def _child_exit(server, worker) -> None:
@@ -36,9 +61,11 @@ def _child_exit(server, worker) -> None:
 class DigitrecServer(BaseApplication):
     """gunicorn running `create_app(app_config)` in each worker."""
 
-    def __init__(self, options: dict, app_config: dict):
+    def __init__(self, options: dict, app_config: dict, boot_failure: Path):
         self.options = options
         self.app_config = app_config
+        # A worker that cannot load the model writes why here, for the master to print once.
+        self.boot_failure = boot_failure
         super().__init__()
 
     def load_config(self) -> None:
@@ -46,9 +73,15 @@ class DigitrecServer(BaseApplication):
             self.cfg.set(name, value)
 
     def load(self):
+        from digitrec.inference import ModelLoadError
         from digitrec.web import create_app
 
-        return create_app(self.app_config)
+        try:
+            return create_app(self.app_config)
+        except ModelLoadError as error:
+            self.boot_failure.write_text(_one_line(error))
+            # This status makes gunicorn's arbiter stop the server instead of retrying forever.
+            raise SystemExit(Arbiter.APP_LOAD_ERROR) from None
 
 
 def bind_address(host: str, port: int) -> str:
@@ -87,12 +120,35 @@ def check_model(model_path: str | Path | None) -> Path:
     except ModelCardError as error:
         raise ModelFileError(str(error)) from None
     expected = card.raw.get("files", {}).get("onnx_sha256")
-    if expected and hashlib.sha256(model).hexdigest() != expected:
+    if not expected:
+        _load_in_child(path)
+    elif hashlib.sha256(model).hexdigest() != expected:
         raise ModelFileError(
             f"{path}: corrupt or replaced: its SHA-256 does not match {CARD_FILENAME} "
             "(export the model and its card together)"
         )
     return path
+
+
+def _load_in_child(path: Path) -> None:
+    """Load the model in ONNX Runtime in a child process; ModelFileError if it cannot."""
+    try:
+        finished = subprocess.run(
+            [sys.executable, "-c", LOAD_MODEL_SCRIPT, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=MODEL_LOAD_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        raise ModelFileError(
+            f"{path}: ONNX Runtime did not load it within {MODEL_LOAD_TIMEOUT_S} s"
+        ) from None
+    if finished.returncode != 0:
+        reason = " ".join(finished.stdout.split()) or (
+            f"{path}: cannot be loaded (exit status {finished.returncode}): "
+            + " ".join(finished.stderr.strip().splitlines()[-1:])
+        )
+        raise ModelFileError(reason)
 
 
 def run_gunicorn(host: str, port: int, workers: int | None, model_path: str | None) -> int:
@@ -122,8 +178,8 @@ def run_gunicorn(host: str, port: int, workers: int | None, model_path: str | No
         "workers": workers,
         "worker_class": "gthread",
         "threads": THREADS_PER_WORKER,
-        "timeout": 30,
-        "graceful_timeout": 20,
+        "timeout": WORKER_TIMEOUT_S,
+        "graceful_timeout": GRACEFUL_TIMEOUT_S,
         "keepalive": 5,
         "accesslog": "-",
         "errorlog": "-",
@@ -131,11 +187,22 @@ def run_gunicorn(host: str, port: int, workers: int | None, model_path: str | No
         "child_exit": _child_exit,
         "control_socket_disable": True,
     }
+    boot_failure = Path(tempfile.mkstemp(prefix="digitrec-boot-", suffix=".txt")[1])
+    master_pid = os.getpid()
     try:
-        DigitrecServer(options, app_config).run()
+        DigitrecServer(options, app_config, boot_failure).run()
     except SystemExit as stopped:  # gunicorn's arbiter leaves through sys.exit
+        if os.getpid() != master_pid:
+            # A worker leaving: gunicorn forks inside run(), so its exit unwinds through here.
+            raise
+        reason = boot_failure.read_text().strip()
+        if reason:
+            print(f"digitrec serve: cannot start: {reason}", file=sys.stderr)
         return stopped.code if isinstance(stopped.code, int) else 1
     finally:
-        if owns_metrics_dir:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+        # Only the master cleans up: a worker's exit must not delete what the others share.
+        if os.getpid() == master_pid:
+            boot_failure.unlink(missing_ok=True)
+            if owns_metrics_dir:
+                shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0

@@ -4,6 +4,7 @@
 import { DrawingPad } from "./canvas.js";
 import { imageSize, listenForImages } from "./upload.js";
 import { ResultView } from "./result.js";
+import { TokenPrompt, tokenHeaders } from "./token.js";
 
 // Wait this long after a stroke ends before asking, so a digit in several strokes is read once.
 const DEBOUNCE_MS = 350;
@@ -42,11 +43,12 @@ async function askApi(blob, readingMode, signal) {
   const type = blob.type.startsWith("image/") ? blob.type : "application/octet-stream";
   const response = await fetch(`/api/v1/predict?steps=1&mode=${readingMode}`, {
     method: "POST",
-    headers: { "Content-Type": type, Accept: "application/json" },
+    headers: { "Content-Type": type, Accept: "application/json", ...tokenHeaders() },
     body: blob,
     signal,
   });
   const body = await response.json().catch(() => ({}));
+  if (response.status === 401) throw tokenPrompt.ask();
   if (!response.ok) {
     throw { title: body.title ?? `Error ${response.status}`, detail: body.detail ?? response.statusText };
   }
@@ -97,15 +99,21 @@ function readImage(blob) {
   read(blob, { kind: "image", blob, url: URL.createObjectURL(blob) });
 }
 
+/** Read again whatever the result shows (after a mode switch or a token). */
+function rereadLast() {
+  if (lastInput?.kind === "image") readImage(lastInput.blob);
+  else if (!pad.isEmpty) schedulePadReading();
+}
+
+const tokenPrompt = new TokenPrompt(byId("token-row"), rereadLast);
+
 function setMode(next, { reread = true } = {}) {
   if (next === mode) return;
   mode = next;
   form.elements.mode.value = next;
   workspace.dataset.mode = next;
   pad.setMode(next);
-  if (!reread) return;
-  if (lastInput?.kind === "image") readImage(lastInput.blob);
-  else if (!pad.isEmpty) schedulePadReading();
+  if (reread) rereadLast();
 }
 
 for (const radio of form.querySelectorAll('input[name="mode"]')) {
