@@ -46,12 +46,12 @@ MERGED_HEIGHT = 1.5  # a merged digit is at most this many typical heights tall
 STRAY_MASS = 0.12
 STRAY_HEIGHT = 0.45
 # A group wider than this share of its height may be several touching digits.
-SPLIT_ASPECT = 0.5
+SPLIT_ASPECT = 0.75
 # Seams: the least-ink paths from top to bottom; leaning one pixel per row costs this much ink.
 SEAM_DRIFT_COST = 0.3
 SEAM_ROWS = 48  # seams are found on a copy at most this tall, for speed
 SEAM_MARGIN = 0.12  # no cut nearer the group's edge than this share of its height
-SEAM_SPACING = 0.1  # nor nearer another cut
+SEAM_SPACING = 0.15  # nor nearer another cut
 MAX_SEAMS = 16
 # Choosing cuts: each piece scores log(confidence) + these priors (in the same log units).
 PIECE_COST = 0.1  # every extra piece must earn its place
@@ -60,6 +60,8 @@ WIDE_START = 1.0
 SHORT_COST = 6.0  # a piece under SHORT_START of its group's height is likely a stray stroke
 SHORT_START = 0.7
 CUT_COST = 1.0  # per stroke of ink a cut crosses
+MAX_CUT_STROKES = 1.2  # cuts crossing more are not offered at all
+MIN_PIECE_HEIGHT = 0.4  # nor pieces shorter than this share of their group's height
 MAX_PIECE_ASPECT = 1.6  # wider candidate pieces are not considered (unless the whole group)
 
 
@@ -352,11 +354,15 @@ def _candidates_of(group_index: int, group: _Group, ink: np.ndarray, labels: np.
     crop_ink = ink[group.y0 : group.y1, group.x0 : group.x1]
     region = _dilate(mask) & ((crop_labels == 0) | mask)  # never another piece's ink
     h, w = mask.shape
+    own_ink = np.where(mask, crop_ink, 0.0)
     seams = _cut_candidates(crop_ink, mask)
+    # A cut through two strokes or more goes through one digit's loop: not worth classifying.
+    seams = seams[_strokes_crossed(own_ink, seams, mask) <= MAX_CUT_STROKES]
     columns = np.arange(w)
     boundaries = _boundaries(np.full(h, -1), seams, np.full(h, w - 1), mask, columns)
     last = len(boundaries) - 1
-    strokes_cut = _strokes_crossed(np.where(mask, crop_ink, 0.0), boundaries, mask)
+    strokes_cut = _strokes_crossed(own_ink, boundaries, mask)
+    strokes_cut[0] = 0.0  # the group's left edge cuts nothing
     candidates = []
     for start in range(last):
         for end in range(start + 1, last + 1):
@@ -366,13 +372,14 @@ def _candidates_of(group_index: int, group: _Group, ink: np.ndarray, labels: np.
                 continue
             between = (columns > boundaries[start][:, None]) & (columns <= boundaries[end][:, None])
             piece = _piece_from(crop_ink, mask & between, region & between, group)
-            if piece is not None:
-                candidates.append(_Candidate(group_index, start, end, piece, strokes_cut[start]))
+            if piece is None or (not whole and piece.box[3] < MIN_PIECE_HEIGHT * h):
+                continue
+            candidates.append(_Candidate(group_index, start, end, piece, strokes_cut[start]))
     return candidates, last + 1
 
 
-def _strokes_crossed(ink: np.ndarray, boundaries: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """How many strokes' worth of ink each boundary cuts through (0 for the left edge).
+def _strokes_crossed(ink: np.ndarray, seams: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """How many strokes' worth of ink each seam (k, h) cuts through -> (k,).
 
     A stroke's width is taken as the median horizontal run of ink; a cut between two touching
     digits crosses about one stroke or less, a cut through one digit's loop two or more.
@@ -383,9 +390,8 @@ def _strokes_crossed(ink: np.ndarray, boundaries: np.ndarray, mask: np.ndarray) 
     stroke_ink = max(1.0, float(np.median(runs)) if runs.size else 1.0)
     rows = np.arange(ink.shape[0])
     crossed = np.array(
-        [ink[rows, np.clip(b, 0, ink.shape[1] - 1)].sum() for b in boundaries], np.float64
+        [ink[rows, np.clip(seam, 0, ink.shape[1] - 1)].sum() for seam in seams], np.float64
     )
-    crossed[0] = 0.0
     return crossed / stroke_ink
 
 
@@ -472,8 +478,7 @@ def segment(ink: np.ndarray, recogniser: Recogniser | None = None) -> list[Piece
         return []
     predictions = [None] * len(candidates)
     if recogniser is not None:
-        frames = np.stack([fit_to_mnist_frame(c.piece.ink) for c in candidates])
-        predictions = recogniser.predict(frames)
+        predictions = _predict_distinct(recogniser, [c.piece for c in candidates])
     pieces = []
     for index, group in enumerate(groups):
         own = [i for i, c in enumerate(candidates) if c.group == index]
@@ -489,6 +494,23 @@ def segment(ink: np.ndarray, recogniser: Recogniser | None = None) -> list[Piece
             i = own[chosen]
             pieces.append(Piece(candidates[i].piece.box, candidates[i].piece.ink, predictions[i]))
     return sorted(pieces, key=_centre_x)
+
+
+def _predict_distinct(recogniser: Recogniser, pieces: list[Piece]) -> list[Prediction]:
+    """One batch through the model; pieces with the same box and ink are classified once.
+
+    Seams that pass through empty space make many candidates identical.
+    """
+    first_of: dict[tuple, int] = {}
+    index_of = [
+        first_of.setdefault((piece.box, round(float(piece.ink.sum()), 3)), len(first_of))
+        for piece in pieces
+    ]
+    distinct = [None] * len(first_of)
+    for piece, index in zip(pieces, index_of, strict=True):
+        distinct[index] = piece
+    predictions = recogniser.predict(np.stack([fit_to_mnist_frame(p.ink) for p in distinct]))
+    return [predictions[index] for index in index_of]
 
 
 def _centre_x(piece: Piece) -> float:
