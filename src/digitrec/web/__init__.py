@@ -85,8 +85,11 @@ def create_app(config: dict | None = None) -> flask.Flask:
 def init_recogniser(app: flask.Flask) -> None:
     """Load the model once for this app (one per gunicorn worker) and run its self-test."""
     from digitrec.inference import Recogniser
+    from digitrec.preprocess import MAX_PIXELS
     from digitrec.web import health
 
-    recogniser = Recogniser(app.config["DIGITREC_MODEL"])
+    megapixels = app.config["DIGITREC_MAX_MEGAPIXELS"]
+    max_pixels = megapixels * 1_000_000 if megapixels else MAX_PIXELS
+    recogniser = Recogniser(app.config["DIGITREC_MODEL"], max_pixels=max_pixels)
     app.extensions["digitrec"] = recogniser
     health.run_self_test(app)

@@ -35,13 +35,13 @@ def png_data_url(pixels: np.ndarray, max_side: int = PREVIEW_PX) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def input_preview(image_bytes: bytes, max_side: int = PREVIEW_PX) -> dict:
+def input_preview(image_bytes: bytes, max_pixels: int, max_side: int = PREVIEW_PX) -> dict:
     """An image the recogniser already read -> {"image": PNG data URL, "width", "height"}.
 
     width and height are the original's (the coordinates of number boxes); the PNG may be
     smaller. Only for images that were recognised, so decoding them again is safe.
     """
-    image = grey_of(decode_image(image_bytes))
+    image = grey_of(decode_image(image_bytes, max_pixels))
     width, height = image.size
     return {"image": png_data_url(np.asarray(image), max_side), "width": width, "height": height}
 
@@ -104,7 +104,7 @@ def read(recogniser, images: list[bytes], mode: str, with_steps: bool) -> list[d
     answers = []
     for position, data in enumerate(images, start=1):
         with naming_the_image(position, len(images)):
-            image = decode_image(data)
+            image = decode_image(data, recogniser.max_pixels)
             if mode == "auto" and choose_mode(image) == "digit":
                 answers.append(digit_answer(recogniser.recognise([image])[0], with_steps))
             else:

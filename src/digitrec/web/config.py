@@ -65,6 +65,9 @@ SETTINGS: dict[str, tuple[Callable[[str, str], object], object]] = {
     "DIGITREC_MODEL": (_text, None),
     # Largest request body in bytes; beyond it the answer is 413.
     "DIGITREC_MAX_UPLOAD_BYTES": (_positive_int, DEFAULT_MAX_UPLOAD_BYTES),
+    # Largest image in megapixels, read from its header before decoding; beyond it 413.
+    # None means preprocess.MAX_PIXELS (40). Decoding costs up to about 8 bytes a pixel.
+    "DIGITREC_MAX_MEGAPIXELS": (_positive_int, None),
     # Most images in one predict request; beyond it the answer is 400.
     "DIGITREC_MAX_BATCH": (_positive_int, DEFAULT_MAX_BATCH),
     # Bearer token required by the recognition API, the no-JS form and /metrics; None: open.

@@ -182,6 +182,10 @@ def _schemas(max_batch: int) -> dict:
                         "content_types": {"type": "array", "items": {"type": "string"}},
                         "max_bytes": {"type": "integer"},
                         "max_batch": {"type": "integer"},
+                        "max_pixels": {
+                            "type": "integer",
+                            "description": "Largest image, width times height.",
+                        },
                     },
                 },
             },

@@ -74,7 +74,7 @@ def index_result():
     result = answers.read(recogniser, [image], mode, with_steps=True)[0]
     metrics.count_answers([result])
     if result["mode"] == "number":
-        result["input"] = answers.input_preview(image)
+        result["input"] = answers.input_preview(image, recogniser.max_pixels)
     result["timing_ms"] = round((time.perf_counter() - started) * 1000, 2)
     return flask.render_template("index.html", **page_context(mode), result=result)
 

@@ -35,6 +35,7 @@ def what_is_accepted() -> dict:
         "content_types": list(ACCEPTED_CONTENT_TYPES),
         "max_bytes": config["DIGITREC_MAX_UPLOAD_BYTES"],
         "max_batch": config["DIGITREC_MAX_BATCH"],
+        "max_pixels": flask.current_app.extensions["digitrec"].max_pixels,
     }
 
 
