@@ -54,7 +54,7 @@ SEAM_MARGIN = 0.12  # no cut nearer the group's edge than this share of its heig
 SEAM_SPACING = 0.15  # nor nearer another cut
 MAX_SEAMS = 16
 # Choosing cuts: each piece scores log(confidence) + these priors (in the same log units).
-PIECE_COST = 0.1  # every extra piece must earn its place
+PIECE_COST = 0.3  # every extra piece must earn its place
 WIDE_COST = 4.0  # per unit of width/height above WIDE_START
 WIDE_START = 1.0
 SHORT_COST = 6.0  # a piece under SHORT_START of its group's height is likely a stray stroke
@@ -426,10 +426,16 @@ def _piece_from(crop_ink, core: np.ndarray, region: np.ndarray, group: _Group) -
     return Piece(box, ink)
 
 
-def _piece_score(candidate: _Candidate, group: _Group, confidence: float | None) -> float:
-    """log(confidence) plus priors on width and height; higher is better."""
+def _piece_score(
+    candidate: _Candidate, group: _Group, digit_height: float, confidence: float | None
+) -> float:
+    """log(confidence) plus priors on width and height; higher is better.
+
+    Width is judged against the shorter of the group's height and the typical digit height
+    in the image: two touching digits on different baselines make a tall group.
+    """
     _, _, w, h = candidate.piece.box
-    score = -PIECE_COST - WIDE_COST * max(0.0, w / group.height - WIDE_START)
+    score = -PIECE_COST - WIDE_COST * max(0.0, w / min(group.height, digit_height) - WIDE_START)
     score -= CUT_COST * candidate.cut_strokes
     score -= SHORT_COST * max(0.0, SHORT_START - h / group.height) / SHORT_START
     if confidence is not None:
@@ -476,6 +482,7 @@ def segment(ink: np.ndarray, recogniser: Recogniser | None = None) -> list[Piece
         boundary_counts.append(boundary_count)
     if not candidates:
         return []
+    digit_height = typical_height(groups)
     predictions = [None] * len(candidates)
     if recogniser is not None:
         predictions = _predict_distinct(recogniser, [c.piece for c in candidates])
@@ -486,6 +493,7 @@ def segment(ink: np.ndarray, recogniser: Recogniser | None = None) -> list[Piece
             _piece_score(
                 candidates[i],
                 group,
+                digit_height,
                 None if predictions[i] is None else predictions[i].confidence,
             )
             for i in own
