@@ -6,14 +6,18 @@ The steps, in the order the data flows:
 2. `label_components`: 8-connected components of ink, labelled in numpy from horizontal runs.
 3. `group_components`: specks dropped; fragments of one digit (the detached bar of a 5 or 7,
    a loop broken in two) merged with the digit they sit above or below.
-4. A group too wide for one digit is offered cuts along least-ink top-to-bottom seams (a
-   minimum cut that may lean with slanted writing); `segment` picks the cuts whose pieces the
-   classifier reads most confidently, with a prior on digit width. All candidate pieces of one
-   image go through the model in ONE batch.
+4. A group wider than 3/4 of its height may be touching digits: it is offered cuts along
+   least-ink top-to-bottom seams (minimum cuts that may lean with slanted writing), except
+   cuts through more than about one stroke (those go through one digit's loop). Every chain
+   of cuts is scored by the classifier's confidence in its pieces plus priors (width against
+   the image's typical digit height, short pieces, strokes cut) and the best chain is kept.
+   All candidate pieces of one image go through the model in ONE batch, identical ones once.
 5. Pieces ordered by their centre of mass along x, so slant and a wandering baseline are fine.
 
 `read_number(recogniser, image)` runs the whole path and answers a `NumberReading`; a piece the
 model does not take for a digit is reported with `is_digit` False and shows as "?" in `number`.
+`choose_mode(image)` tells one digit from a number without the model, for `mode=auto`.
+Measured by bench/bench_numbers.py (MNIST test digits composed into numbers).
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ MERGED_HEIGHT = 1.5  # a merged digit is at most this many typical heights tall
 # A group left alone this small (ink and height) after merging is noise, not a digit.
 STRAY_MASS = 0.12
 STRAY_HEIGHT = 0.45
-# A group wider than this share of its height may be several touching digits.
+# A group wider than this share of its height may be several touching digits (a 1 beside a
+# digit is barely wider than a 0).
 SPLIT_ASPECT = 0.75
 # Seams: the least-ink paths from top to bottom; leaning one pixel per row costs this much ink.
 SEAM_DRIFT_COST = 0.3
