@@ -3,14 +3,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import http.client
 import json
+import os
 import shutil
 import signal
+import socket
 import subprocess
+import threading
+import time
+import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
-from conftest import digitrec_command, png_bytes, render_digit, serving
+from conftest import digitrec_command, free_port, png_bytes, render_digit, serving
 from prometheus_client.parser import text_string_to_metric_families
 
 from digitrec.web import config
@@ -83,8 +91,7 @@ def model_copy(tmp_path):
 
 
 def serve_once(*options: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    import os
-
+    """`digitrec serve` expected to refuse to start (port 1 unless `options` name another)."""
     return subprocess.run(
         [*digitrec_command(), "serve", "--port", "1", *options],
         capture_output=True,
@@ -121,6 +128,42 @@ def test_a_bad_environment_variable_is_refused_in_one_line():
     assert_refused(serve_once(env={"DIGITREC_MAX_BATCH": "none"}), "DIGITREC_MAX_BATCH")
 
 
+def test_a_weak_api_token_is_refused_in_one_line_without_echoing_it():
+    finished = serve_once(env={"DIGITREC_API_TOKEN": "hunter2"})
+    assert_refused(finished, "DIGITREC_API_TOKEN", "at least 16 characters")
+    assert "hunter2" not in finished.stderr
+
+
+def rewrite_card(model: Path, **files) -> None:
+    card_path = model.with_name("model.json")
+    card = json.loads(card_path.read_text())
+    card["files"] = {**card.get("files", {}), **files}
+    card["files"] = {name: value for name, value in card["files"].items() if value is not None}
+    card_path.write_text(json.dumps(card))
+
+
+def test_a_corrupt_model_without_a_checksum_is_refused_in_one_line(model_copy):
+    model_copy.write_bytes(model_copy.read_bytes()[:5000])
+    rewrite_card(model_copy, onnx_sha256=None)
+    finished = serve_once("--model", str(model_copy))
+    assert_refused(finished, str(model_copy), "not a loadable ONNX model")
+
+
+def test_a_worker_that_cannot_load_the_model_stops_the_server_with_one_clear_line(model_copy):
+    # The card vouches for the corrupt bytes, so only ONNX Runtime in the worker finds out:
+    # as when a model needs a newer runtime than the one installed.
+    model_copy.write_bytes(model_copy.read_bytes()[:5000])
+    rewrite_card(model_copy, onnx_sha256=hashlib.sha256(model_copy.read_bytes()).hexdigest())
+    port = str(free_port())
+    finished = serve_once("--host", "127.0.0.1", "--port", port, "--model", str(model_copy))
+    assert finished.returncode != 0
+    assert "Traceback" not in finished.stderr
+    last_line = finished.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("digitrec serve: cannot start: ")
+    assert str(model_copy) in last_line
+    assert "not a loadable ONNX model" in last_line
+
+
 # Under gunicorn ---------------------------------------------------------------------------
 
 
@@ -152,3 +195,107 @@ def test_sigterm_stops_the_server_cleanly():
         server.process.send_signal(signal.SIGTERM)
         assert server.process.wait(timeout=15) == 0
         assert "Shutting down" in server.output()
+
+
+def test_with_a_token_in_the_environment_gunicorn_asks_for_it():
+    token = "served-with-a-token-0123456789"
+    with serving(workers=1, env={"DIGITREC_API_TOKEN": token}) as server:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            post_png(server.url, png_bytes(render_digit(7)))
+        assert refused.value.code == 401
+        assert refused.value.headers["WWW-Authenticate"].startswith("Bearer")
+        request = urllib.request.Request(
+            f"{server.url}/api/v1/predict",
+            data=png_bytes(render_digit(7)),
+            headers={"Content-Type": "image/png", "Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert json.load(response)["digit"] == 7
+
+
+# Faults -----------------------------------------------------------------------------------
+
+
+def worker_pids(master_pid: int) -> set[int]:
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text()
+    return {int(pid) for pid in children.split()}
+
+
+def test_a_killed_worker_is_replaced_and_no_answer_is_wrong():
+    images = {7: png_bytes(render_digit(7)), 3: png_bytes(render_digit(3))}
+    lock = threading.Lock()
+    counts = {"right": 0, "right_after_kill": 0, "failed": 0}
+    wrong = []
+    killed, stop = threading.Event(), threading.Event()
+
+    def client(url: str, digit: int) -> None:
+        deadline = time.monotonic() + 30
+        while not stop.is_set() and time.monotonic() < deadline:
+            try:
+                answer = post_png(url, images[digit])
+            except urllib.error.HTTPError as error:  # an answer, and a wrong one
+                answer = {"status": error.code}
+            except (urllib.error.URLError, http.client.HTTPException, OSError):
+                with lock:
+                    counts["failed"] += 1  # a request the killed worker held: failed, not wrong
+                continue
+            with lock:
+                if answer.get("digit") != digit:
+                    wrong.append(answer)
+                counts["right"] += 1
+                counts["right_after_kill"] += killed.is_set()
+
+    def wait_for(condition, within_s: float) -> None:
+        deadline = time.monotonic() + within_s
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    with serving(workers=2) as server:
+        before = worker_pids(server.process.pid)
+        clients = [threading.Thread(target=client, args=(server.url, d)) for d in images]
+        for thread in clients:
+            thread.start()
+        try:
+            wait_for(lambda: counts["right"] >= 10, within_s=10)
+            os.kill(min(before), signal.SIGKILL)
+            killed.set()
+            wait_for(
+                lambda: (
+                    worker_pids(server.process.pid) - before and counts["right_after_kill"] >= 20
+                ),
+                within_s=20,
+            )
+        finally:
+            stop.set()
+            for thread in clients:
+                thread.join(timeout=15)
+        now = worker_pids(server.process.pid)
+        assert not wrong
+        assert len(now) == 2 and now - before, "the killed worker was not replaced"
+        assert counts["right_after_kill"] >= 20
+        assert counts["failed"] <= 2  # at most the requests in flight on the killed worker
+        assert post_png(server.url, images[7])["digit"] == 7
+
+
+def test_sigterm_lets_an_in_flight_request_finish():
+    seven = png_bytes(render_digit(7))
+    with serving(workers=1) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as connection:
+            head = (
+                f"POST /api/v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Content-Type: image/png\r\nContent-Length: {len(seven)}\r\n"
+                "Connection: close\r\n\r\n"
+            )
+            connection.sendall(head.encode() + seven[:100])
+            time.sleep(0.3)  # the worker is now reading the body
+            server.process.send_signal(signal.SIGTERM)
+            time.sleep(0.5)  # the server is shutting down, the upload still trickling in
+            connection.sendall(seven[100:])
+            reply = b""
+            while chunk := connection.recv(65536):
+                reply += chunk
+        status_line, _, rest = reply.partition(b"\r\n")
+        assert status_line == b"HTTP/1.1 200 OK", reply[:300]
+        assert json.loads(rest.partition(b"\r\n\r\n")[2])["digit"] == 7
+        assert server.process.wait(timeout=15) == 0
