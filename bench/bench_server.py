@@ -198,10 +198,13 @@ def measure(server: Server, args, payloads: list[loadgen.Payload], probe: bytes)
             )
             if cold_start is None:
                 output.seek(0)
-                raise RuntimeError(
-                    f"{server.label} gave no answer within {args.start_limit:.0f} s:\n"
-                    + output.read()[-3000:]
+                status = process.poll()
+                why = (
+                    f"exited with status {status}"
+                    if status is not None
+                    else f"gave no answer within {args.start_limit:.0f} s"
                 )
+                raise RuntimeError(f"{server.label} {why}:\n{output.read()[-3000:]}")
             log(f"[{server.label}] first answer after {cold_start:.2f} s (correct: {correct})")
             loadgen.run_load(url, payloads, args.clients, args.warmup)
             pids = process_tree(process.pid)
@@ -322,7 +325,7 @@ def markdown(results: list[Measurement], args, model_note: str, card: dict) -> s
         "",
         f"Command: `{shlex.join(['.venv/bin/python', 'bench/bench_server.py', *sys.argv[1:]])}`"
         f" on {os.cpu_count()} CPU cores; {args.clients} concurrent clients for "
-        f"{args.duration:.0f} s per server after a {args.warmup:.0f} s warm-up, each request a "
+        f"{args.duration:g} s per server after a {args.warmup:g} s warm-up, each request a "
         "280x280 PNG of a rendered digit (bench/loadgen.py); servers run one at a time.",
         "",
         f"Model: digitrec serves `{card['name']}` {card['version']} (`{card['architecture']}`, "
@@ -379,8 +382,12 @@ def markdown(results: list[Measurement], args, model_note: str, card: dict) -> s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load per server")
-    parser.add_argument("--warmup", type=float, default=3.0, help="uncounted seconds first")
+    parser.add_argument(
+        "--duration", type=float, default=None, help="seconds of load per server (default 60)"
+    )
+    parser.add_argument(
+        "--warmup", type=float, default=None, help="uncounted seconds first (default 3)"
+    )
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
     parser.add_argument(
         "--workers",
@@ -388,7 +395,9 @@ def main(argv: list[str] | None = None) -> int:
         default=os.cpu_count() or 1,
         help="also measure digitrec with this many workers (1: skip that run)",
     )
-    parser.add_argument("--quick", action="store_true", help="5 s per server, 1 s warm-up")
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run: 5 s per server, 1 s warm-up by default"
+    )
     parser.add_argument(
         "--keras-model",
         default=None,
@@ -399,8 +408,9 @@ def main(argv: list[str] | None = None) -> int:
         "--start-limit", type=float, default=120.0, help="seconds a server may take to answer"
     )
     args = parser.parse_args(argv)
-    if args.quick:
-        args.duration, args.warmup = 5.0, 1.0
+    quick_or_full = (5.0, 1.0) if args.quick else (60.0, 3.0)
+    args.duration = args.duration if args.duration is not None else quick_or_full[0]
+    args.warmup = args.warmup if args.warmup is not None else quick_or_full[1]
     args.load_average = " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
     card = bundled_card()
