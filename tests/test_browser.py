@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import png_bytes, render_digit
+from conftest import png_bytes, render_digit, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
@@ -200,6 +200,61 @@ def test_number_mode_widens_the_pad_and_boxes_each_digit(open_page):
         pytest.skip("Recogniser.read_number (issue 6, segmentation) has not landed yet")
     draw_with_mouse(page, [[(0.15, 0.2), (0.15, 0.85)], [(0.55, 0.2), (0.75, 0.2), (0.62, 0.85)]])
     page.wait_for_selector("#answer-number:not([hidden])", timeout=ANSWER_TIMEOUT_MS)
-    assert page.locator("#pad-boxes .box").count() == 2
+    # The first stroke alone may be read first (the pad reads as strokes end): wait for both.
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    boxes = page.locator("#pad-boxes .box")
+    playwright_api.expect(boxes).to_have_count(2, timeout=ANSWER_TIMEOUT_MS)
     assert re.fullmatch(r"[0-9?]{2}", page.locator("#big-number").inner_text())
     page.screenshot(path=ARTIFACTS / "phone-dark-number.png", full_page=True)
+
+
+PAGE_TOKEN = "a-token-for-the-browser-test-0123"
+
+
+@pytest.fixture(scope="module")
+def token_server():
+    """`digitrec serve` started with DIGITREC_API_TOKEN."""
+    with serving(workers=1, env={"DIGITREC_API_TOKEN": PAGE_TOKEN}) as server:
+        yield server
+
+
+def test_with_a_token_the_page_asks_for_it_once_and_keeps_it_for_the_tab(browser, token_server):
+    expect = pytest.importorskip("playwright.sync_api").expect
+    context = browser.new_context(**DESKTOP)
+    problems = []
+    page = context.new_page()
+    # The browser logs each refused request itself; anything else is a fault of the page.
+    page.on(
+        "console",
+        lambda m: problems.append(m.text) if m.type == "error" and "401" not in m.text else None,
+    )
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    try:
+        page.goto(f"{token_server.url}/")
+        page.wait_for_selector("html.js")
+        token_row, token = page.locator("#token-row"), page.locator("#token")
+        assert token_row.is_hidden()
+
+        page.locator('button.sample[value="digit-3"]').click()
+        expect(token_row).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+        expect(page.locator("#problem-title")).to_have_text("Access token needed")
+        assert token.evaluate("input => input === document.activeElement")
+        page.screenshot(path=ARTIFACTS / "desktop-light-token-asked.png", full_page=True)
+        token.fill("not-the-token-not-the-token")
+        token.press("Enter")
+        expect(page.locator("#problem-title")).to_have_text(
+            "Token not accepted", timeout=ANSWER_TIMEOUT_MS
+        )
+        token.fill(PAGE_TOKEN)
+        token.press("Enter")
+        assert wait_for_digit(page) == "3"
+        assert token_row.is_hidden()
+
+        page.reload()
+        page.wait_for_selector("html.js")
+        page.locator('button.sample[value="digit-8"]').click()
+        assert wait_for_digit(page) == "8"
+        assert token_row.is_hidden()
+    finally:
+        context.close()
+    assert not problems, f"console errors: {problems}"
