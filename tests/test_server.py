@@ -299,3 +299,23 @@ def test_sigterm_lets_an_in_flight_request_finish():
         assert status_line == b"HTTP/1.1 200 OK", reply[:300]
         assert json.loads(rest.partition(b"\r\n\r\n")[2])["digit"] == 7
         assert server.process.wait(timeout=15) == 0
+
+
+def test_gunicorn_answers_a_chunked_body_over_the_limit_with_413(live_server):
+    port = int(live_server.url.rsplit(":", 1)[1])
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        over_limit = (bytes(1024 * 1024) for _ in range(11))  # 11 MB, no Content-Length
+        connection.request(
+            "POST",
+            "/api/v1/predict",
+            body=over_limit,
+            headers={"Content-Type": "image/png", "Transfer-Encoding": "chunked"},
+            encode_chunked=True,
+        )
+        response = connection.getresponse()
+        assert response.status == 413
+        assert response.getheader("Content-Type") == "application/problem+json"
+        assert json.loads(response.read())["type"] == "/api#problem-image-too-large"
+    finally:
+        connection.close()
