@@ -35,6 +35,9 @@ from digitrec.preprocess import fit_to_mnist_frame
 if TYPE_CHECKING:
     from digitrec.inference import Prediction, Recogniser
 
+# The ink map of a number is worked on at most this long: a single digit's 320 px would leave
+# each digit of a long number only a few pixels tall.
+NUMBER_LONG_SIDE = 1024
 # Ink brighter than this (0..1) joins a component. Fainter anti-aliased edges still reach the
 # model: each piece's crop keeps the ink within one pixel of its components.
 SEGMENT_THRESHOLD = 0.25
@@ -548,7 +551,7 @@ def _ink_of(image: bytes | Image.Image, max_pixels: int) -> tuple[np.ndarray, fl
         image = preprocess.decode_image(bytes(image), max_pixels)
     if not isinstance(image, Image.Image):
         raise TypeError(f"expected image bytes or a PIL image, got {type(image).__name__}")
-    ink, scale = preprocess.ink_map(image)
+    ink, scale = preprocess.ink_map(image, NUMBER_LONG_SIDE)
     box = preprocess.ink_bounding_box(ink)
     if box is None or max(box[2], box[3]) < max(2, preprocess.MIN_DIGIT_FRACTION * max(ink.shape)):
         return np.zeros_like(ink), scale
