@@ -12,7 +12,7 @@ pytest.importorskip("keras")
 
 from digitrec.cli import main
 from digitrec.export import load_keras_model
-from digitrec.inference import Recogniser, probabilities_of
+from digitrec.inference import Recogniser, load_session, probabilities_of
 from digitrec.train import TrainConfig, train
 
 
@@ -26,6 +26,7 @@ def trained_cnn(mnist_dir, tmp_path_factory):
         out_dir=str(out),
         validation_images=50,
         formats=("keras", "onnx", "h5"),
+        quantize=True,
         verbose=0,
     )
     return train(config)
@@ -33,6 +34,7 @@ def trained_cnn(mnist_dir, tmp_path_factory):
 
 def test_one_epoch_writes_keras_onnx_h5_and_card(trained_cnn):
     assert {p.name for p in trained_cnn.iterdir()} >= {
+        "model-float32.onnx",
         "model.keras",
         "model.onnx",
         "model.json",
@@ -43,8 +45,8 @@ def test_one_epoch_writes_keras_onnx_h5_and_card(trained_cnn):
 def test_onnx_matches_keras_within_1e_5(trained_cnn):
     keras_model = load_keras_model(trained_cnn / "model.keras")
     images = np.random.default_rng(1).random((16, 28, 28, 1), dtype=np.float32)
-    recogniser = Recogniser(trained_cnn / "model.onnx")
-    onnx_out = probabilities_of(recogniser.session, images)
+    session = load_session(trained_cnn / "model-float32.onnx")
+    onnx_out = probabilities_of(session, images)
     assert np.abs(onnx_out - keras_model.predict(images, verbose=0)).max() <= 1e-5
 
 
@@ -163,3 +165,15 @@ def test_two_members_export_as_one_averaged_graph(mnist_dir, tmp_path):
     mean = np.mean([m.predict(images, verbose=0) for m in members], axis=0)
     onnx_out = probabilities_of(Recogniser(tmp_path / "model.onnx").session, images)
     assert len(members) == 2 and np.abs(onnx_out - mean).max() <= 1e-5
+
+
+def test_int8_model_is_smaller_and_agrees_with_the_float_graph(trained_cnn, mnist_dir):
+    card = json.loads((trained_cnn / "model.json").read_text())
+    assert card["quantization"]["calibration_images"] > 0
+    assert card["export"]["max_abs_difference_vs_keras"] <= 1e-5
+    int8 = (trained_cnn / "model.onnx").stat().st_size
+    assert int8 < 0.5 * (trained_cnn / "model-float32.onnx").stat().st_size
+    images = np.random.default_rng(4).random((32, 28, 28, 1), dtype=np.float32)
+    float_out = probabilities_of(load_session(trained_cnn / "model-float32.onnx"), images)
+    int8_out = probabilities_of(load_session(trained_cnn / "model.onnx"), images)
+    assert np.abs(float_out - int8_out).max() < 0.05

@@ -77,6 +77,12 @@ def main() -> None:
     help="Train this many models (seeds seed, seed+1, ...) and ship their average as one graph.",
 )
 @click.option(
+    "--quantize/--no-quantize",
+    default=True,
+    show_default=True,
+    help="Ship model.onnx as int8 (about 2.5x faster per image); the float graph stays beside it.",
+)
+@click.option(
     "--record-test-accuracy",
     is_flag=True,
     help="Also measure test accuracy after each epoch (recorded, never used to choose).",
@@ -88,7 +94,17 @@ def main() -> None:
     help="Train on only the first N training images (for smoke tests).",
 )
 def train(
-    arch, epochs, batch_size, data_dir, out_dir, seed, members, formats, record_test_accuracy, limit
+    arch,
+    epochs,
+    batch_size,
+    data_dir,
+    out_dir,
+    seed,
+    members,
+    quantize,
+    formats,
+    record_test_accuracy,
+    limit,
 ):
     """Train a model on MNIST, export it to ONNX, calibrate it and write its model card."""
     from digitrec.data import DatasetError
@@ -101,6 +117,7 @@ def train(
         batch_size=batch_size,
         seed=seed,
         members=members,
+        quantize=quantize and arch == "cnn",
         data_dir=data_dir,
         out_dir=out_dir,
         formats=("keras", "onnx", *formats),

@@ -61,3 +61,56 @@ def export_onnx(model, out_path: str | Path, check_images: np.ndarray | None = N
             f"(tolerance {TOLERANCE:.0e})"
         )
     return difference
+
+
+def quantize_onnx(
+    float_path: str | Path, out_path: str | Path, calibration_images: np.ndarray
+) -> dict:
+    """Write an int8 copy of a float ONNX model, calibrated on `calibration_images`.
+
+    Static QDQ quantisation with per-channel weights makes the CNN about 2.5x faster on one
+    image, which is what a single request costs. Weights use 7 bits (reduce_range) so that
+    CPUs without VNNI instructions cannot saturate their 16-bit accumulators and answer
+    differently from those with them. calibration_images: (n, 28, 28, 1) float32 training
+    images (never validation or test images). Returns what the card records about it.
+    """
+    import onnxruntime as ort
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    out_path = Path(out_path)
+    prepared = out_path.with_suffix(".prepared.onnx")
+    quant_pre_process(str(float_path), str(prepared), skip_symbolic_shape=True)
+    input_name = ort.InferenceSession(str(prepared)).get_inputs()[0].name
+
+    class Batches(CalibrationDataReader):
+        def __init__(self):
+            self.batches = iter(
+                {input_name: calibration_images[i : i + 64]}
+                for i in range(0, len(calibration_images), 64)
+            )
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    quantize_static(
+        str(prepared),
+        str(out_path),
+        Batches(),
+        quant_format=QuantFormat.QDQ,
+        per_channel=True,
+        reduce_range=True,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+    )
+    prepared.unlink()
+    return {
+        "method": "onnxruntime static QDQ, int8 per-channel weights (7-bit range), uint8 activations",
+        "calibration_images": len(calibration_images),
+        "float_model": Path(float_path).name,
+    }

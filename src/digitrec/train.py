@@ -11,6 +11,7 @@ rate schedule, monitored on a held-out validation split. The test set is only ev
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from digitrec.model import build_model, num_classes
 
 VALIDATION_IMAGES = 5000
 VALIDATION_SEED = 0
+QUANTIZATION_IMAGES = 2000
+FLOAT_MODEL = "model-float32.onnx"
 
 
 @dataclass
@@ -32,6 +35,7 @@ class TrainConfig:
     batch_size: int | None = None
     seed: int = 0  # members of an ensemble use seed, seed + 1, ...
     members: int = 1  # >1: train several models and ship their average as one ONNX graph
+    quantize: bool = False  # ship an int8 model.onnx (the float graph stays beside it)
     data_dir: str | None = None
     out_dir: str = "runs/latest"
     formats: tuple[str, ...] = ("keras", "onnx")
@@ -219,7 +223,7 @@ def train(config: TrainConfig) -> Path:
 
 def finish(models, records, config: TrainConfig, fit_split, val_split, test_split) -> Path:
     """Save, export (averaging several members into one graph), calibrate, evaluate, card."""
-    from digitrec.export import export_onnx
+    from digitrec.export import export_onnx, quantize_onnx
     from digitrec.model import average_of
 
     out_dir = Path(config.out_dir)
@@ -227,8 +231,22 @@ def finish(models, records, config: TrainConfig, fit_split, val_split, test_spli
     model.save(out_dir / "model.keras")
     if "h5" in config.formats:
         model.save(out_dir / "weights.h5")
+    float_path = out_dir / FLOAT_MODEL
+    export_difference = export_onnx(model, float_path)
     onnx_path = out_dir / "model.onnx"
-    export_onnx(model, onnx_path)
+    quantization = None
+    if config.quantize:
+        # Calibrated on training images only: validation and test images stay unseen.
+        calibration_images = as_model_input(fit_split.images[:QUANTIZATION_IMAGES])
+        quantization = quantize_onnx(float_path, onnx_path, calibration_images)
+        float_probabilities = evaluate.onnx_probabilities(
+            float_path, as_model_input(test_split.images)
+        )
+        quantization["float_test_accuracy"] = round(
+            float((float_probabilities.argmax(1) == test_split.labels).mean()), 5
+        )
+    else:
+        shutil.copyfile(float_path, onnx_path)
 
     val_probabilities = evaluate.onnx_probabilities(onnx_path, as_model_input(val_split.images))
     calib = calibration.calibrate(val_probabilities, val_split.labels)
@@ -255,5 +273,7 @@ def finish(models, records, config: TrainConfig, fit_split, val_split, test_spli
         evaluation=report,
         training=training,
     )
+    card["export"] = {"float_model": FLOAT_MODEL, "max_abs_difference_vs_keras": export_difference}
+    card["quantization"] = quantization
     model_card.save(card, out_dir / "model.json")
     return out_dir
