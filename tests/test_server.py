@@ -319,3 +319,34 @@ def test_gunicorn_answers_a_chunked_body_over_the_limit_with_413(live_server):
         assert json.loads(response.read())["type"] == "/api#problem-image-too-large"
     finally:
         connection.close()
+
+
+def test_a_worker_stopped_alone_leaves_the_shared_metrics_in_place():
+    seven = png_bytes(render_digit(7))
+
+    def sevens_counted(url: str) -> float:
+        with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
+            text = response.read().decode()
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "digitrec_predictions_total" and sample.labels["digit"] == "7"
+        )
+
+    with serving(workers=1) as server:
+        for _ in range(3):
+            post_png(server.url, seven)
+        (worker,) = worker_pids(server.process.pid)
+        os.kill(worker, signal.SIGTERM)  # a worker leaving on its own, as after a timeout
+        deadline = time.monotonic() + 15
+        while worker_pids(server.process.pid) in (set(), {worker}):
+            assert time.monotonic() < deadline, "the worker was not replaced"
+            time.sleep(0.05)
+        answered = None
+        while answered is None and time.monotonic() < deadline:
+            try:
+                answered = post_png(server.url, seven)
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.05)
+        assert sevens_counted(server.url) == 4

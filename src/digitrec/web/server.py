@@ -9,7 +9,7 @@ nothing. Instead the master checks the model file and its card without ONNX Runt
 readable, the card's SHA-256 matches) and refuses to start with one clear line when they are
 missing or corrupt, rather than letting every worker fail to boot. A card without a checksum
 proves nothing about the file, so then a short child process loads it in ONNX Runtime first
-(about 0.4 s; the bundled model has a checksum and skips it). Should a worker still fail to
+(about 0.3 s; the bundled model has a checksum and skips it). Should a worker still fail to
 load the model, it says why in one line and gunicorn stops the server.
 
 Faults: gunicorn replaces a worker that dies; on SIGTERM workers stop accepting and finish the
