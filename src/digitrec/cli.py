@@ -19,6 +19,17 @@ DATA_DIR_HELP = (
     "cache (~/.cache/digitrec/mnist), downloaded and checksum-verified if missing."
 )
 
+onnx_model_option = click.option(
+    "--model",
+    "model_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="An ONNX model with its model.json beside it. Default: the bundled model.",
+)
+data_dir_option = click.option(
+    "--data-dir", type=click.Path(file_okay=False), default=None, help=DATA_DIR_HELP
+)
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="digitrec")
@@ -46,7 +57,7 @@ def main() -> None:
     default=None,
     help="Images per step. Default: 128 for cnn, 32 for mlp.",
 )
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help=DATA_DIR_HELP)
+@data_dir_option
 @click.option(
     "--out",
     "out_dir",
@@ -136,14 +147,8 @@ def train(
 
 
 @main.command()
-@click.option(
-    "--model",
-    "model_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="An ONNX model with its model.json beside it. Default: the bundled model.",
-)
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help=DATA_DIR_HELP)
+@onnx_model_option
+@data_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option(
     "--report",
@@ -209,13 +214,7 @@ def export(model_path, out_path, arch):
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option(
-    "--model",
-    "model_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="An ONNX model with its model.json beside it. Default: the bundled model.",
-)
+@onnx_model_option
 @click.option(
     "--json",
     "as_json",
