@@ -297,12 +297,6 @@ def _tall_palette_png(width: int = 1, height: int = 39_999_999) -> bytes:
     )
 
 
-@pytest.mark.xfail(
-    reason="1x39,999,999 px is within the 40-megapixel limit, and Pillow's per-row work makes "
-    "decode + preprocess take 3-4 s of CPU for this 78 KB file; needs a cap on the longer side "
-    "or the aspect ratio in digitrec.preprocess.decode_image",
-    strict=False,
-)
 def test_a_one_pixel_wide_image_is_answered_within_the_time_bound():
     data = _tall_palette_png()
     started = time.perf_counter()

@@ -178,6 +178,17 @@ def test_pixel_limit_is_checked_from_the_header_and_says_the_limit():
     assert decode_image(png_bytes(plain()), max_pixels=280 * 280).size == (280, 280)
 
 
+def test_a_side_longer_than_the_limit_is_refused_from_the_header_and_says_the_limit():
+    # Within 40 megapixels, but one row per pixel: seconds of per-row work if it were decoded.
+    with pytest.raises(ImageTooLargeError, match=r"1x39999999 .* longer than 20,000 pixels"):
+        decode_image(_png_header_only(1, 39_999_999))
+    with pytest.raises(ImageTooLargeError, match=r"20001x2 "):
+        decode_image(_png_header_only(20_001, 2))
+    assert decode_image(png_bytes(Image.new("L", (2, 20_000), 255))).size == (2, 20_000)
+    with pytest.raises(ImageTooLargeError, match="longer than 279 pixels"):
+        decode_image(png_bytes(plain()), max_side=279)
+
+
 def test_mangled_bytes_only_ever_raise_recognition_errors():
     original = png_bytes(plain().resize((64, 64)))
     rng = np.random.default_rng(0)

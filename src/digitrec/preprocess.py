@@ -39,6 +39,10 @@ INK_THRESHOLD = 0.1
 
 # A 4000x3000 photo is 12 megapixels; 40 leaves room for panoramas and scans but stops bombs.
 MAX_PIXELS = 40_000_000
+# Decoding and every later pass cost something per row as well as per pixel: a 1x39,999,999
+# strip is within MAX_PIXELS yet takes seconds. No photo, scan (A4 at 1200 dpi is 14,032 px
+# long) or canvas has a side this long, and with it the rows of any image are bounded too.
+MAX_SIDE = 20_000
 # Pillow's own decompression-bomb guard is process-wide, warns below its limit and raises its own
 # types above it. decode_image enforces a per-call limit from the header instead, before any pixel
 # is allocated, so Pillow's guard is switched off here on purpose rather than left half-working.
@@ -109,13 +113,15 @@ def _sniff(data: bytes) -> str | None:
     return None
 
 
-def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> Image.Image:
+def decode_image(
+    data: bytes, max_pixels: int = MAX_PIXELS, max_side: int = MAX_SIDE
+) -> Image.Image:
     """Bytes of a PNG, JPEG, GIF (first frame), BMP, WebP or TIFF -> a loaded Pillow image.
 
     EXIF orientation is applied. Raises NotAnImageError for anything else (SVG, PDF, HTML, text),
-    ImageTooLargeError when the header declares more than `max_pixels` pixels (checked before
-    any pixel is decoded) and UnusableImageError for truncated or corrupt pixel data or a
-    zero-size image. Never anything else, whatever the bytes.
+    ImageTooLargeError when the header declares more than `max_pixels` pixels or a side longer
+    than `max_side` (both checked before any pixel is decoded) and UnusableImageError for
+    truncated or corrupt pixel data or a zero-size image. Never anything else, whatever the bytes.
     """
     data = bytes(data)
     if not data:
@@ -143,6 +149,12 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> Image.Image:
         raise ImageTooLargeError(
             f"image is {width}x{height} pixels ({pixels / 1e6:.1f} megapixels); the limit is "
             f"{max_pixels / 1e6:g} megapixels. Send a smaller {ACCEPTED_IMAGES} image"
+        )
+    if max(width, height, tile_width, tile_height) > max_side:
+        raise ImageTooLargeError(
+            f"image is {width}x{height} pixels; no side may be longer than {max_side:,} pixels "
+            f"(and {max_pixels / 1e6:g} megapixels in all). Send a smaller {ACCEPTED_IMAGES} "
+            "image"
         )
     if width == 0 or height == 0:
         raise UnusableImageError(f"image is {width}x{height} pixels: there is nothing to read")
