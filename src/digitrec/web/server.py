@@ -28,6 +28,7 @@ from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
+from gunicorn.errors import HaltServer
 
 # Threads per worker: requests are CPU-bound and short, but a slow upload must not hold a
 # whole worker while it trickles in.
@@ -191,14 +192,17 @@ def run_gunicorn(host: str, port: int, workers: int | None, model_path: str | No
     master_pid = os.getpid()
     try:
         DigitrecServer(options, app_config, boot_failure).run()
-    except SystemExit as stopped:  # gunicorn's arbiter leaves through sys.exit
+    except (SystemExit, HaltServer) as stopped:
+        # gunicorn's arbiter leaves through sys.exit, or through HaltServer when a second
+        # worker fails to boot while it is halting for the first.
         if os.getpid() != master_pid:
             # A worker leaving: gunicorn forks inside run(), so its exit unwinds through here.
             raise
         reason = boot_failure.read_text().strip()
         if reason:
             print(f"digitrec serve: cannot start: {reason}", file=sys.stderr)
-        return stopped.code if isinstance(stopped.code, int) else 1
+        code = stopped.exit_status if isinstance(stopped, HaltServer) else stopped.code
+        return code if isinstance(code, int) else 1
     finally:
         # Only the master cleans up: a worker's exit must not delete what the others share.
         if os.getpid() == master_pid:
