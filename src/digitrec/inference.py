@@ -21,8 +21,9 @@ import onnxruntime as ort
 from PIL import Image
 
 from digitrec.calibration import apply_temperature
+from digitrec.decode import MAX_PIXELS, decode_image
 from digitrec.model_card import CARD_FILENAME, ModelCard
-from digitrec.preprocess import MAX_PIXELS, Preprocessed, decode_image, to_mnist_style
+from digitrec.preprocess import Preprocessed, to_mnist_style
 
 # An all-but-empty 28x28 input (less ink than a couple of full pixels) has no digit to read.
 BLANK_INK = 2.0

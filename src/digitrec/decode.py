@@ -1,0 +1,128 @@
+"""Image file bytes -> a Pillow image, refusing anything that is not one or is too big to read.
+
+`decode_image` reads PNG, JPEG, GIF (first frame), BMP, WebP and TIFF, applies EXIF orientation,
+and checks the pixel count and the longer side from the header before any pixel is decoded.
+Everything it refuses is a `digitrec.errors.RecognitionError` that says what was wrong and what
+is accepted; whatever the bytes, it raises nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from digitrec.errors import (
+    ACCEPTED_IMAGES,
+    ImageTooLargeError,
+    NotAnImageError,
+    UnusableImageError,
+)
+
+# A 4000x3000 photo is 12 megapixels; 40 leaves room for panoramas and scans but stops bombs.
+MAX_PIXELS = 40_000_000
+# Decoding and every later pass cost something per row as well as per pixel: a 1x39,999,999
+# strip is within MAX_PIXELS yet takes seconds. No photo, scan (A4 at 1200 dpi is 14,032 px
+# long) or canvas has a side this long, and with it the rows of any image are bounded too.
+MAX_SIDE = 20_000
+# Pillow's own decompression-bomb guard is process-wide, warns below its limit and raises its own
+# types above it. decode_image enforces a per-call limit from the header instead, before any pixel
+# is allocated, so Pillow's guard is switched off here on purpose rather than left half-working.
+Image.MAX_IMAGE_PIXELS = None
+# Pillow format names digitrec reads (phones' multi-picture JPEGs come through "JPEG" as MPO).
+DECODERS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
+_SIGNATURES = {
+    b"\x89PNG": "PNG",
+    b"\xff\xd8\xff": "JPEG",
+    b"GIF8": "GIF",
+    b"BM": "BMP",
+    b"II*\x00": "TIFF",
+    b"MM\x00*": "TIFF",
+}
+_NOT_IMAGES = {
+    b"%PDF": "a PDF document",
+    b"<svg": "an SVG drawing (vector images are not supported)",
+    b"<?xml": "an XML document (SVG is not supported)",
+    b"<!doctype html": "an HTML page",
+    b"<html": "an HTML page",
+    b"PK\x03\x04": "a ZIP archive",
+}
+
+
+def _reject_unknown(data: bytes) -> NotAnImageError:
+    head = bytes(data[:512]).lstrip().lower()
+    for signature, kind in _NOT_IMAGES.items():
+        if head.startswith(signature.lower()) or (signature == b"<svg" and b"<svg" in head):
+            return NotAnImageError(f"this is {kind}, not an image; send a {ACCEPTED_IMAGES} image")
+    return NotAnImageError(
+        f"not an image in a format digitrec reads; send a {ACCEPTED_IMAGES} image"
+    )
+
+
+def _sniff(data: bytes) -> str | None:
+    """The accepted format these bytes claim to be, from their first bytes; None if none."""
+    for signature, name in _SIGNATURES.items():
+        if data.startswith(signature):
+            return name
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP"
+    return None
+
+
+def decode_image(
+    data: bytes, max_pixels: int = MAX_PIXELS, max_side: int = MAX_SIDE
+) -> Image.Image:
+    """Bytes of a PNG, JPEG, GIF (first frame), BMP, WebP or TIFF -> a loaded Pillow image.
+
+    EXIF orientation is applied. Raises NotAnImageError for anything else (SVG, PDF, HTML, text),
+    ImageTooLargeError when the header declares more than `max_pixels` pixels or a side longer
+    than `max_side` (both checked before any pixel is decoded) and UnusableImageError for
+    truncated or corrupt pixel data or a zero-size image. Never anything else, whatever the bytes.
+    """
+    data = bytes(data)
+    if not data:
+        raise NotAnImageError(f"the file is empty; send a {ACCEPTED_IMAGES} image")
+    claimed = _sniff(data)
+    try:
+        image = Image.open(io.BytesIO(data), formats=list(DECODERS))
+    except UnidentifiedImageError:
+        if claimed:
+            raise UnusableImageError(
+                f"the {claimed} header is corrupt or cut short; send a complete "
+                f"{ACCEPTED_IMAGES} image"
+            ) from None
+        raise _reject_unknown(data) from None
+    except Exception as error:  # Pillow's parsers raise many untyped errors on hostile headers
+        raise UnusableImageError(
+            f"the image header is corrupt ({type(error).__name__}); send a complete "
+            f"{ACCEPTED_IMAGES} image"
+        ) from None
+    width, height = image.size
+    # A TIFF may declare decoding tiles bigger than the image itself; those get allocated too.
+    tile_width, tile_height = getattr(image, "_tile_size", None) or image.size
+    pixels = max(width * height, tile_width * tile_height)
+    if pixels > max_pixels:
+        raise ImageTooLargeError(
+            f"image is {width}x{height} pixels ({pixels / 1e6:.1f} megapixels); the limit is "
+            f"{max_pixels / 1e6:g} megapixels. Send a smaller {ACCEPTED_IMAGES} image"
+        )
+    if max(width, height, tile_width, tile_height) > max_side:
+        raise ImageTooLargeError(
+            f"image is {width}x{height} pixels; no side may be longer than {max_side:,} pixels "
+            f"(and {max_pixels / 1e6:g} megapixels in all). Send a smaller {ACCEPTED_IMAGES} "
+            "image"
+        )
+    if width == 0 or height == 0:
+        raise UnusableImageError(f"image is {width}x{height} pixels: there is nothing to read")
+    try:
+        image.load()
+    except Exception as error:  # truncated data: OSError, SyntaxError, ValueError, EOFError...
+        raise UnusableImageError(
+            f"the {image.format or 'image'} pixel data is truncated or corrupt ({error}); send a "
+            f"complete {ACCEPTED_IMAGES} image"
+        ) from None
+    # A corrupt EXIF block leaves the pixels fine: they are then used as they were sent.
+    with contextlib.suppress(Exception):
+        image = ImageOps.exif_transpose(image)
+    return image
