@@ -116,7 +116,7 @@ def segmented(reading, spans) -> bool:
     return all(x0 <= c < x1 for c, (x0, x1) in zip(centres, spans, strict=True))
 
 
-def run(data_dir: str, per_length: int, seed: int, show_failures: int = 0) -> str:
+def run(data_dir: str, per_length: int, seed: int, lengths=LENGTHS, show_failures: int = 0) -> str:
     from digitrec import data
     from digitrec.inference import Recogniser
     from digitrec.segment import read_number
@@ -124,10 +124,12 @@ def run(data_dir: str, per_length: int, seed: int, show_failures: int = 0) -> st
     _, test = data.load_mnist(data_dir, download=False)
     crops = digit_crops(test.images)
     recogniser = Recogniser()
-    rng = np.random.default_rng(seed)
     results = {}  # (length, style) -> list of (whole correct, digit accuracy, seconds)
     failures = []
-    for length in LENGTHS:
+    for length in lengths:
+        # One stream per length, so a run over some lengths composes the same numbers as a
+        # run over all of them.
+        rng = np.random.default_rng([seed, length])
         for index in range(per_length):
             style = STYLES[index % len(STYLES)]
             chosen = rng.integers(0, len(crops), length)
@@ -148,10 +150,10 @@ def run(data_dir: str, per_length: int, seed: int, show_failures: int = 0) -> st
         path = f"/tmp/number_failure_{number}_{truth}_{answer}_{style}.png"
         Image.open(io.BytesIO(content)).save(path)
         print(f"failure: {truth} read as {answer} ({style}) -> {path}", file=sys.stderr)
-    return format_markdown(results, recogniser, per_length, seed)
+    return format_markdown(results, recogniser, per_length, seed, lengths)
 
 
-def format_markdown(results: dict, recogniser, per_length: int, seed: int) -> str:
+def format_markdown(results: dict, recogniser, per_length: int, seed: int, lengths) -> str:
     lines = [
         "## Numbers (`read_number`)",
         "",
@@ -182,9 +184,18 @@ def format_markdown(results: dict, recogniser, per_length: int, seed: int) -> st
         "Target: 4-digit whole-number accuracy >= 97 %. Reproduce with:",
         "",
         "    .venv/bin/python bench/bench_numbers.py --data-dir ../shared/mnist "
-        f"--per-length {per_length} --seed {seed}",
+        f"--per-length {per_length} --seed {seed} --lengths {lengths.start}-{lengths.stop - 1}",
     ]
     return "\n".join(lines)
+
+
+def parse_lengths(text: str) -> range:
+    """ "2-4" -> range(2, 5); "4" -> range(4, 5)."""
+    low, _, high = text.partition("-")
+    lengths = range(int(low), int(high or low) + 1)
+    if not lengths or lengths.start < 1:
+        raise argparse.ArgumentTypeError(f"lengths must look like 2-4 or 4, got {text!r}")
+    return lengths
 
 
 def main() -> int:
@@ -193,10 +204,13 @@ def main() -> int:
     parser.add_argument("--per-length", type=int, default=300, help="numbers per length")
     parser.add_argument("--seed", type=int, default=0, help="seeds the composed numbers")
     parser.add_argument(
+        "--lengths", type=parse_lengths, default=LENGTHS, help="digit counts to run, e.g. 2-4"
+    )
+    parser.add_argument(
         "--show-failures", type=int, default=0, help="save this many misread numbers to /tmp"
     )
     args = parser.parse_args()
-    print(run(args.data_dir, args.per_length, args.seed, args.show_failures))
+    print(run(args.data_dir, args.per_length, args.seed, args.lengths, args.show_failures))
     return 0
 
 
