@@ -18,6 +18,7 @@ takes a fraction of a millisecond.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,9 +74,6 @@ def _grey_of_wide(image: Image.Image) -> Image.Image:
     return Image.fromarray(np.clip(np.round(values), 0, 255).astype(np.uint8), mode="L")
 
 
-_OPAQUE = [0] * 128 + [255] * 128  # alpha -> "counts as drawn"
-
-
 def grey_of(image: Image.Image) -> Image.Image:
     """Any Pillow image -> 8-bit grey ("L"), transparency composited.
 
@@ -96,27 +94,49 @@ def grey_of(image: Image.Image) -> Image.Image:
     rgba = image if image.mode == "RGBA" else image.convert("RGBA")
     alpha = rgba.getchannel("A")
     grey = rgba.convert("L")
-    if alpha.getextrema()[0] == 255:
+    least_alpha, most_alpha = alpha.getextrema()
+    if least_alpha == 255:
         return grey
-    opaque = alpha.point(_OPAQUE)
-    if opaque.getbbox() is None:
+    if most_alpha < 128:  # no pixel counts as drawn
         return Image.new("L", grey.size, 255)  # nothing drawn: an empty page
-    histogram = np.asarray(grey.histogram(mask=opaque), dtype=np.float64)
-    opaque_mean = float((histogram * np.arange(256)).sum() / histogram.sum())
-    paper = Image.new("L", grey.size, 255 if opaque_mean < 128 else 0)
+    paper = Image.new("L", grey.size, 255 if _drawn_is_dark(grey, alpha) else 0)
     return Image.composite(grey, paper, alpha)
+
+
+def _drawn_is_dark(grey: Image.Image, alpha: Image.Image) -> bool:
+    """Whether the pixels that count as drawn (alpha >= 128) are dark on average (< 128)."""
+    darkest, lightest = grey.getextrema()
+    if lightest < 128 or darkest >= 128:  # a canvas's strokes are all one colour
+        return lightest < 128
+    # Mode "1" without dithering is exactly alpha >= 128.
+    drawn = alpha.convert("1", dither=Image.Dither.NONE)
+    histogram = np.asarray(grey.histogram(mask=drawn), dtype=np.float64)
+    return float((histogram * _LEVEL_NUMBERS).sum() / histogram.sum()) < 128
+
+
+# Per-image work on 256-entry tables is a few microseconds per numpy call: what can be is built
+# once here. _DISTANCES[centre] is |level - centre| for every level.
+_LEVEL_NUMBERS = np.arange(256)
+_LEVELS = np.arange(256, dtype=np.float32)
+_DISTANCES = np.abs(_LEVEL_NUMBERS[:, None] - _LEVEL_NUMBERS[None, :])
+_FRAME_INDICES = np.arange(MNIST_SIZE)
+
+
+def _levels_at(histogram: np.ndarray, *fractions: float) -> list[int]:
+    """The grey levels below which each of `fractions` of a 256-bin histogram's pixels lie."""
+    cumulative = np.cumsum(histogram)
+    targets = np.multiply(fractions, cumulative[-1])
+    return np.searchsorted(cumulative, targets, side="left").tolist()
 
 
 def _level_at(histogram: np.ndarray, fraction: float) -> int:
     """The grey level below which `fraction` of a 256-bin histogram's pixels lie."""
-    cumulative = np.cumsum(histogram)
-    return int(np.searchsorted(cumulative, fraction * cumulative[-1], side="left"))
+    return _levels_at(histogram, fraction)[0]
 
 
 def _spread(histogram: np.ndarray, centre: int) -> float:
     """A robust standard deviation (1.4826 x median absolute deviation) around `centre`."""
-    distances = np.abs(np.arange(256) - centre)
-    by_distance = np.bincount(distances, weights=histogram, minlength=256)
+    by_distance = np.bincount(_DISTANCES[centre], weights=histogram, minlength=256)
     return 1.4826 * _level_at(by_distance, 0.5)
 
 
@@ -132,19 +152,22 @@ def _paper_and_polarity(histogram: np.ndarray) -> tuple[int, bool] | None:
     The paper is the median pixel (ink covers a minority of any picture of a digit); the ink lies
     on the side of the median where the extremes reach furthest.
     """
-    paper = _level_at(histogram, 0.5)
-    darkest, lightest = _level_at(histogram, 0.0005), _level_at(histogram, 0.9995)
+    paper, darkest, lightest = _levels_at(histogram, 0.5, 0.0005, 0.9995)
     if lightest - darkest < 2:
         return None
     return paper, paper - darkest > lightest - paper
 
 
-def _clean_contrast_table(paper: int, dark_ink: bool) -> np.ndarray:
-    """Grey level -> ink contrast (0..255) on a background of exactly one level."""
-    levels = np.arange(256, dtype=np.float32)
+@functools.lru_cache(maxsize=512)  # one per (paper, dark_ink): 512 in all
+def _clean_contrast_levels(paper: int, dark_ink: bool) -> np.ndarray:
+    """Grey level -> ink contrast (0..255, int64) on a background of exactly one level."""
     if dark_ink:  # relative to the paper's brightness, as a photo's is
-        return 255.0 * np.clip(1.0 - levels / max(paper, 1), 0.0, 1.0)
-    return np.clip(levels - paper, 0.0, 255.0)
+        table = 255.0 * np.clip(1.0 - _LEVELS / max(paper, 1), 0.0, 1.0)
+    else:
+        table = np.clip(_LEVELS - paper, 0.0, 255.0)
+    levels = np.round(table).astype(np.int64)
+    levels.flags.writeable = False  # shared by every call
+    return levels
 
 
 def _photo_contrast(grey: Image.Image, paper: int, dark_ink: bool) -> tuple[Image.Image, float]:
@@ -175,8 +198,9 @@ def _photo_contrast(grey: Image.Image, paper: int, dark_ink: bool) -> tuple[Imag
     return Image.fromarray(np.clip(contrast, 0, 255).astype(np.uint8), mode="L"), noise
 
 
-def _stretch_table(histogram: np.ndarray, noise: float) -> np.ndarray | None:
-    """Contrast -> ink (0..255): stroke cores to 255, the noise floor to 0. None: no ink at all."""
+def _stretch_range(histogram: np.ndarray, noise: float) -> tuple[float, float] | None:
+    """(floor, core) of a contrast histogram: the noise floor goes to ink 0, stroke cores to
+    255. None: no ink at all."""
     strongest = _level_at(histogram, 0.999)
     floor = 3.0 * noise
     least = MIN_PHOTO_INK_CONTRAST if noise > 0 else MIN_INK_CONTRAST
@@ -186,9 +210,16 @@ def _stretch_table(histogram: np.ndarray, noise: float) -> np.ndarray | None:
     # reach. A scan or MNIST digit is already saturated there and is left as it is.
     cores = histogram.copy()
     cores[: strongest // 2] = 0
-    core = max(_level_at(cores, 0.9), floor + 1.0)
-    levels = np.arange(256, dtype=np.float32)
-    return 255.0 * np.clip((levels - floor) / (core - floor), 0.0, 1.0)
+    return floor, max(_level_at(cores, 0.9), floor + 1.0)
+
+
+def _stretch_table(histogram: np.ndarray, noise: float) -> np.ndarray | None:
+    """Contrast -> ink (0..255): stroke cores to 255, the noise floor to 0. None: no ink at all."""
+    found = _stretch_range(histogram, noise)
+    if found is None:
+        return None
+    floor, core = found
+    return 255.0 * np.clip((_LEVELS - floor) / (core - floor), 0.0, 1.0)
 
 
 def _lut(table: np.ndarray) -> list[int]:
@@ -197,10 +228,16 @@ def _lut(table: np.ndarray) -> list[int]:
 
 def _clean_ink_table(histogram: np.ndarray, paper: int, dark_ink: bool) -> list[int] | None:
     """Grey level -> ink level (0..255) on a background of one exact level; None if no ink."""
-    to_contrast = np.round(_clean_contrast_table(paper, dark_ink)).astype(np.int64)
+    to_contrast = _clean_contrast_levels(paper, dark_ink)
     contrast_histogram = np.bincount(to_contrast, weights=histogram, minlength=256)
-    stretch = _stretch_table(contrast_histogram, noise=0.0)
-    return None if stretch is None else _lut(stretch[to_contrast])
+    found = _stretch_range(contrast_histogram, noise=0.0)
+    return None if found is None else _clean_lut(paper, dark_ink, found[1])
+
+
+@functools.lru_cache(maxsize=1024)  # canvases and scans share a handful of these
+def _clean_lut(paper: int, dark_ink: bool, core: float) -> list[int]:
+    stretch = 255.0 * np.clip(_LEVELS / core, 0.0, 1.0)  # the floor is 0 on a clean background
+    return _lut(stretch[_clean_contrast_levels(paper, dark_ink)])
 
 
 def _is_clean(histogram: np.ndarray) -> tuple[int, bool] | None:
@@ -262,17 +299,27 @@ def label_components(mask):
                 if a != b:
                     parent[max(a, b)] = min(a, b)
     numbers: dict[int, int] = {}
+    run_labels = np.array(
+        [numbers.setdefault(root(i), len(numbers) + 1) for i in range(len(rows))], np.int32
+    )
     labels = np.zeros(mask.shape, np.int32)
-    for i, row in enumerate(rows):
-        labels[row, starts[i] : ends[i]] = numbers.setdefault(root(i), len(numbers) + 1)
+    if run_labels.size:
+        # Row-major order numbers the runs as it meets them: each pixel's run is the count of
+        # run starts up to and including it.
+        labels[mask] = run_labels[np.cumsum(starts_here[mask]) - 1]
     return labels
 
 
 def _grown(mask: np.ndarray) -> np.ndarray:
     """A boolean mask dilated by one pixel in all eight directions."""
-    padded = np.pad(mask, 1)
-    across = padded[:, :-2] | padded[:, 1:-1] | padded[:, 2:]
-    return across[:-2] | across[1:-1] | across[2:]
+    h, w = mask.shape
+    padded = np.zeros((h + 2, w + 2), bool)
+    padded[1:-1, 1:-1] = mask
+    across = padded[:, :-2] | padded[:, 1:-1]
+    across |= padded[:, 2:]
+    grown = across[:-2] | across[1:-1]
+    grown |= across[2:]
+    return grown
 
 
 def _drop_specks(ink: Image.Image, with_mask: bool = False):
@@ -335,14 +382,16 @@ def _shift_to_centre_of_mass(frame: np.ndarray) -> np.ndarray:
     if total <= 0:
         return frame
     h, w = frame.shape
+    row_index = _FRAME_INDICES if h == MNIST_SIZE else np.arange(h)
+    col_index = _FRAME_INDICES if w == MNIST_SIZE else np.arange(w)
     # MNIST's digits have their centre of mass at (14, 14) in pixel-index coordinates (the mean
     # over its test set is 13.99, 14.01), not at the geometric centre 13.5.
-    dy = round(h / 2 - float(row_mass @ np.arange(h)) / total)
-    dx = round(w / 2 - float(col_mass @ np.arange(w)) / total)
+    dy = round(h / 2 - float(row_mass @ row_index) / total)
+    dx = round(w / 2 - float(col_mass @ col_index) / total)
     # Never shift ink out of the frame: a lopsided digit stays whole rather than exactly centred.
-    rows, cols = np.flatnonzero(row_mass), np.flatnonzero(col_mass)
-    dy = int(np.clip(dy, -rows[0], h - 1 - rows[-1]))
-    dx = int(np.clip(dx, -cols[0], w - 1 - cols[-1]))
+    rows, cols = np.flatnonzero(row_mass).tolist(), np.flatnonzero(col_mass).tolist()
+    dy = min(max(dy, -rows[0]), h - 1 - rows[-1])
+    dx = min(max(dx, -cols[0]), w - 1 - cols[-1])
     shifted = np.zeros_like(frame)
     shifted[max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = frame[
         max(-dy, 0) : h - max(dy, 0), max(-dx, 0) : w - max(dx, 0)
@@ -404,16 +453,19 @@ def fit_to_mnist_frame(ink: np.ndarray) -> np.ndarray:
     return _frame_crop(ink[y : y + h, x : x + w])
 
 
-_ABOVE_INK_THRESHOLD = [0 if level <= INK_THRESHOLD * 255 else 255 for level in range(256)]
+# The 8-bit ink levels that count towards the bounding box are those above this one.
+_INK_LEVEL = int(INK_THRESHOLD * 255)
 
 
 def _ink_box(ink: Image.Image) -> tuple[int, int, int, int] | None:
-    """`ink_bounding_box` of an "L" ink image, in C: (x, y, w, h) or None."""
-    box = ink.point(_ABOVE_INK_THRESHOLD).getbbox()
-    if box is None:
+    """`ink_bounding_box` of an "L" ink image, on its 8-bit levels: (x, y, w, h) or None."""
+    above = np.asarray(ink) > _INK_LEVEL
+    rows = np.flatnonzero(above.any(axis=1))
+    if rows.size == 0:
         return None
-    left, top, right, bottom = box
-    return left, top, right - left, bottom - top
+    cols = np.flatnonzero(above.any(axis=0))
+    left, top, right, bottom = int(cols[0]), int(rows[0]), int(cols[-1]), int(rows[-1])
+    return left, top, right - left + 1, bottom - top + 1
 
 
 @dataclass
