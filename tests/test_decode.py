@@ -133,6 +133,8 @@ BAD_INPUTS = [
     ("truncated jpeg", png_bytes(plain(), "JPEG")[:600], UnusableImageError),
     ("png signature only", b"\x89PNG\r\n\x1a\n", UnusableImageError),
     ("zero-width png", _png_header_only(0, 10), UnusableImageError),
+    ("1x1 png", png_bytes(Image.new("L", (1, 1), 0)), UnusableImageError),
+    ("7x280 png", png_bytes(plain().crop((0, 0, 7, 280))), UnusableImageError),
     ("decompression bomb", _png_header_only(100_000, 100_000), ImageTooLargeError),
 ]
 
@@ -169,9 +171,17 @@ def test_a_side_longer_than_the_limit_is_refused_from_the_header_and_says_the_li
         decode_image(_png_header_only(1, 39_999_999))
     with pytest.raises(ImageTooLargeError, match=r"20001x2 "):
         decode_image(_png_header_only(20_001, 2))
-    assert decode_image(png_bytes(Image.new("L", (2, 20_000), 255))).size == (2, 20_000)
+    assert decode_image(png_bytes(Image.new("L", (8, 20_000), 255))).size == (8, 20_000)
     with pytest.raises(ImageTooLargeError, match="longer than 279 pixels"):
         decode_image(png_bytes(plain()), max_side=279)
+
+
+def test_an_image_smaller_than_8_px_on_a_side_is_refused_saying_the_minimum():
+    with pytest.raises(UnusableImageError, match=r"image is 1x1 pixels; .* at least 8x8 pixels"):
+        decode_image(png_bytes(Image.new("L", (1, 1), 0)))
+    with pytest.raises(UnusableImageError, match=r"image is 280x7 pixels"):
+        decode_image(png_bytes(plain().crop((0, 0, 280, 7)), "JPEG"))
+    assert decode_image(png_bytes(plain().resize((8, 8)))).size == (8, 8)
 
 
 def test_mangled_bytes_only_ever_raise_recognition_errors():

@@ -3,8 +3,8 @@
 One table of requests and the status each must get, through Flask's test client: size caps,
 decompression bombs and absurd dimensions (refused from the header, quickly, without the
 pixels being allocated), broken and disguised files, malformed JSON and base64, wrong content
-types and batches beyond the cap. Unusual but valid images (16-bit, CMYK, palette with
-transparency, thousands of GIF frames, 1x1) are read, not refused.
+types, images too small to hold a digit (1x1) and batches beyond the cap. Unusual but valid
+images (16-bit, CMYK, palette with transparency, thousands of GIF frames) are read, not refused.
 """
 
 from __future__ import annotations
@@ -145,6 +145,7 @@ BAD_INPUT = [
     ("PNG with a corrupt header", raw(CORRUPT_IHDR), UNUSABLE),
     ("truncated JPEG", raw(TRUNCATED_JPEG, "image/jpeg"), UNUSABLE),
     ("PNG declaring 0x0", raw(png_declaring(0, 0, rows=0)), UNUSABLE),
+    ("1x1 PNG", raw(png_bytes(Image.new("L", (1, 1), 0))), UNUSABLE),
     # Not images, whatever they are called
     ("SVG", raw(SVG, "image/svg+xml"), NOT_AN_IMAGE),
     ("SVG uploaded as .png", upload(SVG, "seven.png", "image/png"), NOT_AN_IMAGE),
@@ -219,6 +220,14 @@ def test_a_bomb_is_refused_from_its_header_saying_the_limit(hardened):
     assert "limit is 40 megapixels" in detail
 
 
+def test_a_1x1_image_is_refused_saying_the_smallest_size_read(hardened):
+    problem = hardened.post("/api/v1/predict", **raw(png_bytes(Image.new("L", (1, 1), 0))))
+    detail = problem.get_json()["detail"]
+    assert "1x1 pixels" in detail
+    assert "at least 8x8 pixels" in detail
+    assert problem.get_json()["accepted"]["min_side"] == 8
+
+
 def test_the_pixel_limit_is_configurable():
     client = create_app({"TESTING": True, "DIGITREC_MAX_MEGAPIXELS": 1}).test_client()
     big = png_bytes(render_digit(7, size=(1200, 1000)))
@@ -257,7 +266,6 @@ UNUSUAL_BUT_VALID = [
         7,
     ),
     ("animated GIF of 3000 frames (the first is read)", raw(GIF_OF_3000_FRAMES, "image/gif"), 7),
-    ("1x1 PNG (nothing to read)", raw(png_bytes(Image.new("L", (1, 1), 0))), None),
 ]
 
 

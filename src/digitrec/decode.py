@@ -26,6 +26,9 @@ MAX_PIXELS = 40_000_000
 # strip is within MAX_PIXELS yet takes seconds. No photo, scan (A4 at 1200 dpi is 14,032 px
 # long) or canvas has a side this long, and with it the rows of any image are bounded too.
 MAX_SIDE = 20_000
+# A digit needs some pixels to be drawn in: smaller than this on either side there is nothing to
+# read (and the photo path's statistics would have no neighbouring pixels to work from).
+MIN_SIDE = 8
 # Pillow's own decompression-bomb guard is process-wide, warns below its limit and raises its own
 # types above it. decode_image enforces a per-call limit from the header instead, before any pixel
 # is allocated, so Pillow's guard is switched off here on purpose rather than left half-working.
@@ -78,7 +81,8 @@ def decode_image(
     EXIF orientation is applied. Raises NotAnImageError for anything else (SVG, PDF, HTML, text),
     ImageTooLargeError when the header declares more than `max_pixels` pixels or a side longer
     than `max_side` (both checked before any pixel is decoded) and UnusableImageError for
-    truncated or corrupt pixel data or a zero-size image. Never anything else, whatever the bytes.
+    truncated or corrupt pixel data or a side shorter than `MIN_SIDE` (8) pixels. Never anything
+    else, whatever the bytes.
     """
     data = bytes(data)
     if not data:
@@ -113,8 +117,11 @@ def decode_image(
             f"(and {max_pixels / 1e6:g} megapixels in all). Send a smaller {ACCEPTED_IMAGES} "
             "image"
         )
-    if width == 0 or height == 0:
-        raise UnusableImageError(f"image is {width}x{height} pixels: there is nothing to read")
+    if width < MIN_SIDE or height < MIN_SIDE:
+        raise UnusableImageError(
+            f"image is {width}x{height} pixels; digitrec needs at least {MIN_SIDE}x{MIN_SIDE} "
+            f"pixels to read a digit. Send a bigger {ACCEPTED_IMAGES} image"
+        )
     try:
         image.load()
     except Exception as error:  # truncated data: OSError, SyntaxError, ValueError, EOFError...

@@ -186,6 +186,14 @@ def _schemas(max_batch: int) -> dict:
                             "type": "integer",
                             "description": "Largest image, width times height.",
                         },
+                        "min_side": {
+                            "type": "integer",
+                            "description": "Shortest side read, in pixels (smaller: 422).",
+                        },
+                        "max_side": {
+                            "type": "integer",
+                            "description": "Longest side read, in pixels (longer: 413).",
+                        },
                     },
                 },
             },

@@ -10,6 +10,7 @@ from __future__ import annotations
 import flask
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
+from digitrec.decode import MAX_SIDE, MIN_SIDE
 from digitrec.errors import ACCEPTED_IMAGES, RecognitionError
 
 PROBLEM_JSON = "application/problem+json"
@@ -36,6 +37,8 @@ def what_is_accepted() -> dict:
         "max_bytes": config["DIGITREC_MAX_UPLOAD_BYTES"],
         "max_batch": config["DIGITREC_MAX_BATCH"],
         "max_pixels": flask.current_app.extensions["digitrec"].max_pixels,
+        "min_side": MIN_SIDE,
+        "max_side": MAX_SIDE,
     }
 
 
