@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 
 import numpy as np
 import pytest
@@ -101,6 +102,29 @@ def test_specks_of_noise_are_dropped():
     ink, _ = ink_map(Image.fromarray(pixels))
     assert ink[5:20, 5:20].max() == 0
     assert to_mnist_style(Image.fromarray(pixels)).box == to_mnist_style(image).box
+
+
+def thin_photo(width: int, height: int, paper: int, ink: int) -> Image.Image:
+    """A noisy strip of paper (so it takes the photo path), a band of ink across its middle."""
+    pixels = np.random.default_rng(width * height).normal(paper, 6, (height, width))
+    pixels[height * 9 // 20 : height * 11 // 20] = ink
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("size", [(1, 300), (3, 700), (8, 5000), (300, 1), (1, 1)])
+@pytest.mark.parametrize(("paper", "ink"), [(230, 20), (20, 230)], ids=["dark ink", "light ink"])
+def test_thin_photos_give_a_finite_input_without_warnings(size, paper, ink):
+    image = thin_photo(*size, paper, ink)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the noise of an image one pixel wide was NaN
+        preprocessed = to_mnist_style(image)
+        ink_levels, _ = ink_map(image)
+    assert np.isfinite(preprocessed.mnist).all()
+    assert np.isfinite(ink_levels).all()
+    if size[1] >= 300:  # the band is read as ink, the paper as none
+        rows = ink_levels.shape[0]
+        assert ink_levels[rows // 2].min() > 0.9
+        assert ink_levels[: rows * 2 // 5].max() < 0.1
 
 
 def test_ink_map_reports_its_scale_for_big_photos():

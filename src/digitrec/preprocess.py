@@ -188,14 +188,23 @@ def _photo_contrast(grey: Image.Image, paper: int, dark_ink: bool) -> tuple[Imag
     )
     values = np.asarray(grey, dtype=np.float32)
     background = np.asarray(paper_map, dtype=np.float32)
-    # Sensor noise from neighbouring pixels' differences: ink edges are too few to matter.
-    noise = 1.4826 * float(np.median(np.abs(np.diff(values, axis=1)))) / np.sqrt(2.0)
+    noise = _noise_level(values)
     if dark_ink:
         contrast = 255.0 * (1.0 - values / np.maximum(background, 1.0))
         noise *= 255.0 / max(paper, 1)
     else:
         contrast = values - background
     return Image.fromarray(np.clip(contrast, 0, 255).astype(np.uint8), mode="L"), noise
+
+
+def _noise_level(values: np.ndarray) -> float:
+    """Sensor noise (a standard deviation, in grey levels) of (h, w) pixels, from neighbouring
+    pixels' differences: ink edges are too few to matter. Along rows, or down the one column
+    of an image a pixel wide; 0 for a single pixel, which has no neighbour to compare."""
+    axis = 1 if values.shape[1] > 1 else 0
+    if values.shape[axis] < 2:
+        return 0.0
+    return 1.4826 * float(np.median(np.abs(np.diff(values, axis=axis)))) / np.sqrt(2.0)
 
 
 def _stretch_range(histogram: np.ndarray, noise: float) -> tuple[float, float] | None:
