@@ -217,7 +217,7 @@ def test_bad_input_is_a_clear_problem_with_its_exact_status(hardened, request_op
 def test_a_bomb_is_refused_from_its_header_saying_the_limit(hardened):
     detail = hardened.post("/api/v1/predict", **raw(HUGE_PNG)).get_json()["detail"]
     assert "50000x50000" in detail
-    assert "limit is 40 megapixels" in detail
+    assert "limit is 32 megapixels" in detail
 
 
 def test_a_1x1_image_is_refused_saying_the_smallest_size_read(hardened):

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import struct
+import subprocess
+import sys
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -9,6 +14,7 @@ import pytest
 from conftest import png_bytes, render_digit
 from PIL import Image
 
+from digitrec.decode import MAX_PIXELS
 from digitrec.errors import ImageTooLargeError, NotAnImageError
 from digitrec.inference import Recogniser, Recognition
 from digitrec.preprocess import Preprocessed
@@ -129,3 +135,74 @@ def test_predict_takes_mnist_style_arrays(recogniser):
     )
     assert [prediction.digit for prediction in recogniser.predict(frames)] == [0, 7]
     assert recogniser.predict(np.zeros((0, 28, 28), np.float32)) == []
+
+
+# A worker has 150 MB in all for its threads; the worst image it accepts may not take it all.
+LARGEST_IMAGE_MB = 150
+# Peak memory of one request in a fresh interpreter, after a small image has warmed it up.
+_PEAK_OF_ONE_REQUEST = """
+import io, json, resource, sys
+from PIL import Image
+from digitrec.inference import Recogniser
+def peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+data = open(sys.argv[1], "rb").read()
+recogniser = Recogniser()
+warm_up = io.BytesIO()
+Image.new("L", (280, 280), 255).save(warm_up, "PNG")
+recogniser.recognise([warm_up.getvalue()])[0].preprocessed.steps()
+before = peak_mb()
+[result] = recogniser.recognise([data])
+result.preprocessed.steps()
+print(json.dumps({"grown_mb": peak_mb() - before, "digit": result.prediction.digit}))
+"""
+
+
+def colour_png_of_a_seven(side: int) -> bytes:
+    """A side x side RGB PNG (4 bytes a pixel once decoded) of a black 7 on white, written a
+    row at a time so that making it costs the test no more than a row."""
+    white, black = b"\xff\xff\xff", b"\x00\x00\x00"
+    stroke = side // 20
+    left, right, top, bottom = side // 3, 2 * side // 3, side // 4, 3 * side // 4
+    compressor = zlib.compressobj(1)
+    chunks = []
+    for y in range(side):
+        row = bytearray(white * side)
+        if top <= y < top + stroke:
+            row[3 * left : 3 * right] = black * (right - left)
+        elif top <= y < bottom:  # the diagonal, from the bar's right end down to the left
+            x = right - (right - left) * (y - top) // (bottom - top)
+            row[3 * (x - stroke) : 3 * x] = black * stroke
+        chunks.append(compressor.compress(b"\x00" + bytes(row)))
+    chunks.append(compressor.flush())
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + body))
+        return struct.pack(">I", len(body)) + kind + body + crc
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    return b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            chunk(b"IHDR", header),
+            chunk(b"IDAT", b"".join(chunks)),
+            chunk(b"IEND", b""),
+        ]
+    )
+
+
+def test_the_largest_accepted_colour_image_fits_a_workers_memory(tmp_path):
+    """Decoded, a colour image is 4 bytes a pixel; everything after works on a reduced copy."""
+    side = int(MAX_PIXELS**0.5)
+    path = tmp_path / "largest.png"
+    path.write_bytes(colour_png_of_a_seven(side))
+    measured = subprocess.run(
+        [sys.executable, "-c", _PEAK_OF_ONE_REQUEST, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    answer = json.loads(measured.stdout.strip().splitlines()[-1])
+    assert answer["digit"] == 7
+    assert answer["grown_mb"] < LARGEST_IMAGE_MB, f"{side}x{side} RGB grew {answer}"

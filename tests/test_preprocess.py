@@ -17,6 +17,7 @@ from digitrec.preprocess import (
     ink_bounding_box,
     ink_map,
     label_components,
+    reduced_original,
     to_mnist_style,
 )
 
@@ -174,12 +175,31 @@ def test_output_is_centred_by_mass_and_its_box_fits_20_px(offset):
     assert max(w, h) in (MNIST_BOX - 1, MNIST_BOX)
 
 
-def test_box_is_in_the_original_images_pixels():
-    image = render_digit(1, size=(800, 600), scale=0.2, offset=(-250, -180))
+@pytest.mark.parametrize("scale", [1, 5])  # 4000x3000 is read from a copy reduced 3 times
+def test_box_is_in_the_original_images_pixels(scale):
+    image = render_digit(
+        1, size=(800 * scale, 600 * scale), scale=0.2, offset=(-250 * scale, -180 * scale)
+    )
     expected = Image.eval(image, lambda v: 255 - v).getbbox()
     x, y, w, h = to_mnist_style(image).box
-    assert abs(x - expected[0]) <= 3 and abs(y - expected[1]) <= 3
-    assert abs(x + w - expected[2]) <= 3 and abs(y + h - expected[3]) <= 3
+    assert abs(x - expected[0]) <= 3 * scale and abs(y - expected[1]) <= 3 * scale
+    assert abs(x + w - expected[2]) <= 3 * scale and abs(y + h - expected[3]) <= 3 * scale
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "P", "1", "I;16", "RGB"])
+def test_big_images_are_reduced_a_strip_at_a_time_as_a_whole_reduce_would(mode):
+    image = render_digit(5, size=(1500, 1100))
+    if mode == "I;16":
+        image = Image.fromarray(np.asarray(image, dtype=np.uint16) * 257)
+        # grey_of reads 16 bits as level / 257 (Pillow's own convert("L") would clip instead)
+        grey = np.round(np.asarray(image, np.float32) / 257).astype(np.uint8)
+        whole = Image.fromarray(grey).reduce(3)
+    else:
+        image = image.convert(mode)
+        whole = image.convert("L" if mode in ("P", "1") else mode).reduce(3)
+    reduced = reduced_original(image, 3)
+    assert reduced.size == (500, 367)
+    assert np.array_equal(np.asarray(reduced), np.asarray(whole))
 
 
 def test_an_mnist_style_image_keeps_its_meaning():

@@ -20,15 +20,23 @@ from digitrec.errors import (
     UnusableImageError,
 )
 
-# A 4000x3000 photo is 12 megapixels; 40 leaves room for panoramas and scans but stops bombs.
-MAX_PIXELS = 40_000_000
-# Decoding and every later pass cost something per row as well as per pixel: a 1x39,999,999
+# A 4000x3000 photo is 12 megapixels; 32 leaves room for 24 MP cameras, panoramas and A4 scans
+# up to 550 dpi but stops bombs. It also bounds a request's memory: Pillow holds a decoded colour image at 4 bytes
+# a pixel, and everything after decoding works on a reduced copy, so the worst accepted image
+# (32 MP RGB or RGBA) costs about 128 MB plus a few; at 40 MP it was over 160 MB, beyond what
+# one worker may use.
+MAX_PIXELS = 32_000_000
+# Decoding and every later pass cost something per row as well as per pixel: a 1x31,999,999
 # strip is within MAX_PIXELS yet takes seconds. No photo, scan (A4 at 1200 dpi is 14,032 px
 # long) or canvas has a side this long, and with it the rows of any image are bounded too.
 MAX_SIDE = 20_000
 # A digit needs some pixels to be drawn in: smaller than this on either side there is nothing to
 # read (and the photo path's statistics would have no neighbouring pixels to work from).
 MIN_SIDE = 8
+# A colour JPEG longer than this is decoded as its luma (Y) channel alone: what preprocessing
+# makes of it anyway (grey), at a quarter of the memory (1 byte a pixel instead of 4) and with
+# no colour conversion. Smaller ones are decoded in colour, exactly as they always were.
+GREY_JPEG_LONG_SIDE = 1024
 # Pillow's own decompression-bomb guard is process-wide, warns below its limit and raises its own
 # types above it. decode_image enforces a per-call limit from the header instead, before any pixel
 # is allocated, so Pillow's guard is switched off here on purpose rather than left half-working.
@@ -78,7 +86,8 @@ def decode_image(
 ) -> Image.Image:
     """Bytes of a PNG, JPEG, GIF (first frame), BMP, WebP or TIFF -> a loaded Pillow image.
 
-    EXIF orientation is applied. Raises NotAnImageError for anything else (SVG, PDF, HTML, text),
+    EXIF orientation is applied. A colour JPEG longer than 1024 px comes back grey ("L", its
+    luma), which is all that recognition reads of it. Raises NotAnImageError for anything else (SVG, PDF, HTML, text),
     ImageTooLargeError when the header declares more than `max_pixels` pixels or a side longer
     than `max_side` (both checked before any pixel is decoded) and UnusableImageError for
     truncated or corrupt pixel data or a side shorter than `MIN_SIDE` (8) pixels. Never anything
@@ -122,6 +131,9 @@ def decode_image(
             f"image is {width}x{height} pixels; digitrec needs at least {MIN_SIDE}x{MIN_SIDE} "
             f"pixels to read a digit. Send a bigger {ACCEPTED_IMAGES} image"
         )
+    if image.format == "JPEG" and max(width, height) > GREY_JPEG_LONG_SIDE:
+        with contextlib.suppress(Exception):  # only YCbCr JPEGs have a luma-only decoding
+            image.draft("L", image.size)
     try:
         image.load()
     except Exception as error:  # truncated data: OSError, SyntaxError, ValueError, EOFError...
@@ -129,7 +141,8 @@ def decode_image(
             f"the {image.format or 'image'} pixel data is truncated or corrupt ({error}); send a "
             f"complete {ACCEPTED_IMAGES} image"
         ) from None
-    # A corrupt EXIF block leaves the pixels fine: they are then used as they were sent.
+    # A corrupt EXIF block leaves the pixels fine: they are then used as they were sent. In
+    # place, because otherwise an image without an orientation comes back as a full-size copy.
     with contextlib.suppress(Exception):
-        image = ImageOps.exif_transpose(image)
+        ImageOps.exif_transpose(image, in_place=True)
     return image

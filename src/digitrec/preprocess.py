@@ -35,6 +35,16 @@ MNIST_BOX = 20
 INK_THRESHOLD = 0.1
 # The ink map is computed on a copy no longer than this; bigger photos are box-reduced first.
 WORK_LONG_SIDE = 320
+# An image longer than this is box-reduced in its own mode (colour, alpha and all) before any
+# other work, so that no full-size grey, float or converted copy of it is ever made: a 32 MP
+# image then costs its decoded pixels and a few MB more. Images up to this size are read at
+# full resolution, exactly as before.
+LARGE_LONG_SIDE = 1024
+# Modes that Image.reduce cannot average as they are (bits, palette indices, 16-bit) are
+# converted a strip of about this many pixels at a time on the way.
+_STRIP_PIXELS = 1 << 20
+# Modes Image.reduce averages directly, allocating only its result.
+_REDUCED_AS_THEY_ARE = ("L", "RGB", "CMYK", "I", "F")
 # Steps shown to people are at most this big (the model input itself is always 28x28).
 STEP_DISPLAY_PX = 280
 # On a clean background, the grey-to-ink table, specks and the rough box come from a copy at
@@ -144,6 +154,44 @@ def _reduced(image: Image.Image, long_side: int) -> tuple[Image.Image, int]:
     """A box-reduced copy no longer than `long_side`, and the integer factor used."""
     factor = -(-max(image.size) // long_side)
     return (image.reduce(factor) if factor > 1 else image), factor
+
+
+def _reducible_strip(strip: Image.Image) -> Image.Image:
+    """A strip of an image in a mode Image.reduce averages correctly, per pixel as grey_of
+    would read it: palette and bits to grey (or RGBA when transparent), 16-bit to 8-bit."""
+    if strip.mode in ("I", "F") or strip.mode.startswith("I;16"):
+        return _grey_of_wide(strip) if strip.mode.startswith("I;16") else strip
+    if strip.mode in ("P", "PA", "1"):
+        transparent = strip.mode == "PA" or "transparency" in strip.info
+        return strip.convert("RGBA" if transparent else "L")
+    return strip
+
+
+def reduced_original(image: Image.Image, factor: int) -> Image.Image:
+    """`image` box-reduced by an integer factor in its own mode (or the nearest one that can be
+    averaged), without a full-size copy: it goes a strip at a time, since converting a mode and
+    reducing with alpha (Pillow premultiplies it) would each copy the whole image."""
+    if factor <= 1:
+        return image
+    if image.mode in _REDUCED_AS_THEY_ARE:
+        return image.reduce(factor)
+    width, height = image.size
+    rows = factor * max(1, _STRIP_PIXELS // (width * factor))
+    pieces = [
+        _reducible_strip(image.crop((0, top, width, min(height, top + rows)))).reduce(factor)
+        for top in range(0, height, rows)
+    ]
+    reduced = Image.new(pieces[0].mode, (-(-width // factor), -(-height // factor)))
+    for index, piece in enumerate(pieces):
+        reduced.paste(piece, (0, index * rows // factor))
+    return reduced
+
+
+def working_copy(image: Image.Image) -> tuple[Image.Image, int]:
+    """(the image itself, 1) up to LARGE_LONG_SIDE; beyond, (a copy box-reduced in its own mode
+    to between LARGE_LONG_SIDE and twice that, the integer factor it was reduced by)."""
+    factor = max(image.size) // LARGE_LONG_SIDE
+    return reduced_original(image, factor), max(factor, 1)
 
 
 def _paper_and_polarity(histogram: np.ndarray) -> tuple[int, bool] | None:
@@ -372,8 +420,12 @@ def ink_map(image: Image.Image, long_side: int = WORK_LONG_SIDE) -> tuple[np.nda
     normalised, specks dropped; scale). Images longer than `long_side` are box-reduced by an
     integer factor first, so scale is 1 / that factor.
     """
+    first = 1
+    if max(image.size) > LARGE_LONG_SIDE:  # reduced before it is made grey: see LARGE_LONG_SIDE
+        first = -(-max(image.size) // long_side)
+        image = reduced_original(image, first)
     ink, factor = _ink_image(grey_of(image), long_side)
-    return np.asarray(ink, dtype=np.float32) / 255.0, 1.0 / factor
+    return np.asarray(ink, dtype=np.float32) / 255.0, 1.0 / (first * factor)
 
 
 def ink_bounding_box(ink: np.ndarray, threshold: float = INK_THRESHOLD):
@@ -484,7 +536,7 @@ class Preprocessed:
     mnist: np.ndarray  # (28, 28) float32 in [0, 1], white ink on black: the model input
     is_blank: bool  # no digit to read: an empty page, or only a dot or speck on it
     box: tuple[int, int, int, int] | None  # (x, y, w, h) of the digit in the original image
-    grey_image: Image.Image = field(repr=False)  # the image in grey, full size
+    grey_image: Image.Image = field(repr=False)  # the image in grey (reduced if > 1024 px)
     ink_image: Image.Image = field(repr=False)  # the whole ink map as "L", possibly reduced
     cropped_image: Image.Image | None = field(repr=False)  # the digit's ink, before framing
 
@@ -547,6 +599,13 @@ def _clean_to_mnist_style(grey: Image.Image, paper: int, dark_ink: bool, histogr
     return Preprocessed(_frame_ink_image(crop), False, box, grey, ink, crop)
 
 
+def _in_original(preprocessed: Preprocessed, factor: int, size: tuple[int, int]) -> Preprocessed:
+    """`preprocessed` of a copy reduced by `factor`, its box in the original's pixels."""
+    if factor > 1 and preprocessed.box is not None:
+        preprocessed.box = _box_in_original(preprocessed.box, factor, size)
+    return preprocessed
+
+
 def to_mnist_style(image: Image.Image) -> Preprocessed:
     """Any Pillow image of one digit -> its MNIST-style 28x28 input and the steps on the way.
 
@@ -554,21 +613,24 @@ def to_mnist_style(image: Image.Image) -> Preprocessed:
     ink fits in a box under 4 % of its longer side (a dot, a tap), is blank: `is_blank`, an
     empty frame and no box. On a clean background the lookup table from grey to ink is read
     off a reduced copy and applied at full resolution to the digit's region only, which is
-    what keeps a 280x280 canvas well under a millisecond.
+    what keeps a 280x280 canvas well under a millisecond. An image longer than 1024 px is read
+    from a copy box-reduced in its own mode to 1024-2047 px (`box` is still in its pixels).
     """
-    grey = grey_of(image)
+    working, first = working_copy(image)
+    grey = grey_of(working)
     small = _reduced(grey, _CLEAN_STATS_LONG_SIDE)
     histogram = np.asarray(small[0].histogram(), dtype=np.float64)
     clean = _is_clean(histogram)
     if clean is not None:
-        return _clean_to_mnist_style(grey, *clean, histogram, small)
+        found = _clean_to_mnist_style(grey, *clean, histogram, small)
+        return _in_original(found, first, image.size)
     ink, factor = _ink_image(grey)
     box = _ink_box(ink)
     if _is_nearly_blank(box, ink.size):
         return _blank(grey, ink)
     x, y, w, h = box
     crop = ink.crop((x, y, x + w, y + h))
-    original = _box_in_original(box, factor, image.size)
+    original = _box_in_original(box, first * factor, image.size)
     return Preprocessed(_frame_ink_image(crop), False, original, grey, ink, crop)
 
 

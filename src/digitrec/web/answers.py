@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from digitrec.errors import RecognitionError
-from digitrec.preprocess import decode_image, grey_of
+from digitrec.preprocess import decode_image, grey_of, working_copy
 from digitrec.segment import choose_mode
 
 # Input previews wider or taller than this are shrunk for display.
@@ -41,9 +41,10 @@ def input_preview(image_bytes: bytes, max_pixels: int, max_side: int = PREVIEW_P
     width and height are the original's (the coordinates of number boxes); the PNG may be
     smaller. Only for images that were recognised, so decoding them again is safe.
     """
-    image = grey_of(decode_image(image_bytes, max_pixels))
+    image = decode_image(image_bytes, max_pixels)
     width, height = image.size
-    return {"image": png_data_url(np.asarray(image), max_side), "width": width, "height": height}
+    grey = grey_of(working_copy(image)[0])  # no full-size grey copy of a big image
+    return {"image": png_data_url(np.asarray(grey), max_side), "width": width, "height": height}
 
 
 def steps_as_images(steps: dict[str, np.ndarray]) -> list[dict]:
