@@ -16,7 +16,6 @@ from digitrec.preprocess import (
     fit_to_mnist_frame,
     ink_bounding_box,
     ink_map,
-    label_components,
     reduced_original,
     to_mnist_style,
 )
@@ -142,22 +141,6 @@ def test_ink_map_reports_its_scale_for_big_photos():
 
 def test_big_photo_gives_the_same_input_as_the_canvas():
     assert_same_input(render_digit(3, size=(4000, 3000)), render_digit(3, size=(400, 300)))
-
-
-def test_label_components_are_eight_connected():
-    mask = np.array(
-        [
-            [1, 0, 0, 1],
-            [0, 1, 0, 1],
-            [0, 0, 0, 0],
-            [1, 1, 0, 1],
-        ],
-        dtype=bool,
-    )
-    labels = label_components(mask)
-    assert labels[0, 0] == labels[1, 1]  # diagonal neighbours join
-    assert len({labels[0, 3], labels[0, 0], labels[3, 0], labels[3, 3]}) == 4
-    assert (labels == 0).sum() == (~mask).sum()
 
 
 # --- the MNIST frame ---------------------------------------------------------------------------
