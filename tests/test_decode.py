@@ -97,6 +97,9 @@ def test_a_big_colour_jpeg_is_decoded_as_its_luma():
     assert (image.mode, image.size) == ("L", (1600, 1200))
     assert_same_input(image, colour.convert("L"), tolerance=0.01)
     assert decode_image(png_bytes(colour.resize((1024, 768)), "JPEG")).mode == "RGB"
+    # Phones' multi-picture JPEGs too (Pillow calls them MPO): the first picture, in grey.
+    multi_picture = png_bytes(colour, "MPO", save_all=True, append_images=[colour])
+    assert decode_image(multi_picture).mode == "L"
 
 
 def test_exif_orientation_is_applied():

@@ -154,7 +154,9 @@ recogniser.recognise([warm_up.getvalue()])[0].preprocessed.steps()
 before = peak_mb()
 [result] = recogniser.recognise([data])
 result.preprocessed.steps()
-print(json.dumps({"grown_mb": peak_mb() - before, "digit": result.prediction.digit}))
+number = recogniser.read_number(data).number
+grown_mb = peak_mb() - before
+print(json.dumps({"grown_mb": grown_mb, "digit": result.prediction.digit, "number": number}))
 """
 
 
@@ -192,7 +194,8 @@ def colour_png_of_a_seven(side: int) -> bytes:
 
 
 def test_the_largest_accepted_colour_image_fits_a_workers_memory(tmp_path):
-    """Decoded, a colour image is 4 bytes a pixel; everything after works on a reduced copy."""
+    """Decoded, a colour image is 4 bytes a pixel; everything after (the digit, its steps and
+    the number reading) works on a reduced copy."""
     side = int(MAX_PIXELS**0.5)
     path = tmp_path / "largest.png"
     path.write_bytes(colour_png_of_a_seven(side))
@@ -205,4 +208,5 @@ def test_the_largest_accepted_colour_image_fits_a_workers_memory(tmp_path):
     )
     answer = json.loads(measured.stdout.strip().splitlines()[-1])
     assert answer["digit"] == 7
+    assert answer["number"] == "7"
     assert answer["grown_mb"] < LARGEST_IMAGE_MB, f"{side}x{side} RGB grew {answer}"

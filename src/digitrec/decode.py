@@ -131,7 +131,7 @@ def decode_image(
             f"image is {width}x{height} pixels; digitrec needs at least {MIN_SIDE}x{MIN_SIDE} "
             f"pixels to read a digit. Send a bigger {ACCEPTED_IMAGES} image"
         )
-    if image.format == "JPEG" and max(width, height) > GREY_JPEG_LONG_SIDE:
+    if image.format in ("JPEG", "MPO") and max(width, height) > GREY_JPEG_LONG_SIDE:
         with contextlib.suppress(Exception):  # only YCbCr JPEGs have a luma-only decoding
             image.draft("L", image.size)
     try:
