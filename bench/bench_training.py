@@ -67,6 +67,7 @@ def main() -> int:
         mlp = train_once("mlp", args.data_dir, 10, Path(scratch, "mlp"), False)
 
     per_epoch = cnn["training"]["seconds_per_epoch"]
+    members = len(bundled["training"].get("members", [None]))
     source = cnn["training"] if args.full else bundled["training"]
     reached = time_to_target(source)
     where = "this run" if args.full else f"the bundled model's training log ({bundled['version']})"
@@ -86,9 +87,10 @@ def main() -> int:
     else:
         print(f"| CNN time to {TARGET:.1%} test accuracy | not reached | {where} |")
     print(
-        f"| CNN bundled: test accuracy after {bundled['training']['epochs']} epochs | "
+        f"| CNN bundled ({members} member(s)): test accuracy after "
+        f"{bundled['training']['epochs']} epochs each | "
         f"{bundled['evaluation']['accuracy']:.2%} in {bundled['training']['seconds'] / 60:.0f} min "
-        f"| bundled model card |"
+        f"of training in all | bundled model card |"
     )
     print(
         f"| MLP (seed 16-16, 10 epochs) test accuracy | {mlp['evaluation']['accuracy']:.2%} "
