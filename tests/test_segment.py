@@ -268,6 +268,17 @@ def test_touching_pairs_are_cut_apart(recogniser, pair):
     assert number_of(recogniser, touching(pair)).number == pair
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="13 reads as 3: the 1 cut from the pair reads with low confidence (DejaVu's 1 has "
+    "a flag and a foot) while the 3 read over both is sure; 84 reads as 8?: the cut is found "
+    "but the ensemble rejects the font's closed-top 4",
+)
+@pytest.mark.parametrize("pair", ["13", "84"])
+def test_touching_pairs_the_model_reads_as_one_digit(recogniser, pair):
+    assert number_of(recogniser, touching(pair)).number == pair
+
+
 def test_five_with_a_detached_bar_reads_as_five(recogniser):
     ink, _ = compose([glyph("2"), five_with_detached_bar()])
     assert number_of(recogniser, ink).number == "25"
