@@ -17,217 +17,15 @@ from digitrec.errors import (
     UnusableImageError,
 )
 from digitrec.web.problems import PROBLEM_JSON, problem_type
+from digitrec.web.schemas import ref
+from digitrec.web.schemas import schemas as _schemas  # tests parametrise over it
 from digitrec.web.security import token_required
 
 BEARER = "bearerToken"
 
-PROBABILITIES = {
-    "type": "array",
-    "items": {"type": "number", "minimum": 0, "maximum": 1},
-    "minItems": 10,
-    "maxItems": 10,
-    "description": "Calibrated probability of each digit, 0 to 9 in order.",
-}
-DIGIT_READING = {
-    "digit": {
-        "type": ["integer", "null"],
-        "minimum": 0,
-        "maximum": 9,
-        "description": "The most likely digit; null when the image holds no ink at all.",
-    },
-    "confidence": {
-        "type": "number",
-        "minimum": 0,
-        "maximum": 1,
-        "description": "Calibrated probability of `digit` (0 when there is none).",
-    },
-    "probabilities": PROBABILITIES,
-    "is_digit": {
-        "type": "boolean",
-        "description": "False when the model is unsure or the image is blank or not a digit.",
-    },
-}
-STEP_NAMES_DESCRIPTION = (
-    "What the model sees, in order: the image in grey, the ink map (white on black), the "
-    "ink cropped to the digit, and the 28x28 model input; each PNG at most 280 px a side."
-)
-
-
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _schemas(max_batch: int) -> dict:
-    return {
-        "Model": {
-            "type": "object",
-            "required": ["name", "version"],
-            "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
-        },
-        "Step": {
-            "type": "object",
-            "required": ["name", "width", "height", "image"],
-            "properties": {
-                "name": {"type": "string", "examples": ["grey", "ink", "cropped", "mnist"]},
-                "width": {"type": "integer", "minimum": 0},
-                "height": {"type": "integer", "minimum": 0},
-                "image": {"type": "string", "pattern": "^data:image/png;base64,"},
-            },
-        },
-        "DigitResult": {
-            "type": "object",
-            "required": ["mode", "digit", "confidence", "probabilities", "is_digit"],
-            "properties": {
-                "mode": {"const": "digit"},
-                **DIGIT_READING,
-                "steps": {
-                    "type": "array",
-                    "items": _ref("Step"),
-                    "description": STEP_NAMES_DESCRIPTION + " Only with `steps=1`.",
-                },
-            },
-        },
-        "NumberDigit": {
-            "type": "object",
-            "required": ["box", "digit", "confidence", "probabilities", "is_digit"],
-            "properties": {
-                "box": {
-                    "type": "array",
-                    "items": {"type": "integer", "minimum": 0},
-                    "minItems": 4,
-                    "maxItems": 4,
-                    "description": "[x, y, width, height] in the original image's pixels.",
-                },
-                **DIGIT_READING,
-            },
-        },
-        "NumberResult": {
-            "type": "object",
-            "required": ["mode", "number", "digits"],
-            "properties": {
-                "mode": {"const": "number"},
-                "number": {
-                    "type": "string",
-                    "pattern": "^[0-9?]*$",
-                    "description": "The digits left to right; '?' where a piece is not a "
-                    "digit; empty when there are none.",
-                },
-                "digits": {"type": "array", "items": _ref("NumberDigit")},
-            },
-        },
-        "Result": {"oneOf": [_ref("DigitResult"), _ref("NumberResult")]},
-        "Answer": {
-            "description": "One image's answer (one file, a raw body or JSON `image`).",
-            "allOf": [
-                _ref("Result"),
-                {
-                    "type": "object",
-                    "required": ["model", "timing_ms"],
-                    "properties": {
-                        "model": _ref("Model"),
-                        "timing_ms": {"type": "number", "minimum": 0},
-                    },
-                },
-            ],
-        },
-        "BatchAnswer": {
-            "description": "Several `file` fields or JSON `images`: the answers in order.",
-            "type": "object",
-            "required": ["results", "model", "timing_ms"],
-            "additionalProperties": False,
-            "properties": {
-                "results": {
-                    "type": "array",
-                    "items": _ref("Result"),
-                    "minItems": 1,
-                    "maxItems": max_batch,
-                },
-                "model": _ref("Model"),
-                "timing_ms": {"type": "number", "minimum": 0},
-            },
-        },
-        "ImageJson": {
-            "type": "object",
-            "properties": {
-                "image": {
-                    "type": "string",
-                    "description": "The image as base64 (standard or URL-safe) or a data: URL.",
-                },
-                "images": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "minItems": 1,
-                    "maxItems": max_batch,
-                    "description": "A batch: base64 strings or data: URLs, answered in order.",
-                },
-            },
-            "oneOf": [{"required": ["image"]}, {"required": ["images"]}],
-        },
-        "Problem": {
-            "type": "object",
-            "description": "RFC 9457 problem details.",
-            "required": ["type", "title", "status", "detail"],
-            "properties": {
-                "type": {"type": "string", "format": "uri-reference"},
-                "title": {"type": "string"},
-                "status": {"type": "integer"},
-                "detail": {"type": "string"},
-                "instance": {"type": "string", "format": "uri-reference"},
-                "accepted": {
-                    "type": "object",
-                    "description": "What the server accepts, on 400, 413, 415 and 422.",
-                    "required": ["formats", "content_types", "max_bytes", "max_batch"],
-                    "properties": {
-                        "formats": {"type": "string"},
-                        "content_types": {"type": "array", "items": {"type": "string"}},
-                        "max_bytes": {"type": "integer"},
-                        "max_batch": {"type": "integer"},
-                        "max_pixels": {
-                            "type": "integer",
-                            "description": "Largest image, width times height.",
-                        },
-                        "min_side": {
-                            "type": "integer",
-                            "description": "Shortest side read, in pixels (smaller: 422).",
-                        },
-                        "max_side": {
-                            "type": "integer",
-                            "description": "Longest side read, in pixels (longer: 413).",
-                        },
-                    },
-                },
-            },
-        },
-        "ModelCard": {
-            "type": "object",
-            "description": "The model card (model.json) of the served model.",
-            "required": ["name", "version", "architecture", "input", "labels", "calibration"],
-            "properties": {
-                "name": {"type": "string"},
-                "version": {"type": "string"},
-                "architecture": {"type": "string"},
-                "parameters": {"type": "integer"},
-                "input": {"type": "object"},
-                "output": {"type": "object"},
-                "labels": {"type": "array", "items": {"type": "string"}},
-                "calibration": {
-                    "type": "object",
-                    "required": ["temperature", "threshold"],
-                    "properties": {
-                        "temperature": {"type": "number"},
-                        "threshold": {"type": "number"},
-                    },
-                },
-                "evaluation": {"type": "object"},
-                "training": {"type": "object"},
-                "versions": {"type": "object"},
-            },
-        },
-    }
-
 
 def _problem(description: str) -> dict:
-    return {"description": description, "content": {PROBLEM_JSON: {"schema": _ref("Problem")}}}
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": ref("Problem")}}}
 
 
 def _json(description: str, schema: dict) -> dict:
@@ -276,13 +74,13 @@ def _predict_operation(max_bytes: int, max_batch: int) -> dict:
                 },
                 "image/*": {"schema": binary},
                 "application/octet-stream": {"schema": binary},
-                "application/json": {"schema": _ref("ImageJson")},
+                "application/json": {"schema": ref("ImageJson")},
             },
         },
         "responses": {
             "200": _json(
                 "The answer: one image's, or `results` for a batch.",
-                {"oneOf": [_ref("Answer"), _ref("BatchAnswer")]},
+                {"oneOf": [ref("Answer"), ref("BatchAnswer")]},
             ),
             "400": _problem(MalformedRequestError.__doc__),
             "413": _problem(ImageTooLargeError.__doc__),
@@ -352,7 +150,7 @@ def _document(app: flask.Flask) -> dict:
                 "get": {
                     "operationId": "model",
                     "summary": "The served model's card",
-                    "responses": {"200": _json("The model card.", _ref("ModelCard"))},
+                    "responses": {"200": _json("The model card.", ref("ModelCard"))},
                 }
             },
             "/api/openapi.json": {
@@ -391,7 +189,7 @@ def _document(app: flask.Flask) -> dict:
                                 "properties": {
                                     "status": {"const": "ready"},
                                     "detail": {"type": "string"},
-                                    "model": _ref("Model"),
+                                    "model": ref("Model"),
                                 },
                             },
                         ),

@@ -1,0 +1,210 @@
+"""JSON Schemas of the API's bodies: the components of the OpenAPI document (openapi.py).
+
+`schemas(max_batch)` is the document's components/schemas; `ref(name)` points at one of them.
+"""
+
+from __future__ import annotations
+
+PROBABILITIES = {
+    "type": "array",
+    "items": {"type": "number", "minimum": 0, "maximum": 1},
+    "minItems": 10,
+    "maxItems": 10,
+    "description": "Calibrated probability of each digit, 0 to 9 in order.",
+}
+DIGIT_READING = {
+    "digit": {
+        "type": ["integer", "null"],
+        "minimum": 0,
+        "maximum": 9,
+        "description": "The most likely digit; null when the image holds no ink at all.",
+    },
+    "confidence": {
+        "type": "number",
+        "minimum": 0,
+        "maximum": 1,
+        "description": "Calibrated probability of `digit` (0 when there is none).",
+    },
+    "probabilities": PROBABILITIES,
+    "is_digit": {
+        "type": "boolean",
+        "description": "False when the model is unsure or the image is blank or not a digit.",
+    },
+}
+STEP_NAMES_DESCRIPTION = (
+    "What the model sees, in order: the image in grey, the ink map (white on black), the "
+    "ink cropped to the digit, and the 28x28 model input; each PNG at most 280 px a side."
+)
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def schemas(max_batch: int) -> dict:
+    return {
+        "Model": {
+            "type": "object",
+            "required": ["name", "version"],
+            "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
+        },
+        "Step": {
+            "type": "object",
+            "required": ["name", "width", "height", "image"],
+            "properties": {
+                "name": {"type": "string", "examples": ["grey", "ink", "cropped", "mnist"]},
+                "width": {"type": "integer", "minimum": 0},
+                "height": {"type": "integer", "minimum": 0},
+                "image": {"type": "string", "pattern": "^data:image/png;base64,"},
+            },
+        },
+        "DigitResult": {
+            "type": "object",
+            "required": ["mode", "digit", "confidence", "probabilities", "is_digit"],
+            "properties": {
+                "mode": {"const": "digit"},
+                **DIGIT_READING,
+                "steps": {
+                    "type": "array",
+                    "items": ref("Step"),
+                    "description": STEP_NAMES_DESCRIPTION + " Only with `steps=1`.",
+                },
+            },
+        },
+        "NumberDigit": {
+            "type": "object",
+            "required": ["box", "digit", "confidence", "probabilities", "is_digit"],
+            "properties": {
+                "box": {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": 0},
+                    "minItems": 4,
+                    "maxItems": 4,
+                    "description": "[x, y, width, height] in the original image's pixels.",
+                },
+                **DIGIT_READING,
+            },
+        },
+        "NumberResult": {
+            "type": "object",
+            "required": ["mode", "number", "digits"],
+            "properties": {
+                "mode": {"const": "number"},
+                "number": {
+                    "type": "string",
+                    "pattern": "^[0-9?]*$",
+                    "description": "The digits left to right; '?' where a piece is not a "
+                    "digit; empty when there are none.",
+                },
+                "digits": {"type": "array", "items": ref("NumberDigit")},
+            },
+        },
+        "Result": {"oneOf": [ref("DigitResult"), ref("NumberResult")]},
+        "Answer": {
+            "description": "One image's answer (one file, a raw body or JSON `image`).",
+            "allOf": [
+                ref("Result"),
+                {
+                    "type": "object",
+                    "required": ["model", "timing_ms"],
+                    "properties": {
+                        "model": ref("Model"),
+                        "timing_ms": {"type": "number", "minimum": 0},
+                    },
+                },
+            ],
+        },
+        "BatchAnswer": {
+            "description": "Several `file` fields or JSON `images`: the answers in order.",
+            "type": "object",
+            "required": ["results", "model", "timing_ms"],
+            "additionalProperties": False,
+            "properties": {
+                "results": {
+                    "type": "array",
+                    "items": ref("Result"),
+                    "minItems": 1,
+                    "maxItems": max_batch,
+                },
+                "model": ref("Model"),
+                "timing_ms": {"type": "number", "minimum": 0},
+            },
+        },
+        "ImageJson": {
+            "type": "object",
+            "properties": {
+                "image": {
+                    "type": "string",
+                    "description": "The image as base64 (standard or URL-safe) or a data: URL.",
+                },
+                "images": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "minItems": 1,
+                    "maxItems": max_batch,
+                    "description": "A batch: base64 strings or data: URLs, answered in order.",
+                },
+            },
+            "oneOf": [{"required": ["image"]}, {"required": ["images"]}],
+        },
+        "Problem": {
+            "type": "object",
+            "description": "RFC 9457 problem details.",
+            "required": ["type", "title", "status", "detail"],
+            "properties": {
+                "type": {"type": "string", "format": "uri-reference"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "instance": {"type": "string", "format": "uri-reference"},
+                "accepted": {
+                    "type": "object",
+                    "description": "What the server accepts, on 400, 413, 415 and 422.",
+                    "required": ["formats", "content_types", "max_bytes", "max_batch"],
+                    "properties": {
+                        "formats": {"type": "string"},
+                        "content_types": {"type": "array", "items": {"type": "string"}},
+                        "max_bytes": {"type": "integer"},
+                        "max_batch": {"type": "integer"},
+                        "max_pixels": {
+                            "type": "integer",
+                            "description": "Largest image, width times height.",
+                        },
+                        "min_side": {
+                            "type": "integer",
+                            "description": "Shortest side read, in pixels (smaller: 422).",
+                        },
+                        "max_side": {
+                            "type": "integer",
+                            "description": "Longest side read, in pixels (longer: 413).",
+                        },
+                    },
+                },
+            },
+        },
+        "ModelCard": {
+            "type": "object",
+            "description": "The model card (model.json) of the served model.",
+            "required": ["name", "version", "architecture", "input", "labels", "calibration"],
+            "properties": {
+                "name": {"type": "string"},
+                "version": {"type": "string"},
+                "architecture": {"type": "string"},
+                "parameters": {"type": "integer"},
+                "input": {"type": "object"},
+                "output": {"type": "object"},
+                "labels": {"type": "array", "items": {"type": "string"}},
+                "calibration": {
+                    "type": "object",
+                    "required": ["temperature", "threshold"],
+                    "properties": {
+                        "temperature": {"type": "number"},
+                        "threshold": {"type": "number"},
+                    },
+                },
+                "evaluation": {"type": "object"},
+                "training": {"type": "object"},
+                "versions": {"type": "object"},
+            },
+        },
+    }
