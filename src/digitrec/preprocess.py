@@ -27,7 +27,14 @@ from PIL import Image
 from digitrec.decode import MAX_PIXELS as MAX_PIXELS
 from digitrec.decode import MAX_SIDE as MAX_SIDE
 from digitrec.decode import decode_image as decode_image
-from digitrec.ink import clean_background, clean_ink_table, drop_specks, ink_image, reduced
+from digitrec.ink import (
+    LookupTable,
+    clean_background,
+    clean_ink_table,
+    drop_specks,
+    ink_image,
+    reduced,
+)
 
 # Connected components moved to digitrec.ink with the rest of grey -> ink; importable here too.
 from digitrec.ink import label_components as label_components
@@ -260,15 +267,18 @@ def fit_to_mnist_frame(ink: np.ndarray) -> np.ndarray:
 _INK_LEVEL = int(INK_THRESHOLD * 255)
 
 
+# Levels above _INK_LEVEL -> 255, the rest -> 0: Pillow's getbbox then finds the ink box in C,
+# with no copy of the image into numpy.
+_INK_MASK = LookupTable(np.where(np.arange(256) > _INK_LEVEL, 255, 0))
+
+
 def _ink_box(ink: Image.Image) -> tuple[int, int, int, int] | None:
     """`ink_bounding_box` of an "L" ink image, on its 8-bit levels: (x, y, w, h) or None."""
-    above = np.asarray(ink) > _INK_LEVEL
-    rows = np.flatnonzero(above.any(axis=1))
-    if rows.size == 0:
+    found = ink.point(_INK_MASK).getbbox()
+    if found is None:
         return None
-    cols = np.flatnonzero(above.any(axis=0))
-    left, top, right, bottom = int(cols[0]), int(rows[0]), int(cols[-1]), int(rows[-1])
-    return left, top, right - left + 1, bottom - top + 1
+    left, top, right, bottom = found
+    return left, top, right - left, bottom - top
 
 
 @dataclass
