@@ -122,7 +122,7 @@ class Recogniser:
         ink = images.reshape(len(images), -1).sum(axis=1)
         predictions = []
         for row, total_ink in zip(calibrated, ink, strict=True):
-            probabilities = tuple(round(float(p), 6) for p in row)
+            probabilities = tuple([round(p, 6) for p in row.tolist()])  # Python floats
             if total_ink < BLANK_INK:
                 predictions.append(Prediction(None, 0.0, probabilities, False))
                 continue

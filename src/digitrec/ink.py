@@ -213,13 +213,14 @@ def label_components(mask):
     Union-find over horizontal runs: a thumbnail-sized mask has a few hundred runs at most.
     """
     mask = np.asarray(mask, dtype=bool)
-    starts_here = mask.copy()
-    starts_here[:, 1:] &= ~mask[:, :-1]
-    ends_here = mask.copy()
-    ends_here[:, :-1] &= ~mask[:, 1:]
-    rows, starts = np.nonzero(starts_here)
-    ends = np.nonzero(ends_here)[1] + 1  # exclusive
-    rows, starts, ends = rows.tolist(), starts.tolist(), ends.tolist()
+    h, w = mask.shape
+    # Each row framed by background: steps up start runs and steps down end them, in pairs.
+    framed = np.zeros((h, w + 2), np.int8)
+    framed[:, 1:-1] = mask
+    rows, columns = np.divmod(np.flatnonzero(np.diff(framed, axis=1)), w + 1)
+    lengths = columns[1::2] - columns[::2]
+    rows = rows[::2].tolist()
+    starts, ends = columns[::2].tolist(), columns[1::2].tolist()  # ends exclusive
     parent = list(range(len(rows)))
 
     def root(i):
@@ -242,10 +243,8 @@ def label_components(mask):
         [numbers.setdefault(root(i), len(numbers) + 1) for i in range(len(rows))], np.int32
     )
     labels = np.zeros(mask.shape, np.int32)
-    if run_labels.size:
-        # Row-major order numbers the runs as it meets them: each pixel's run is the count of
-        # run starts up to and including it.
-        labels[mask] = run_labels[np.cumsum(starts_here[mask]) - 1]
+    # Row-major order meets each run's pixels together, and the runs in the order found above.
+    labels[mask] = np.repeat(run_labels, lengths)
     return labels
 
 
