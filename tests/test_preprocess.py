@@ -14,6 +14,7 @@ from digitrec.decode import decode_image
 from digitrec.preprocess import (
     MNIST_BOX,
     fit_to_mnist_frame,
+    grey_of,
     ink_bounding_box,
     ink_map,
     reduced_original,
@@ -67,6 +68,17 @@ def test_strokes_only_in_the_alpha_channel_are_a_digit():
         drawing = Image.new("RGBA", alpha.size, (colour, colour, colour, 0))
         drawing.putalpha(alpha)
         assert_same_input(drawing, plain(3), tolerance=0.01)
+
+
+def test_one_colour_drawing_is_composited_exactly_as_pillow_composites_it():
+    alpha = Image.fromarray(np.tile(np.arange(256, dtype=np.uint8), (4, 1)))  # every alpha
+    for colour in (0, 90, 200, 255):
+        drawing = Image.new("RGBA", alpha.size, (colour, colour, colour, 0))
+        drawing.putalpha(alpha)
+        grey = drawing.convert("L")
+        paper = Image.new("L", alpha.size, 255 if colour < 128 else 0)
+        expected = Image.composite(grey, paper, alpha)
+        assert grey_of(drawing).tobytes() == expected.tobytes()
 
 
 def test_faint_thin_strokes_reach_full_strength():

@@ -18,6 +18,7 @@ takes a fraction of a millisecond.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,13 +105,27 @@ def grey_of(image: Image.Image) -> Image.Image:
         return grey
     if most_alpha < 128:  # no pixel counts as drawn
         return Image.new("L", grey.size, 255)  # nothing drawn: an empty page
-    paper = Image.new("L", grey.size, 255 if _drawn_is_dark(grey, alpha) else 0)
-    return Image.composite(grey, paper, alpha)
-
-
-def _drawn_is_dark(grey: Image.Image, alpha: Image.Image) -> bool:
-    """Whether the pixels that count as drawn (alpha >= 128) are dark on average (< 128)."""
     darkest, lightest = grey.getextrema()
+    paper = 255 if _drawn_is_dark(grey, alpha, darkest, lightest) else 0
+    if darkest == lightest:  # one ink colour (a drawing pad): the blend depends on alpha alone
+        return alpha.point(_composite_table(darkest, paper))
+    return Image.composite(grey, Image.new("L", grey.size, paper), alpha)
+
+
+@functools.lru_cache(maxsize=512)  # one per (ink level, paper level)
+def _composite_table(level: int, paper: int) -> LookupTable:
+    """Alpha -> what Image.composite makes of grey `level` over `paper` at that alpha: Pillow's
+    own blend, read off once for all 256 alphas, so the table has its exact rounding."""
+    alpha = Image.frombytes("L", (256, 1), bytes(range(256)))
+    blended = Image.composite(
+        Image.new("L", alpha.size, level), Image.new("L", alpha.size, paper), alpha
+    )
+    return LookupTable(np.frombuffer(blended.tobytes(), np.uint8))
+
+
+def _drawn_is_dark(grey: Image.Image, alpha: Image.Image, darkest: int, lightest: int) -> bool:
+    """Whether the pixels that count as drawn (alpha >= 128) are dark on average (< 128);
+    `darkest` and `lightest` are grey's extrema."""
     if lightest < 128 or darkest >= 128:  # a canvas's strokes are all one colour
         return lightest < 128
     # Mode "1" without dithering is exactly alpha >= 128.
