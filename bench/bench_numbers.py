@@ -121,12 +121,32 @@ def segmented(reading, spans) -> bool:
     return all(x0 <= c < x1 for c, (x0, x1) in zip(centres, spans, strict=True))
 
 
-def run(data_dir: str, per_length: int, seed: int, lengths=LENGTHS, show_failures: int = 0) -> str:
+def digits_of(data_dir: str, source: str):
+    """The MNIST test split, or the 5,000 training images held out from training ("validation").
+
+    Segmentation's priors are tuned on numbers made of held-out validation digits, so that
+    the test-digit figures stay a measurement rather than a fit.
+    """
     from digitrec import data
+
+    train, test = data.load_mnist(data_dir, download=False)
+    if source == "test":
+        return test
+    return data.split_validation(train, data.VALIDATION_IMAGES)[1]
+
+
+def run(
+    data_dir: str,
+    per_length: int,
+    seed: int,
+    lengths=LENGTHS,
+    show_failures: int = 0,
+    source: str = "test",
+) -> str:
     from digitrec.inference import Recogniser
     from digitrec.segment import NOT_A_DIGIT, read_number
 
-    _, test = data.load_mnist(data_dir, download=False)
+    test = digits_of(data_dir, source)
     crops = digit_crops(test.images)
     recogniser = Recogniser()
     # (length, style) -> list of (whole correct, digit accuracy, seconds, segmented, has a "?")
@@ -162,15 +182,18 @@ def run(data_dir: str, per_length: int, seed: int, lengths=LENGTHS, show_failure
         path = f"/tmp/number_failure_{number}_{truth}_{answer}_{style}.png"
         Image.open(io.BytesIO(content)).save(path)
         print(f"failure: {truth} read as {answer} ({style}) -> {path}", file=sys.stderr)
-    return format_markdown(results, recogniser, per_length, seed, lengths)
+    return format_markdown(results, recogniser, per_length, seed, lengths, source)
 
 
-def format_markdown(results: dict, recogniser, per_length: int, seed: int, lengths) -> str:
+def format_markdown(
+    results: dict, recogniser, per_length: int, seed: int, lengths, source: str = "test"
+) -> str:
+    digits = "MNIST test digits" if source == "test" else "held-out validation digits"
     lines = [
         "## Numbers (`read_number`)",
         "",
         f"Model: {recogniser.name} {recogniser.version}. {per_length} numbers per length "
-        f"(half canvas-like PNG, half photo-like JPEG), composed from MNIST test digits, "
+        f"(half canvas-like PNG, half photo-like JPEG), composed from {digits}, "
         f"seed {seed}.",
         "",
         "| digits | whole number | canvas | photo | per digit | segmented | with ? "
@@ -198,7 +221,8 @@ def format_markdown(results: dict, recogniser, per_length: int, seed: int, lengt
         "Target: 4-digit whole-number accuracy >= 97 %. Reproduce with:",
         "",
         "    .venv/bin/python bench/bench_numbers.py --data-dir ../shared/mnist "
-        f"--per-length {per_length} --seed {seed} --lengths {lengths.start}-{lengths.stop - 1}",
+        f"--per-length {per_length} --seed {seed} --lengths {lengths.start}-{lengths.stop - 1}"
+        + ("" if source == "test" else f" --digits {source}"),
     ]
     return "\n".join(lines)
 
@@ -223,8 +247,19 @@ def main() -> int:
     parser.add_argument(
         "--show-failures", type=int, default=0, help="save this many misread numbers to /tmp"
     )
+    parser.add_argument(
+        "--digits",
+        choices=("test", "validation"),
+        default="test",
+        help="compose from MNIST test digits (the measurement) or from the 5,000 training "
+        "images held out of training (for tuning segmentation)",
+    )
     args = parser.parse_args()
-    print(run(args.data_dir, args.per_length, args.seed, args.lengths, args.show_failures))
+    print(
+        run(
+            args.data_dir, args.per_length, args.seed, args.lengths, args.show_failures, args.digits
+        )
+    )
     return 0
 
 

@@ -177,3 +177,43 @@ def test_int8_model_is_smaller_and_agrees_with_the_float_graph(trained_cnn, mnis
     float_out = probabilities_of(load_session(trained_cnn / "model-float32.onnx"), images)
     int8_out = probabilities_of(load_session(trained_cnn / "model.onnx"), images)
     assert np.abs(float_out - int8_out).max() < 0.05
+
+
+def test_fine_tuning_continues_a_saved_model_with_touching_pair_outliers(
+    trained_cnn, mnist_dir, tmp_path
+):
+    """--init-from starts from the saved weights (not new ones) and records what it did."""
+    result = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--init-from",
+            str(trained_cnn / "model.keras"),
+            "--epochs",
+            "1",
+            "--data-dir",
+            str(mnist_dir),
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "model.json").read_text())
+    assert card["training"]["init_from"] == str(trained_cnn / "model.keras")
+    assert card["training"]["touching_pair_images"] > 0
+    before = load_keras_model(trained_cnn / "model.keras").get_weights()
+    after = load_keras_model(tmp_path / "model.keras").get_weights()
+    # Same architecture, weights moved but still the old ones: continued, not started afresh
+    # (fresh weights would be uncorrelated with the saved ones).
+    assert [w.shape for w in before] == [w.shape for w in after]
+    assert any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+    kernel_before, kernel_after = before[0].ravel(), after[0].ravel()
+    assert np.corrcoef(kernel_before, kernel_after)[0, 1] > 0.9
+
+
+def test_init_from_refuses_several_members(trained_cnn, tmp_path):
+    result = CliRunner().invoke(
+        main,
+        ["train", "--init-from", str(trained_cnn / "model.keras"), "--members", "2"],
+    )
+    assert result.exit_code == 2 and "--members 1" in result.output

@@ -99,6 +99,13 @@ def main() -> None:
     help="Also measure test accuracy after each epoch (recorded, never used to choose).",
 )
 @click.option(
+    "--init-from",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Fine-tune this saved model.keras (one model or an ensemble) instead of starting "
+    "afresh; with --members 1 and a few --epochs.",
+)
+@click.option(
     "--limit",
     type=click.IntRange(min=50),
     default=None,
@@ -115,6 +122,7 @@ def train(
     quantize,
     formats,
     record_test_accuracy,
+    init_from,
     limit,
 ):
     """Train a model on MNIST, export it to ONNX, calibrate it and write its model card."""
@@ -134,7 +142,10 @@ def train(
         formats=("keras", "onnx", *formats),
         record_test_accuracy=record_test_accuracy,
         limit_train=limit,
+        init_from=init_from,
     )
+    if init_from and members > 1:
+        raise click.UsageError("--init-from continues one saved model: use it with --members 1")
     try:
         out = run_training(config)
     except DatasetError as error:

@@ -48,6 +48,10 @@ _IDX_DTYPES = {
     0x0E: np.dtype(">f8"),
 }
 _DOWNLOAD_TIMEOUT_S = 30
+# Training images held out of training, for monitoring, calibration and tuning the number
+# reader; the same images for every training seed and every user of the split.
+VALIDATION_IMAGES = 5000
+VALIDATION_SEED = 0
 
 
 class DatasetError(Exception):
@@ -251,3 +255,18 @@ def describe_files(data_dir: str | os.PathLike | None = None) -> dict[str, str]:
     directory = resolve_data_dir(data_dir)
     found = {name: _find(directory, name) for name in MNIST_FILES.values()}
     return {path.name: sha256_of(path) for path in found.values() if path is not None}
+
+
+def split_validation(train: Split, count: int):
+    """Hold out `count` training images for monitoring and calibration.
+
+    The split is the same for every training seed, so that members of an ensemble never saw
+    each other's validation images.
+    """
+    order = np.random.default_rng(VALIDATION_SEED).permutation(len(train))
+    count = min(count, len(train) // 5) if len(train) < 5 * count else count
+    fit, held = order[count:], order[:count]
+    return (
+        Split(train.images[fit], train.labels[fit]),
+        Split(train.images[held], train.labels[held]),
+    )

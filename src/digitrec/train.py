@@ -19,12 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from digitrec import calibration, data, evaluate, model_card, nondigits
+from digitrec import calibration, data, digit_pairs, evaluate, model_card, nondigits
+from digitrec.data import VALIDATION_IMAGES, split_validation
 from digitrec.model import build_model, num_classes
 
-VALIDATION_IMAGES = 5000
-VALIDATION_SEED = 0
 QUANTIZATION_IMAGES = 2000
+# Fine-tuning (`init_from`) starts here and decays to 1 % of it: a tenth of a new model's peak,
+# so the trained weights move, but not far.
+FINE_TUNE_LEARNING_RATE = 3e-4
 FLOAT_MODEL = "model-float32.onnx"
 
 
@@ -43,6 +45,9 @@ class TrainConfig:
     # recorded, never used to pick an epoch or tune anything: the last epoch's model is shipped.
     record_test_accuracy: bool = False
     limit_train: int | None = None  # a subset, for smoke tests
+    # Continue training this saved Keras model (a member or a whole ensemble) instead of new
+    # weights: a few epochs at a low learning rate teach a trained model new outliers.
+    init_from: str | None = None
     validation_images: int = VALIDATION_IMAGES
     verbose: int | None = None
     extra: dict = field(default_factory=dict)
@@ -53,21 +58,6 @@ class TrainConfig:
     def resolved_batch_size(self) -> int:
         # The seed trained with Keras's default batch of 32; the CNN prefers larger batches.
         return self.batch_size or {"cnn": 128, "mlp": 32}[self.arch]
-
-
-def split_validation(train: data.Split, count: int):
-    """Hold out `count` training images for monitoring and calibration.
-
-    The split is the same for every training seed, so that members of an ensemble never saw
-    each other's validation images.
-    """
-    order = np.random.default_rng(VALIDATION_SEED).permutation(len(train))
-    count = min(count, len(train) // 5) if len(train) < 5 * count else count
-    fit, held = order[count:], order[:count]
-    return (
-        data.Split(train.images[fit], train.labels[fit]),
-        data.Split(train.images[held], train.labels[held]),
-    )
 
 
 def as_model_input(images: np.ndarray) -> np.ndarray:
@@ -116,6 +106,13 @@ def _compile(model, config: TrainConfig, steps_per_epoch: int) -> None:
 
     if config.arch == "mlp":
         optimizer = keras.optimizers.Adam()
+    elif config.init_from:
+        schedule = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=FINE_TUNE_LEARNING_RATE,
+            decay_steps=steps_per_epoch * config.resolved_epochs(),
+            alpha=0.01,
+        )
+        optimizer = keras.optimizers.Adam(learning_rate=schedule)
     else:
         total = steps_per_epoch * config.resolved_epochs()
         warmup = min(steps_per_epoch, total // 10)
@@ -160,15 +157,21 @@ def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split
     keras.utils.set_random_seed(seed)
     x = as_model_input(fit_split.images)
     y = keras.utils.to_categorical(fit_split.labels, num_classes).astype(np.float32)
-    outlier_count = 0
+    outlier_count = pair_count = 0
     if config.arch == "cnn":
-        # Outlier exposure: non-digits with a uniform target teach the model to say "unsure".
-        outlier_count = len(x) // 10
+        # Outlier exposure: non-digits, and two digits touching (what a number reader gets
+        # when it misses a cut), with a uniform target teach the model to say "unsure".
+        outlier_count = pair_count = len(x) // 10
         outliers, _ = nondigits.make_nondigits(outlier_count, seed=seed + 1000)
-        x = np.concatenate([x, outliers[..., None]])
-        y = np.concatenate([y, np.full((outlier_count, num_classes), 1 / num_classes, np.float32)])
+        pairs = digit_pairs.make_pairs(fit_split.images, pair_count, seed=seed + 2000)
+        x = np.concatenate([x, outliers[..., None], pairs[..., None]])
+        uniform = np.full((outlier_count + pair_count, num_classes), 1 / num_classes, np.float32)
+        y = np.concatenate([y, uniform])
 
-    model = build_model(config.arch)
+    if config.init_from:
+        model = keras.saving.load_model(config.init_from)
+    else:
+        model = build_model(config.arch)
     dataset = _training_dataset(x, y, config, seed, augment=config.arch == "cnn")
     steps = int(np.ceil(len(x) / config.resolved_batch_size()))
     _compile(model, config, steps)
@@ -189,6 +192,8 @@ def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split
     record = {
         "seed": seed,
         "nondigit_images": outlier_count,
+        "touching_pair_images": pair_count,
+        "init_from": config.init_from,
         "seconds": round(time.perf_counter() - started, 1),
         "seconds_per_epoch": [round(s, 1) for s in recorder.seconds],
         "history": {
@@ -260,7 +265,16 @@ def finish(models, records, config: TrainConfig, fit_split, val_split, test_spli
         "cpu_count": os.cpu_count(),
         "seconds": round(sum(record["seconds"] for record in records), 1),
         # The first member's record stands for the run in plots and the training benchmark.
-        **{key: records[0][key] for key in ("seed", "nondigit_images", "seconds_per_epoch")},
+        **{
+            key: records[0].get(key)
+            for key in (
+                "seed",
+                "nondigit_images",
+                "touching_pair_images",
+                "init_from",
+                "seconds_per_epoch",
+            )
+        },
         "history": records[0]["history"],
     }
     if len(records) > 1:
