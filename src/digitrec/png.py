@@ -1,0 +1,166 @@
+"""A fast reader for the plain PNGs that drawing pads send; everything else is left to Pillow.
+
+A browser's canvas.toBlob("image/png") is an 8-bit, non-interlaced grey or RGB(A) PNG with
+nothing but IHDR, IDAT and IEND chunks (Chromium's: RGBA, zlib level 1, the Up filter on every
+row). Pillow inflates such a file with the system zlib and unfilters it a byte at a time, which
+costs more than preprocessing and the model together. Here zlib-ng inflates it (several times
+faster), and rows filtered None or Up, the browser's case, are undone with a few whole-array
+numpy additions; other filters go back to Pillow's own decoder, fed stored (uncompressed)
+deflate blocks so that it no longer inflates.
+
+`read_plain_png` returns None for anything it does not fully vouch for (other colour types or
+depths, interlacing, any other chunk, a bad CRC, a zlib stream that is corrupt, short, long or
+followed by junk, an unknown filter, too many pixels): the caller then decodes the bytes with
+Pillow exactly as before, so errors and every other behaviour stay Pillow's. What it does return
+is pixel for pixel what Pillow would have decoded.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+
+import numpy as np
+from PIL import Image
+from zlib_ng import zlib_ng
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# 8-bit colour types -> Pillow mode (grey, RGB, grey + alpha, RGBA); palettes and 16-bit go to
+# Pillow, which knows their quirks (tRNS, sBIT, byte order).
+_MODES = {0: "L", 2: "RGB", 4: "LA", 6: "RGBA"}
+_FILTER_NONE, _FILTER_UP, _LAST_FILTER = 0, 2, 4
+# The inflated rows and the decoded image are held together here, twice what Pillow's streaming
+# decoder holds: beyond a few megapixels (no canvas is that big) Pillow's memory bound wins.
+MAX_PIXELS = 4_000_000
+_STORED_BLOCK = 0xFFFF  # the longest stored deflate block
+_ZLIB_HEADER = b"\x78\x01"  # deflate, 32 KB window, no preset dictionary
+
+
+def _chunks(data: bytes):
+    """(type, body) of each chunk with a valid CRC, in order; stops at the first bad one."""
+    position = len(SIGNATURE)
+    while position + 12 <= len(data):
+        (length,) = struct.unpack_from(">I", data, position)
+        end = position + 12 + length
+        if end > len(data):
+            return
+        kind = data[position + 4 : position + 8]
+        body = data[position + 8 : end - 4]
+        if zlib_ng.crc32(body, zlib_ng.crc32(kind)) != struct.unpack_from(">I", data, end - 4)[0]:
+            return
+        yield kind, body
+        position = end
+    if position != len(data):
+        yield b"", b""  # bytes after the last whole chunk
+
+
+def _plain_layout(data: bytes) -> tuple[bytes, bytes] | None:
+    """(IHDR body, the IDAT bodies joined) of a file holding exactly IHDR, IDAT..., IEND."""
+    if not data.startswith(SIGNATURE):
+        return None
+    kinds, idat, header = [], [], b""
+    for kind, body in _chunks(data):
+        if kind == b"IDAT":
+            idat.append(body)
+        elif kind == b"IHDR":
+            header = body
+        kinds.append(kind)
+    if kinds[:1] != [b"IHDR"] or kinds[-1:] != [b"IEND"] or len(kinds) != len(idat) + 2:
+        return None
+    return header, b"".join(idat)
+
+
+def _inflated(stream: bytes, expected: int) -> bytes | None:
+    """The zlib stream inflated, if it ends cleanly at exactly `expected` bytes."""
+    inflater = zlib_ng.decompressobj()
+    try:
+        rows = inflater.decompress(stream, expected + 1)
+    except zlib_ng.error:
+        return None
+    if len(rows) != expected or not inflater.eof or inflater.unused_data:
+        return None
+    return rows
+
+
+def read_plain_png(data: bytes, max_pixels: int, max_side: int, min_side: int):
+    """A plain 8-bit PNG -> the loaded Pillow image Pillow would decode; None for anything else.
+
+    Sizes outside the caller's limits are also None, so that Pillow's path refuses them in its
+    own words.
+    """
+    layout = _plain_layout(data)
+    if layout is None or len(layout[0]) != 13:
+        return None
+    header, stream = layout
+    width, height, depth, colour, compression, filtering, interlace = struct.unpack(
+        ">IIBBBBB", header
+    )
+    mode = _MODES.get(colour)
+    if mode is None or depth != 8 or compression or filtering or interlace:
+        return None
+    if not min_side <= min(width, height) <= max(width, height) <= max_side:
+        return None
+    if width * height > min(max_pixels, MAX_PIXELS):
+        return None
+    row_bytes = width * len(mode)
+    rows = _inflated(stream, height * (row_bytes + 1))
+    if rows is None:
+        return None
+    scanlines = np.frombuffer(rows, np.uint8).reshape(height, row_bytes + 1)
+    filters = scanlines[:, 0]
+    if int(filters.max()) > _LAST_FILTER:
+        return None
+    if (filters[1:] == _FILTER_UP).all() and filters[0] in (_FILTER_NONE, _FILTER_UP):
+        image = _summed_down_columns(scanlines[:, 1:], mode)
+    else:
+        image = _decoded_by_pillow(rows, mode, (width, height))
+    image.format = "PNG"
+    return image
+
+
+def _summed_down_columns(filtered: np.ndarray, mode: str) -> Image.Image:
+    """Rows all filtered Up (the first may say None: the row above it counts as zeros) -> the
+    image: each byte is the running sum, modulo 256, of its column down to it.
+
+    numpy's cumulative sum down axis 0 goes a byte at a time; this adds whole rows instead.
+    The rows are cut into about sqrt(h) bands of about sqrt(h) rows: row i of every band is
+    summed into row i + 1 of the same band at once, then each band adds the last row of the
+    band above. That is about 2 sqrt(h) additions in place, in the one buffer that becomes the
+    image (L and RGBA pixels are stored as they are; RGB and LA are unpacked into a copy).
+    """
+    height, row_bytes = filtered.shape
+    band = math.isqrt(height)
+    bands = -(-height // band)
+    pixels = np.empty((bands * band, row_bytes), np.uint8)
+    pixels[:height] = filtered
+    pixels[height:] = 0
+    by_band = pixels.reshape(bands, band, row_bytes)
+    for row in range(1, band):
+        by_band[:, row] += by_band[:, row - 1]
+    for index in range(1, bands):
+        by_band[index] += by_band[index - 1, -1]
+    size = (row_bytes // len(mode), height)
+    if mode in ("L", "RGBA"):
+        return Image.frombuffer(mode, size, pixels, "raw", mode, 0, 1)
+    return Image.frombytes(mode, size, pixels)
+
+
+def _decoded_by_pillow(rows: bytes, mode: str, size: tuple[int, int]) -> Image.Image:
+    """Inflated PNG scanlines -> an image, unfiltered by Pillow's own PNG decoder.
+
+    The decoder only reads zlib streams, so it is handed the rows as stored (uncompressed)
+    deflate blocks, a few bytes of block header before each slice of `rows`: no copy of the
+    rows is made, and it stops as soon as the last row is filled, before the checksum. This is
+    what Image.frombytes does with one buffer, taken a piece at a time.
+    """
+    image = Image.new(mode, size)
+    decoder = Image._getdecoder(mode, "zip", mode)
+    decoder.setimage(image.im, (0, 0, *size))
+    decoder.decode(_ZLIB_HEADER)
+    view = memoryview(rows)
+    for start in range(0, len(rows), _STORED_BLOCK):
+        block = view[start : start + _STORED_BLOCK]
+        final = start + _STORED_BLOCK >= len(rows)
+        decoder.decode(struct.pack("<BHH", final, len(block), len(block) ^ 0xFFFF))
+        decoder.decode(block)
+    return image
