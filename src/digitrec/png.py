@@ -133,11 +133,16 @@ def _summed_down_columns(filtered: np.ndarray, mode: str) -> Image.Image:
     height, row_bytes = filtered.shape
     bands = -(-height // _BAND)
     pixels = np.empty((bands * _BAND, row_bytes), np.uint8)
-    pixels[:height] = filtered
-    pixels[height:] = 0
+    source = filtered
+    if height % _BAND:  # the last band is made whole with rows of zeros
+        pixels[:height] = filtered
+        pixels[height:] = 0
+        source = pixels
     by_band = pixels.reshape(bands, _BAND, row_bytes)
+    source_by_band = source.reshape(bands, _BAND, row_bytes)
+    by_band[:, 0] = source_by_band[:, 0]
     for row in range(1, _BAND):
-        by_band[:, row] += by_band[:, row - 1]
+        np.add(source_by_band[:, row], by_band[:, row - 1], out=by_band[:, row])
     above, spare = by_band[:, -1].copy(), np.empty((bands, row_bytes), np.uint8)
     step = 1
     while step < bands - 1:
