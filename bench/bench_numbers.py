@@ -142,13 +142,14 @@ def run(
     lengths=LENGTHS,
     show_failures: int = 0,
     source: str = "test",
+    model: str | None = None,
 ) -> str:
     from digitrec.inference import Recogniser
     from digitrec.segment import NOT_A_DIGIT, read_number
 
     test = digits_of(data_dir, source)
     crops = digit_crops(test.images)
-    recogniser = Recogniser()
+    recogniser = Recogniser(model) if model else Recogniser()
     # (length, style) -> list of (whole correct, digit accuracy, seconds, segmented, has a "?")
     results = {}
     failures = []
@@ -254,10 +255,17 @@ def main() -> int:
         help="compose from MNIST test digits (the measurement) or from the 5,000 training "
         "images held out of training (for tuning segmentation)",
     )
+    parser.add_argument("--model", help="an ONNX model other than the bundled one")
     args = parser.parse_args()
     print(
         run(
-            args.data_dir, args.per_length, args.seed, args.lengths, args.show_failures, args.digits
+            args.data_dir,
+            args.per_length,
+            args.seed,
+            args.lengths,
+            args.show_failures,
+            args.digits,
+            args.model,
         )
     )
     return 0

@@ -137,6 +137,19 @@ def test_predict_takes_mnist_style_arrays(recogniser):
     assert recogniser.predict(np.zeros((0, 28, 28), np.float32)) == []
 
 
+def test_the_threshold_decides_is_digit_and_numbers_have_a_lower_one(recogniser):
+    from digitrec.nondigits import make_nondigits
+
+    images, _ = make_nondigits(50, seed=9)
+    confidences = [p.confidence for p in recogniser.predict(images)]
+    middle = float(np.median(confidences))
+    assert [p.is_digit for p in recogniser.predict(images, threshold=middle)] == [
+        c >= middle for c in confidences
+    ]
+    card = recogniser.card
+    assert 0 < recogniser.number_threshold == card.number_threshold < card.threshold
+
+
 # A worker has 150 MB in all for its threads; the worst image it accepts may not take it all.
 LARGEST_IMAGE_MB = 150
 # Peak memory of one request in a fresh interpreter, after a small image has warmed it up.

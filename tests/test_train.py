@@ -201,6 +201,9 @@ def test_fine_tuning_continues_a_saved_model_with_touching_pair_outliers(
     card = json.loads((tmp_path / "model.json").read_text())
     assert card["training"]["init_from"] == str(trained_cnn / "model.keras")
     assert card["training"]["touching_pair_images"] > 0
+    base = json.loads((trained_cnn / "model.json").read_text())
+    assert card["training"]["fine_tuned_from"] == base["training"]  # the lineage is kept
+    assert card["version"] != base["version"]  # same day, other weights: another version
     before = load_keras_model(trained_cnn / "model.keras").get_weights()
     after = load_keras_model(tmp_path / "model.keras").get_weights()
     # Same architecture, weights moved but still the old ones: continued, not started afresh

@@ -9,13 +9,16 @@ from pathlib import Path
 
 import numpy as np
 
-from digitrec import data, nondigits
+from digitrec import data, digit_pairs, nondigits
 from digitrec.calibration import apply_temperature
 from digitrec.inference import load_session, probabilities_of
 
 # Non-digits for the rejection rate: a seed never used in training.
 NONDIGIT_EVAL_SEED = 424242
 NONDIGIT_EVAL_COUNT = 2000
+# Touching pairs for their rejection rate, made from the evaluated (test) digits themselves.
+PAIR_EVAL_SEED = 434343
+PAIR_EVAL_COUNT = 2000
 
 
 def onnx_probabilities(onnx_path: str | Path, images: np.ndarray, batch: int = 1000) -> np.ndarray:
@@ -44,9 +47,12 @@ def evaluate_split(onnx_path: str | Path, split: data.Split, calibration: dict) 
         for digit in range(10)
     }
     temperature, threshold = calibration["temperature"], calibration["threshold"]
+    number_threshold = calibration.get("number_threshold", threshold)
     confidences = apply_temperature(probabilities, temperature).max(axis=1)
     outliers, _ = nondigits.make_nondigits(NONDIGIT_EVAL_COUNT, seed=NONDIGIT_EVAL_SEED)
     outlier_confidences = apply_temperature(onnx_probabilities(onnx_path, outliers), temperature)
+    pairs = digit_pairs.make_pairs(split.images, PAIR_EVAL_COUNT, seed=PAIR_EVAL_SEED)
+    pair_confidences = apply_temperature(onnx_probabilities(onnx_path, pairs), temperature)
     return {
         "accuracy": round(float((predicted == labels).mean()), 5),
         "n": len(labels),
@@ -56,6 +62,15 @@ def evaluate_split(onnx_path: str | Path, split: data.Split, calibration: dict) 
         "test_digits_rejected": round(float((confidences < threshold).mean()), 5),
         "nondigits_rejected": round(float((outlier_confidences.max(axis=1) < threshold).mean()), 5),
         "nondigits_evaluated": NONDIGIT_EVAL_COUNT,
+        # The same at the threshold for pieces of a written number (digitrec.reading).
+        "test_digits_rejected_in_numbers": round(float((confidences < number_threshold).mean()), 5),
+        "nondigits_rejected_in_numbers": round(
+            float((outlier_confidences.max(axis=1) < number_threshold).mean()), 5
+        ),
+        "touching_pairs_rejected": round(
+            float((pair_confidences.max(axis=1) < threshold).mean()), 5
+        ),
+        "touching_pairs_evaluated": PAIR_EVAL_COUNT,
     }
 
 
@@ -67,6 +82,22 @@ def format_text(result: dict, card) -> str:
         f"({result['errors']} errors)",
         f"rejected   {result['test_digits_rejected']:.2%} of test digits, "
         f"{result['nondigits_rejected']:.2%} of {result['nondigits_evaluated']} synthetic non-digits",
+        *(
+            [
+                f"           {result['touching_pairs_rejected']:.2%} of "
+                f"{result['touching_pairs_evaluated']} pairs of touching test digits"
+            ]
+            if "touching_pairs_rejected" in result  # cards written before pairs were measured
+            else []
+        ),
+        *(
+            [
+                f"in numbers {result['test_digits_rejected_in_numbers']:.2%} of test digits, "
+                f"{result['nondigits_rejected_in_numbers']:.2%} of the non-digits"
+            ]
+            if "test_digits_rejected_in_numbers" in result
+            else []
+        ),
         "",
         "per class  " + "  ".join(f"{d}:{acc:.2%}" for d, acc in result["per_class"].items()),
         "",

@@ -112,8 +112,18 @@ class Recogniser:
     def version(self) -> str:
         return self.card.version
 
-    def predict(self, images: np.ndarray) -> list[Prediction]:
-        """images: (n, 28, 28) float32 in [0, 1], MNIST-style -> one Prediction per image."""
+    @property
+    def number_threshold(self) -> float:
+        """`is_digit` threshold for the pieces of a written number (lower than one image's)."""
+        return self.card.number_threshold
+
+    def predict(self, images: np.ndarray, threshold: float | None = None) -> list[Prediction]:
+        """images: (n, 28, 28) float32 in [0, 1], MNIST-style -> one Prediction per image.
+
+        `is_digit` needs a calibrated confidence of at least `threshold`: by default the card's
+        threshold for a single image (the number reader passes its own).
+        """
+        threshold = self.card.threshold if threshold is None else threshold
         images = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28)
         if len(images) == 0:
             return []
@@ -129,9 +139,7 @@ class Recogniser:
             digit = int(row.argmax())
             confidence = float(row[digit])
             predictions.append(
-                Prediction(
-                    digit, round(confidence, 6), probabilities, confidence >= self.card.threshold
-                )
+                Prediction(digit, round(confidence, 6), probabilities, confidence >= threshold)
             )
         return predictions
 

@@ -33,6 +33,9 @@ class ModelCard:
     labels: tuple[str, ...]
     temperature: float
     threshold: float
+    # For the pieces of a written number (`digitrec.reading`); cards from before it was fitted
+    # use `threshold`.
+    number_threshold: float
     raw: dict  # everything in model.json, for /api/v1/model and the report
 
     @classmethod
@@ -46,6 +49,9 @@ class ModelCard:
                 labels=tuple(card["labels"]),
                 temperature=float(card["calibration"]["temperature"]),
                 threshold=float(card["calibration"]["threshold"]),
+                number_threshold=float(
+                    card["calibration"].get("number_threshold", card["calibration"]["threshold"])
+                ),
                 raw=card,
             )
         except (KeyError, TypeError, ValueError) as error:
@@ -77,9 +83,11 @@ def build(*, arch, model, onnx_path, calibration, evaluation, training) -> dict:
 
     graph = onnx.load(str(onnx_path)).graph
     onnx_bytes = Path(onnx_path).read_bytes()
+    digest = hashlib.sha256(onnx_bytes).hexdigest()
     return {
         "name": f"digitrec-{arch}",
-        "version": f"{__version__}+{datetime.date.today():%Y%m%d}",
+        # The date says when; the start of the weights' hash tells two models of one day apart.
+        "version": f"{__version__}+{datetime.date.today():%Y%m%d}.{digest[:8]}",
         "architecture": arch,
         "parameters": int(model.count_params()),
         "input": {
@@ -98,7 +106,7 @@ def build(*, arch, model, onnx_path, calibration, evaluation, training) -> dict:
         "files": {
             "onnx": Path(onnx_path).name,
             "onnx_bytes": len(onnx_bytes),
-            "onnx_sha256": hashlib.sha256(onnx_bytes).hexdigest(),
+            "onnx_sha256": digest,
         },
         "versions": _versions(),
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),

@@ -4,6 +4,9 @@
 background handling as single digits, at up to NUMBER_LONG_SIDE px), splits it into digits with
 `digitrec.segment.segment` and reports each piece in the original image's pixels. A piece the
 model does not take for a digit is reported with `is_digit` False and shows as "?" in `number`.
+Pieces are judged by the card's `number_threshold`, fitted to reject 0.1 % of held-out digits
+rather than a single image's 0.5 %: beside other digits, a piece is most likely a digit too, and
+every doubt costs the whole number.
 `choose_mode(image)` tells one digit from a number without the model, for `mode=auto`.
 Measured by bench/bench_numbers.py (MNIST test digits composed into numbers).
 """

@@ -7,7 +7,7 @@ The steps, in the order the data flows (`digitrec.reading.read_number` runs them
    digit (the detached bar of a 5 or 7) merged with the digit they sit above or below.
 3. Candidate pieces, with boundaries numbered along the whole line of groups:
    - each group whole;
-   - a group wider than 3/4 of its height may be touching digits: the pieces between
+   - a group wider than half its height may be touching digits: the pieces between
      least-ink seams (`digitrec.seams`), except cuts through more than about one stroke;
    - two neighbouring groups that overlap or nearly touch, as one (a loop broken into
      left and right halves, a 6 whose loop came off its stem).
@@ -281,7 +281,10 @@ def _predict_distinct(recogniser: Recogniser, pieces: list[Piece]) -> list[Predi
     distinct = [None] * len(first_of)
     for piece, index in zip(pieces, index_of, strict=True):
         distinct[index] = piece
-    predictions = recogniser.predict(np.stack([fit_to_mnist_frame(p.ink) for p in distinct]))
+    predictions = recogniser.predict(
+        np.stack([fit_to_mnist_frame(p.ink) for p in distinct]),
+        threshold=recogniser.number_threshold,
+    )
     return [predictions[index] for index in index_of]
 
 

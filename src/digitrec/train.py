@@ -10,6 +10,7 @@ rate schedule, monitored on a held-out validation split. The test set is only ev
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -279,6 +280,10 @@ def finish(models, records, config: TrainConfig, fit_split, val_split, test_spli
     }
     if len(records) > 1:
         training["members"] = records
+    base_card = Path(config.init_from).with_name("model.json") if config.init_from else None
+    if base_card and base_card.is_file():
+        # A fine-tuned model's card keeps how the model it started from was trained.
+        training["fine_tuned_from"] = json.loads(base_card.read_text()).get("training")
     card = model_card.build(
         arch=config.arch,
         model=model,

@@ -200,6 +200,12 @@ def schemas(max_batch: int) -> dict:
                     "properties": {
                         "temperature": {"type": "number"},
                         "threshold": {"type": "number"},
+                        "number_threshold": {
+                            "type": "number",
+                            "description": "is_digit threshold for the pieces of a number "
+                            "(mode=number); lower, since beside other digits a piece is "
+                            "more likely a digit",
+                        },
                     },
                 },
                 "evaluation": {"type": "object"},
