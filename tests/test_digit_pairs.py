@@ -6,7 +6,7 @@ import numpy as np
 from conftest import render_digit
 
 from digitrec.components import label_components
-from digitrec.digit_pairs import cut_from_pair, make_cut_digits, make_pairs, touching_pair
+from digitrec.digit_pairs import make_pairs, touching_pair
 from digitrec.frame import ink_bounding_box
 
 
@@ -46,34 +46,3 @@ def test_make_pairs_is_seeded():
     )
     assert first.shape == (8, 28, 28)
     assert np.array_equal(first, again) and not np.array_equal(first, other)
-
-
-def test_a_digit_cut_from_a_pair_is_framed_and_labelled_with_its_own_digit():
-    digits = np.stack([_mnist_style(d) for d in range(10)])
-    labels = np.arange(10, dtype=np.uint8)
-    images, cut_labels = make_cut_digits(digits, labels, 40, seed=5)
-    assert images.shape == (40, 28, 28) and cut_labels.shape == (40,)
-    for image in images:
-        _, _, w, h = ink_bounding_box(image)
-        assert max(w, h) <= 21
-    # Each label is one of the pair's digits, and both sides of pairs occur.
-    rng = np.random.default_rng(6)
-    sides = {cut_from_pair(digits[1], digits[8], rng)[1] for _ in range(20)}
-    assert sides == {0, 1}
-
-
-def test_a_cut_is_about_as_wide_as_its_own_digit_not_the_pair():
-    """Cut from "81", the 8 (or the 1) keeps at most a sliver of the other digit."""
-    digits = np.stack([_mnist_style(d) for d in range(10)])
-
-    def aspect(image):
-        _, _, w, h = ink_bounding_box(image)
-        return w / h
-
-    alone = [aspect(digits[8] / 255), aspect(digits[1] / 255)]
-    rng = np.random.default_rng(7)
-    for _ in range(30):
-        image, which = cut_from_pair(digits[8], digits[1], rng)
-        # Scale jitter (15 %) and a sliver of 12 % of the height at most.
-        assert aspect(image) <= alone[which] * 1.15 + 0.15
-        assert aspect(touching_pair(digits[8], digits[1], rng)) > alone[0] + 0.2

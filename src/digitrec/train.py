@@ -158,21 +158,16 @@ def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split
     keras.utils.set_random_seed(seed)
     x = as_model_input(fit_split.images)
     y = keras.utils.to_categorical(fit_split.labels, num_classes).astype(np.float32)
-    outlier_count = pair_count = cut_count = 0
+    outlier_count = pair_count = 0
     if config.arch == "cnn":
         # Outlier exposure: non-digits, and two digits touching (what a number reader gets
         # when it misses a cut), with a uniform target teach the model to say "unsure".
-        outlier_count = pair_count = cut_count = len(x) // 10
+        outlier_count = pair_count = len(x) // 10
         outliers, _ = nondigits.make_nondigits(outlier_count, seed=seed + 1000)
         pairs = digit_pairs.make_pairs(fit_split.images, pair_count, seed=seed + 2000)
-        # And digits as the number reader cuts them out of such pairs, with their own labels.
-        cuts, cut_labels = digit_pairs.make_cut_digits(
-            fit_split.images, fit_split.labels, cut_count, seed=seed + 3000
-        )
-        x = np.concatenate([x, outliers[..., None], pairs[..., None], cuts[..., None]])
+        x = np.concatenate([x, outliers[..., None], pairs[..., None]])
         uniform = np.full((outlier_count + pair_count, num_classes), 1 / num_classes, np.float32)
-        cut_targets = keras.utils.to_categorical(cut_labels, num_classes).astype(np.float32)
-        y = np.concatenate([y, uniform, cut_targets])
+        y = np.concatenate([y, uniform])
 
     if config.init_from:
         model = keras.saving.load_model(config.init_from)
@@ -199,7 +194,6 @@ def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split
         "seed": seed,
         "nondigit_images": outlier_count,
         "touching_pair_images": pair_count,
-        "cut_digit_images": cut_count,
         "init_from": config.init_from,
         "seconds": round(time.perf_counter() - started, 1),
         "seconds_per_epoch": [round(s, 1) for s in recorder.seconds],
@@ -278,7 +272,6 @@ def finish(models, records, config: TrainConfig, fit_split, val_split, test_spli
                 "seed",
                 "nondigit_images",
                 "touching_pair_images",
-                "cut_digit_images",
                 "init_from",
                 "seconds_per_epoch",
             )
