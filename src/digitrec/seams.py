@@ -23,7 +23,9 @@ SEAM_SPACING = 0.15  # nor nearer another cut
 MAX_SEAMS = 16
 
 
-def find_seams(cost: np.ndarray, count: int, margin: int, spacing: int) -> np.ndarray:
+def find_seams(
+    cost: np.ndarray, count: int, margin: int, spacing: int, drift_cost: float = SEAM_DRIFT_COST
+) -> np.ndarray:
     """Up to `count` least-cost top-to-bottom paths through `cost` (h, w) -> (k, h) columns.
 
     Each path moves at most one column per row (paying SEAM_DRIFT_COST per move), so it can
@@ -42,8 +44,8 @@ def find_seams(cost: np.ndarray, count: int, margin: int, spacing: int) -> np.nd
         options = np.stack(
             [
                 total,
-                np.concatenate([inf, total[:-1]]) + SEAM_DRIFT_COST,
-                np.concatenate([total[1:], inf]) + SEAM_DRIFT_COST,
+                np.concatenate([inf, total[:-1]]) + drift_cost,
+                np.concatenate([total[1:], inf]) + drift_cost,
             ]
         )
         choice = options.argmin(axis=0)
@@ -76,12 +78,18 @@ def seams_through(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
         cost = padded.reshape(padded.shape[0] // factor, factor, -1, factor).mean(axis=(1, 3))
     small_h = cost.shape[0]
     count = min(MAX_SEAMS, int(w / (SEAM_SPACING * h)) + 1)
-    seams = find_seams(
-        cost,
-        count,
-        margin=max(1, round(SEAM_MARGIN * small_h)),
-        spacing=max(1, round(SEAM_SPACING * small_h)),
+    margin = max(1, round(SEAM_MARGIN * small_h))
+    spacing = max(1, round(SEAM_SPACING * small_h))
+    # Straight cuts too (the columns with least ink): a seam free to lean can slip round the
+    # end of one digit's stroke and take the top of its neighbour with it.
+    seams = np.concatenate(
+        [
+            find_seams(cost, count, margin, spacing),
+            find_seams(cost, max(1, count // 2), margin, spacing, drift_cost=np.inf),
+        ]
     )
+    seams = np.unique(seams, axis=0)
+    seams = seams[np.argsort(seams.mean(axis=1), kind="stable")]
     if factor > 1:
         rows = np.minimum(np.arange(h) // factor, small_h - 1)
         seams = np.clip(seams[:, rows] * factor + factor // 2, 0, w - 1)
