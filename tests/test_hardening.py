@@ -52,6 +52,18 @@ def png_declaring(width: int, height: int, rows: int = 16, bit_depth: int = 1) -
     )
 
 
+def palette_png_without_palette() -> bytes:
+    """Colour type 3 (palette) with no PLTE chunk: invalid, yet Pillow opens and loads it."""
+    header = struct.pack(">IIBBBBB", 32, 32, 8, 3, 0, 0, 0)
+    rows = b"".join(b"\x00" + bytes([row % 4]) * 32 for row in range(32))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", zlib.compress(rows))
+        + png_chunk(b"IEND", b"")
+    )
+
+
 def gif_declaring(width: int, height: int) -> bytes:
     """A tiny GIF whose logical screen claims width x height."""
     small = png_bytes(Image.new("P", (8, 8), 0), "GIF")
@@ -146,6 +158,7 @@ BAD_INPUT = [
     ("truncated JPEG", raw(TRUNCATED_JPEG, "image/jpeg"), UNUSABLE),
     ("PNG declaring 0x0", raw(png_declaring(0, 0, rows=0)), UNUSABLE),
     ("1x1 PNG", raw(png_bytes(Image.new("L", (1, 1), 0))), UNUSABLE),
+    ("palette PNG without its palette", raw(palette_png_without_palette()), UNUSABLE),
     # Not images, whatever they are called
     ("SVG", raw(SVG, "image/svg+xml"), NOT_AN_IMAGE),
     ("SVG uploaded as .png", upload(SVG, "seven.png", "image/png"), NOT_AN_IMAGE),

@@ -147,6 +147,13 @@ def decode_image(
             f"the {image.format or 'image'} pixel data is truncated or corrupt ({error}); send a "
             f"complete {ACCEPTED_IMAGES} image"
         ) from None
+    if image.mode in ("P", "PA") and image.palette is None:
+        # Colour indices with no colours to look them up in (a PNG of colour type 3 without its
+        # PLTE chunk): Pillow reads the indices, then fails on any later use of the image.
+        raise UnusableImageError(
+            f"the {image.format or 'image'} is a palette image without its palette; send a "
+            f"complete {ACCEPTED_IMAGES} image"
+        )
     # A corrupt EXIF block leaves the pixels fine: they are then used as they were sent. In
     # place, because otherwise an image without an orientation comes back as a full-size copy.
     with contextlib.suppress(Exception):
