@@ -215,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keras-model",
         default=None,
-        help="Keras file for the baseline. Default: runs/<bundled architecture>/model.keras",
+        help="Keras file for the baseline. Default: runs/<bundled architecture>-tuned/model.keras, "
+        "else runs/<bundled architecture>/model.keras",
     )
     parser.add_argument("--model", default=None, help="ONNX model for digitrec (default: bundled)")
     parser.add_argument(

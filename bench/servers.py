@@ -161,7 +161,15 @@ def choose_keras_model(requested: str | None, architecture: str) -> tuple[Path |
     """The Keras file the baseline serves, and a sentence saying what it is."""
     from digitrec.inference import bundled_model_path
 
-    path = Path(requested) if requested else ROOT / "runs" / architecture / "model.keras"
+    # `make train` writes the base model to runs/cnn and its fine-tuned form to runs/cnn-tuned.
+    candidates = [
+        ROOT / "runs" / name / "model.keras" for name in (f"{architecture}-tuned", architecture)
+    ]
+    path = (
+        Path(requested)
+        if requested
+        else next((c for c in candidates if c.is_file()), candidates[-1])
+    )
     if not path.is_file():
         if requested:
             raise SystemExit(f"{requested}: no such Keras model file")
