@@ -260,6 +260,30 @@ def _grown(mask: np.ndarray) -> np.ndarray:
     return grown
 
 
+def _is_one_piece(mask: np.ndarray) -> bool:
+    """Whether a boolean (h, w) mask is empty or one 8-connected piece; False also when unsure.
+
+    Labelling every piece is a loop in Python (about 30 us for a 28x28 thumbnail); this floods
+    the piece holding the first pixel instead, the whole mask as one Python integer (w + 1 bits
+    a row, the last always 0 so that no shift carries a pixel into the next row), one step in
+    all eight directions at a time: about 8 us. A flood still spreading after h + w steps (a
+    long winding stroke) gives up, and the caller labels the mask as before.
+    """
+    h, w = mask.shape
+    stride = w + 1
+    padded = np.zeros((h, stride), bool)
+    padded[:, :w] = mask
+    pixels = int.from_bytes(np.packbits(padded, bitorder="little").tobytes(), "little")
+    reached = pixels & -pixels  # the first pixel, row by row
+    for _ in range(h + w):
+        across = reached | (reached << 1) | (reached >> 1)
+        spread = (across | (across << stride) | (across >> stride)) & pixels
+        if spread == reached:
+            return reached == pixels
+        reached = spread
+    return False
+
+
 def drop_specks(ink: Image.Image, with_mask: bool = False):
     """Remove components of ink much lighter than the heaviest one (specks of noise or dust).
 
@@ -270,6 +294,8 @@ def drop_specks(ink: Image.Image, with_mask: bool = False):
     weights = np.asarray(small, dtype=np.float32)
     # Grown by one thumbnail pixel so that pieces of one digit a stroke-width apart stay together.
     mask = _grown(weights > 8)
+    if _is_one_piece(mask):  # the usual drawing: nothing to weigh, nothing to drop
+        return (ink, None) if with_mask else ink
     labels = label_components(mask)
     masses = np.bincount(labels.ravel(), weights=weights.ravel())
     masses[0] = 0.0
