@@ -13,7 +13,8 @@ from PIL import Image
 
 from digitrec.decode import MAX_PIXELS, MAX_SIDE, MIN_SIDE, decode_image
 from digitrec.errors import ImageTooLargeError, UnusableImageError
-from digitrec.png import read_plain_png
+from digitrec.png import known_alpha_range, read_plain_png
+from digitrec.preprocess import grey_of
 
 NONE, SUB, UP, AVERAGE, PAETH = range(5)
 CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
@@ -156,6 +157,28 @@ def test_a_decoded_canvas_can_be_drawn_on_like_any_other_image():
     image = decode_image(png_file(drawing("RGBA"), "RGBA", UP))
     image.putpixel((0, 0), (1, 2, 3, 4))
     assert image.getpixel((0, 0)) == (1, 2, 3, 4)
+
+
+@pytest.mark.parametrize("alpha", [(255, 255), (0, 255), (3, 200), (128, 128)])
+def test_the_alpha_range_of_a_canvas_is_kept_as_it_is_read(alpha):
+    pixels = drawing("RGBA", size=(90, 70))
+    levels = np.random.default_rng(1).integers(alpha[0], alpha[1] + 1, pixels.shape[:2])
+    levels.flat[:2] = alpha  # both ends present
+    pixels[..., 3] = levels
+    image = decode_image(png_file(pixels, "RGBA", UP))
+    assert known_alpha_range(image) == alpha
+    assert grey_of(image).tobytes() == grey_of(image.copy()).tobytes()  # the copy has none
+
+
+def test_no_alpha_range_is_known_for_images_it_did_not_sum_or_that_changed_since():
+    opaque = png_file(drawing("RGBA"), "RGBA", UP)
+    assert known_alpha_range(decode_image(png_file(drawing("RGBA"), "RGBA", PAETH))) is None
+    assert known_alpha_range(pillow_decoded(opaque)) is None
+    image = decode_image(opaque)
+    assert known_alpha_range(image.copy()) is None
+    image.putalpha(0)  # now fully transparent: its grey is an empty page
+    assert known_alpha_range(image) is None
+    assert grey_of(image).getextrema() == (255, 255)
 
 
 def _with_bad_crc(data: bytes, kind: bytes) -> bytes:

@@ -13,7 +13,9 @@ to inflate.
 depths, interlacing, any other chunk, a bad CRC, a zlib stream that is corrupt, short, long or
 followed by junk, an unknown filter, too many pixels): the caller then decodes the bytes with
 Pillow exactly as before, so errors and every other behaviour stay Pillow's. What it does return
-is pixel for pixel what Pillow would have decoded.
+is pixel for pixel what Pillow would have decoded. Of an RGBA image it also keeps the range of
+the alpha channel, found while the rows are at hand (`known_alpha_range`): preprocessing asks
+that first, and an opaque canvas then never has its alpha channel taken out.
 """
 
 from __future__ import annotations
@@ -153,9 +155,33 @@ def _summed_down_columns(filtered: np.ndarray, mode: str) -> Image.Image:
         step *= 2
     by_band[1:] += above[:-1, None, :]
     size = (row_bytes // len(mode), height)
-    if mode in ("L", "RGBA"):
+    if mode == "L":
         return Image.frombuffer(mode, size, pixels, "raw", mode, 0, 1)
+    if mode == "RGBA":
+        image = Image.frombuffer(mode, size, pixels, "raw", mode, 0, 1)
+        image._digitrec_alpha_range = (image.im, _alpha_range(pixels[:height]))
+        return image
     return Image.frombytes(mode, size, pixels)
+
+
+def _alpha_range(rgba_rows: np.ndarray) -> tuple[int, int]:
+    """(least, most) alpha of RGBA rows. Read as little-endian 32-bit words, a pixel's alpha
+    is its top byte, so the least word holds the least alpha: one vectorised pass instead of a
+    strided one over every fourth byte (4 us instead of 35 for a 280x280 canvas)."""
+    words = rgba_rows.view(np.dtype("<u4"))
+    least = int(words.min()) >> 24
+    return (255, 255) if least == 255 else (least, int(words.max()) >> 24)
+
+
+def known_alpha_range(image: Image.Image) -> tuple[int, int] | None:
+    """(least, most) alpha of an RGBA image this module decoded, as read off its rows when they
+    were summed; None for any other image. An image changed since has no range: its pixels are
+    read-only, so Pillow gives it a new copy of them before any change, and the range kept is
+    that of the pixels it had."""
+    kept = getattr(image, "_digitrec_alpha_range", None)
+    if kept is None or kept[0] is not image.im:
+        return None
+    return kept[1]
 
 
 def _decoded_by_pillow(rows: bytes, mode: str, size: tuple[int, int]) -> Image.Image:

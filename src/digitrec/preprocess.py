@@ -45,6 +45,7 @@ from digitrec.ink import (
 
 # Connected components moved to digitrec.ink with the rest of grey -> ink; importable here too.
 from digitrec.ink import label_components as label_components
+from digitrec.png import known_alpha_range
 
 # The ink map is computed on a copy no longer than this; bigger photos are box-reduced first.
 WORK_LONG_SIDE = 320
@@ -100,9 +101,12 @@ def grey_of(image: Image.Image) -> Image.Image:
         except ValueError:  # modes without a direct grey conversion (LAB, HSV...)
             return image.convert("RGB").convert("L")
     rgba = image if image.mode == "RGBA" else image.convert("RGBA")
+    known = known_alpha_range(rgba)  # a canvas PNG's, read while it was decoded
+    if known == (255, 255):  # opaque: the alpha channel need not even be taken out
+        return rgba.convert("L")
     alpha = rgba.getchannel("A")
     grey = rgba.convert("L")
-    least_alpha, most_alpha = _extrema(alpha)
+    least_alpha, most_alpha = known or _extrema(alpha)
     if least_alpha == 255:
         return grey
     if most_alpha < 128:  # no pixel counts as drawn
