@@ -61,34 +61,33 @@ def test_label_components_is_still_importable_from_preprocess():
     assert preprocess.label_components is ink.label_components
 
 
-def test_one_piece_agrees_with_labelling_on_random_masks():
+def test_one_piece_agrees_with_labelling_the_grown_mask_on_random_masks():
     rng = np.random.default_rng(0)
     gave_up = 0
     for _ in range(3000):
         shape = tuple(rng.integers(1, 34, 2))
-        mask = rng.random(shape) < rng.uniform(0.0, 0.6)
-        if rng.random() < 0.5:  # thumbnails as drop_specks sees them: grown by a pixel
-            mask = ink._grown(mask)
-        pieces = int(ink.label_components(mask).max())
-        if ink._is_one_piece(mask):
+        mask = rng.random(shape) < rng.uniform(0.0, 0.3)
+        pieces = int(ink.label_components(ink._grown(mask)).max())
+        if ink._grown_is_one_piece(mask):
             assert pieces <= 1
         else:
             gave_up += pieces <= 1  # a flood that stopped short says no; labelling decides
     assert gave_up < 30
 
 
-def test_one_piece_joins_diagonal_neighbours_but_not_across_row_ends():
-    diagonal = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=bool)
-    assert ink._is_one_piece(diagonal)
+def test_one_piece_joins_pixels_two_apart_but_not_across_row_ends():
+    two_apart = np.array([[1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 1, 0]], dtype=bool)
+    assert ink._grown_is_one_piece(two_apart)
     # The last pixel of one row and the first of the next are not neighbours.
-    wrapped = np.array([[0, 0, 1], [1, 0, 0]], dtype=bool)
-    assert not ink._is_one_piece(wrapped)
-    assert ink._is_one_piece(np.zeros((4, 4), bool))
+    wrapped = np.array([[0, 0, 0, 0, 1], [0, 0, 0, 0, 0], [1, 0, 0, 0, 0]], dtype=bool)
+    assert not ink._grown_is_one_piece(wrapped)
+    assert ink._grown_is_one_piece(np.zeros((4, 4), bool))
 
 
 def test_the_flood_gives_up_on_a_long_winding_stroke():
-    spiral = np.zeros((9, 9), bool)
-    spiral[0, :] = spiral[:, 8] = spiral[8, :] = spiral[2:, 0] = True
-    spiral[2, :7] = spiral[2:7, 6] = spiral[6, 2:7] = spiral[4:7, 2] = spiral[4, 2:5] = True
-    assert int(ink.label_components(spiral).max()) == 1
-    assert not ink._is_one_piece(spiral)  # more than h + w steps from end to end
+    spiral = np.zeros((17, 17), bool)  # a square spiral, its turns two pixels apart
+    spiral[0, :] = spiral[:, 16] = spiral[16, :] = spiral[4:, 0] = True
+    spiral[4, :13] = spiral[4:13, 12] = spiral[12, 4:13] = spiral[8:13, 4] = True
+    spiral[8, 4:9] = True
+    assert int(ink.label_components(ink._grown(spiral)).max()) == 1
+    assert not ink._grown_is_one_piece(spiral)  # more than h + w steps from end to end

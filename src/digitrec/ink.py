@@ -260,13 +260,21 @@ def _grown(mask: np.ndarray) -> np.ndarray:
     return grown
 
 
-def _is_one_piece(mask: np.ndarray) -> bool:
-    """Whether a boolean (h, w) mask is empty or one 8-connected piece; False also when unsure.
+@functools.lru_cache(maxsize=64)  # one per thumbnail shape
+def _all_pixels(h: int, w: int) -> int:
+    """Every pixel of an (h, w) mask in the bit layout of `_grown_is_one_piece`."""
+    row = (1 << w) - 1
+    return sum(row << (y * (w + 1)) for y in range(h))
+
+
+def _grown_is_one_piece(mask: np.ndarray) -> bool:
+    """Whether a boolean (h, w) mask grown by one pixel (`_grown`) is empty or one 8-connected
+    piece; False also when unsure.
 
     Labelling every piece is a loop in Python (about 30 us for a 28x28 thumbnail); this floods
     the piece holding the first pixel instead, the whole mask as one Python integer (w + 1 bits
     a row, the last always 0 so that no shift carries a pixel into the next row), one step in
-    all eight directions at a time: about 8 us. A flood still spreading after h + w steps (a
+    all eight directions at a time: a few us. A flood still spreading after h + w steps (a
     long winding stroke) gives up, and the caller labels the mask as before.
     """
     h, w = mask.shape
@@ -274,12 +282,17 @@ def _is_one_piece(mask: np.ndarray) -> bool:
     padded = np.zeros((h, stride), bool)
     padded[:, :w] = mask
     pixels = int.from_bytes(np.packbits(padded, bitorder="little").tobytes(), "little")
-    reached = pixels & -pixels  # the first pixel, row by row
-    for _ in range(h + w):
+
+    def step(reached: int) -> int:  # one pixel further in all eight directions, or off the mask
         across = reached | (reached << 1) | (reached >> 1)
-        spread = (across | (across << stride) | (across >> stride)) & pixels
+        return across | (across << stride) | (across >> stride)
+
+    grown = step(pixels) & _all_pixels(h, w)
+    reached = grown & -grown  # the first pixel, row by row
+    for _ in range(h + w):
+        spread = step(reached) & grown
         if spread == reached:
-            return reached == pixels
+            return reached == grown
         reached = spread
     return False
 
@@ -291,11 +304,12 @@ def drop_specks(ink: Image.Image, with_mask: bool = False):
     its factor, or None when nothing was dropped).
     """
     small, factor = reduced(ink, _SPECK_LONG_SIDE)
-    weights = np.asarray(small, dtype=np.float32)
+    levels = np.asarray(small)
     # Grown by one thumbnail pixel so that pieces of one digit a stroke-width apart stay together.
-    mask = _grown(weights > 8)
-    if _is_one_piece(mask):  # the usual drawing: nothing to weigh, nothing to drop
+    if _grown_is_one_piece(levels > 8):  # the usual drawing: nothing to weigh, nothing to drop
         return (ink, None) if with_mask else ink
+    weights = levels.astype(np.float32)
+    mask = _grown(weights > 8)
     labels = label_components(mask)
     masses = np.bincount(labels.ravel(), weights=weights.ravel())
     masses[0] = 0.0
