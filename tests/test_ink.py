@@ -91,3 +91,25 @@ def test_the_flood_gives_up_on_a_long_winding_stroke():
     spiral[8, 4:9] = True
     assert int(ink.label_components(ink._grown(spiral)).max()) == 1
     assert not ink._grown_is_one_piece(spiral)  # more than h + w steps from end to end
+
+
+def _spread(histogram: np.ndarray, centre: int) -> float:
+    """The robust standard deviation around `centre`, as ink.py used to compute it."""
+    distances = np.abs(np.arange(256) - centre)
+    by_distance = np.bincount(distances, weights=histogram, minlength=256)
+    cumulative = np.cumsum(by_distance)
+    return 1.4826 * int(np.searchsorted(cumulative, 0.5 * cumulative[-1], side="left"))
+
+
+def test_one_level_is_a_robust_spread_under_one():
+    rng = np.random.default_rng(0)
+    for _ in range(3000):
+        histogram = np.zeros(256)
+        levels = rng.integers(0, 256, rng.integers(1, 6))
+        histogram[levels] = rng.integers(0, 5000, len(levels))
+        histogram[rng.choice(levels)] += rng.integers(1, 3)  # ties at exactly half, and beside
+        paper = int(rng.choice(levels)) if rng.random() < 0.8 else int(rng.integers(0, 256))
+        assert ink._is_one_level(histogram, paper) == (_spread(histogram, paper) < 1.0)
+    tie = np.zeros(256)
+    tie[[10, 200]] = 50  # exactly half the pixels on the paper's level
+    assert ink._is_one_level(tie, 200) and _spread(tie, 200) == 0.0

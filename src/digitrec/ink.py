@@ -31,10 +31,8 @@ SPECK_FRACTION = 0.05
 _SPECK_LONG_SIDE = 32
 
 # Per-image work on 256-entry tables is a few microseconds per numpy call: what can be is built
-# once here. _DISTANCES[centre] is |level - centre| for every level.
-_LEVEL_NUMBERS = np.arange(256)
+# once here.
 _LEVELS = np.arange(256, dtype=np.float32)
-_DISTANCES = np.abs(_LEVEL_NUMBERS[:, None] - _LEVEL_NUMBERS[None, :])
 
 
 def _levels_at(histogram: np.ndarray, *fractions: float) -> list[int]:
@@ -49,10 +47,11 @@ def _level_at(histogram: np.ndarray, fraction: float) -> int:
     return _levels_at(histogram, fraction)[0]
 
 
-def _spread(histogram: np.ndarray, centre: int) -> float:
-    """A robust standard deviation (1.4826 x median absolute deviation) around `centre`."""
-    by_distance = np.bincount(_DISTANCES[centre], weights=histogram, minlength=256)
-    return 1.4826 * _level_at(by_distance, 0.5)
+def _is_one_level(histogram: np.ndarray, paper: int) -> bool:
+    """Whether the background is one exact grey level: the robust spread around `paper` (1.4826
+    x the median absolute deviation) is under 1, which is to say the median deviation is 0,
+    which is to say at least half the pixels are exactly `paper`."""
+    return bool(histogram[paper] >= 0.5 * histogram.sum())
 
 
 def reduced(image: Image.Image, long_side: int) -> tuple[Image.Image, int]:
@@ -182,7 +181,7 @@ def _clean_lut(paper: int, dark_ink: bool, core: float) -> LookupTable:
 def clean_background(histogram: np.ndarray) -> tuple[int, bool] | None:
     """(paper, dark_ink) when the background is one exact grey level (a canvas, a scan, MNIST)."""
     found = _paper_and_polarity(histogram)
-    if found is None or _spread(histogram, found[0]) >= 1.0:
+    if found is None or not _is_one_level(histogram, found[0]):
         return None
     return found
 
@@ -199,7 +198,7 @@ def ink_of_grey(grey: Image.Image) -> Image.Image | None:
     if found is None:
         return None
     paper, dark_ink = found
-    if _spread(histogram, paper) < 1.0:
+    if _is_one_level(histogram, paper):
         table = clean_ink_table(histogram, paper, dark_ink)
         return None if table is None else grey.point(table)
     contrast, noise = _photo_contrast(grey, paper, dark_ink)
