@@ -29,18 +29,15 @@ import time
 import numpy as np
 from PIL import Image, ImageFilter
 
+from digitrec.digit_pairs import ink_crop, scaled
+
 LENGTHS = range(2, 9)
 STYLES = ("canvas", "photo")
 
 
 def digit_crops(images: np.ndarray) -> list[np.ndarray]:
     """Each MNIST digit cropped to its ink, float32 in [0, 1]."""
-    crops = []
-    for image in images:
-        rows = np.flatnonzero(image.any(axis=1))
-        cols = np.flatnonzero(image.any(axis=0))
-        crops.append(image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] / np.float32(255))
-    return crops
+    return [ink_crop(image) for image in images]
 
 
 def compose_ink(crops: list[np.ndarray], rng: np.random.Generator):
@@ -53,11 +50,8 @@ def compose_ink(crops: list[np.ndarray], rng: np.random.Generator):
     placed = []
     for index, crop in enumerate(crops):
         scale = height / 20 * rng.uniform(0.85, 1.15)  # MNIST digits are 20 px tall
-        h, w = crop.shape
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        resized = Image.fromarray(crop, mode="F").resize(size, Image.Resampling.BILINEAR)
         baseline = height * (drift * index + rng.normal(0, 0.05))
-        placed.append((np.clip(np.asarray(resized), 0, 1), baseline))
+        placed.append((scaled(crop, scale), baseline))
     margin = round(height * 0.4)
     total_w = sum(p.shape[1] for p, _ in placed) + round(height * 0.5) * len(placed) + 2 * margin
     lowest = min(base for _, base in placed)

@@ -42,6 +42,12 @@ def choose_threshold(confidences: np.ndarray, target_rejected: float = TARGET_RE
     return float(np.quantile(confidences, target_rejected, method="lower"))
 
 
+def number_threshold_of(calibration: dict) -> float:
+    """The threshold for pieces of a number; calibrations fitted before it existed use the
+    single-image threshold."""
+    return float(calibration.get("number_threshold", calibration["threshold"]))
+
+
 def calibrate(probabilities: np.ndarray, labels: np.ndarray) -> dict:
     temperature = fit_temperature(probabilities, labels)
     confidences = apply_temperature(probabilities, temperature).max(axis=1)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from digitrec.frame import fit_to_mnist_frame
+from digitrec.frame import fit_to_mnist_frame, ink_bounding_box
 
 # At MNIST's 20 px digit height: from 3 px of overlap to 2 px of space. Further apart, a
 # number reader sees two pieces anyway.
@@ -23,13 +23,14 @@ SCALE_JITTER = 0.15
 BASELINE_JITTER = 0.1
 
 
-def _ink_crop(image: np.ndarray) -> np.ndarray:
-    rows = np.flatnonzero(image.any(axis=1))
-    cols = np.flatnonzero(image.any(axis=0))
-    return image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32) / 255.0
+def ink_crop(image: np.ndarray) -> np.ndarray:
+    """A uint8 MNIST-style digit cut to its ink -> float32 in [0, 1]."""
+    x, y, w, h = ink_bounding_box(image, 0)
+    return image[y : y + h, x : x + w].astype(np.float32) / 255.0
 
 
-def _scaled(crop: np.ndarray, scale: float) -> np.ndarray:
+def scaled(crop: np.ndarray, scale: float) -> np.ndarray:
+    """A float32 crop resized by `scale` (bilinear, at least 1 px a side), kept in [0, 1]."""
     h, w = crop.shape
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     resized = Image.fromarray(crop, mode="F").resize(size, Image.Resampling.BILINEAR)
@@ -38,8 +39,8 @@ def _scaled(crop: np.ndarray, scale: float) -> np.ndarray:
 
 def touching_pair(left: np.ndarray, right: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Two uint8 28x28 MNIST-style digits side by side, touching -> one 28x28 float32 image."""
-    crops = [_ink_crop(left), _ink_crop(right)]
-    crops = [_scaled(c, rng.uniform(1 - SCALE_JITTER, 1 + SCALE_JITTER)) for c in crops]
+    crops = [ink_crop(left), ink_crop(right)]
+    crops = [scaled(c, rng.uniform(1 - SCALE_JITTER, 1 + SCALE_JITTER)) for c in crops]
     height = max(c.shape[0] for c in crops)
     # Each digit stands on a common baseline, moved up or down a little.
     tops = [

@@ -16,6 +16,7 @@ from importlib import metadata
 from pathlib import Path
 
 from digitrec import __version__
+from digitrec.calibration import number_threshold_of
 
 CARD_FILENAME = "model.json"
 
@@ -49,9 +50,7 @@ class ModelCard:
                 labels=tuple(card["labels"]),
                 temperature=float(card["calibration"]["temperature"]),
                 threshold=float(card["calibration"]["threshold"]),
-                number_threshold=float(
-                    card["calibration"].get("number_threshold", card["calibration"]["threshold"])
-                ),
+                number_threshold=number_threshold_of(card["calibration"]),
                 raw=card,
             )
         except (KeyError, TypeError, ValueError) as error:

@@ -28,8 +28,8 @@ def find_seams(
 ) -> np.ndarray:
     """Up to `count` least-cost top-to-bottom paths through `cost` (h, w) -> (k, h) columns.
 
-    Each path moves at most one column per row (paying SEAM_DRIFT_COST per move), so it can
-    follow slanted writing; paths end at least `margin` columns from either edge and `spacing`
+    Each path moves at most one column per row (paying `drift_cost` per move), so it can
+    follow slanted writing (an infinite `drift_cost` gives straight vertical cuts); paths end at least `margin` columns from either edge and `spacing`
     columns from each other. Sorted left to right.
     """
     h, w = cost.shape
