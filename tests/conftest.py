@@ -56,6 +56,11 @@ def render_digit(
     return image
 
 
+def plain(digit: int = 3) -> Image.Image:
+    """The reference: a black digit on a white 280x280 canvas."""
+    return render_digit(digit)
+
+
 def png_bytes(image: Image.Image, format: str = "PNG", **save_options) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=format, **save_options)

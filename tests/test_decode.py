@@ -10,7 +10,7 @@ import zlib
 
 import numpy as np
 import pytest
-from conftest import png_bytes, render_digit
+from conftest import plain, png_bytes, render_digit
 from PIL import Image
 
 from digitrec import decode, preprocess
@@ -23,11 +23,6 @@ from digitrec.errors import (
     UnusableImageError,
 )
 from digitrec.preprocess import to_mnist_style
-
-
-def plain(digit: int = 3) -> Image.Image:
-    """The reference: a black digit on a white 280x280 canvas."""
-    return render_digit(digit)
 
 
 def assert_same_input(image: Image.Image, reference: Image.Image, tolerance: float = 0.06):

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import png_bytes, render_digit, synthetic_split
+from conftest import plain, png_bytes, render_digit, synthetic_split
 from PIL import Image, ImageFilter
 
 from digitrec.decode import decode_image
@@ -20,11 +20,6 @@ from digitrec.preprocess import (
     reduced_original,
     to_mnist_style,
 )
-
-
-def plain(digit: int = 3) -> Image.Image:
-    """The reference: a black digit on a white 280x280 canvas."""
-    return render_digit(digit)
 
 
 def mnist_of(image: Image.Image) -> np.ndarray:
