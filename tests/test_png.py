@@ -159,6 +159,33 @@ def test_a_decoded_canvas_can_be_drawn_on_like_any_other_image():
     assert image.getpixel((0, 0)) == (1, 2, 3, 4)
 
 
+def grey_canvas(size: tuple[int, int] = (90, 70)) -> np.ndarray:
+    """Opaque RGBA, every pixel grey: what the web page's drawing pad exports."""
+    grey = np.asarray(render_digit(5, size=size), np.uint8)
+    return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
+
+
+@pytest.mark.parametrize("first_row", [UP, NONE])
+def test_an_opaque_grey_canvas_comes_back_as_its_grey_levels(first_row):
+    data = png_file(grey_canvas(), "RGBA", [first_row] + [UP] * 69)
+    image = decode_image(data)
+    assert (image.mode, image.size, image.format) == ("L", (90, 70), "PNG")
+    assert image.tobytes() == pillow_decoded(data).convert("L").tobytes()
+
+
+@pytest.mark.parametrize("row", [0, 35, 69])
+@pytest.mark.parametrize(
+    "pixel",
+    [(10, 10, 11, 255), (10, 11, 10, 255), (11, 10, 10, 255), (10, 10, 10, 254), (0, 0, 0, 0)],
+    ids=["blue", "green", "red", "translucent", "transparent"],
+)
+def test_one_pixel_that_is_not_opaque_grey_keeps_the_whole_canvas_rgba(row, pixel):
+    pixels = grey_canvas()
+    pixels[row, 45] = pixel
+    data = png_file(pixels, "RGBA", UP)
+    assert_same_as_pillow(decode_image(data), data)
+
+
 @pytest.mark.parametrize("alpha", [(255, 255), (0, 255), (3, 200), (128, 128)])
 def test_the_alpha_range_of_a_canvas_is_kept_as_it_is_read(alpha):
     pixels = drawing("RGBA", size=(90, 70))

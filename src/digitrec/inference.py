@@ -22,6 +22,7 @@ from PIL import Image
 
 from digitrec.calibration import apply_temperature
 from digitrec.decode import MAX_PIXELS, decode_image
+from digitrec.memory import keep_freed_memory
 from digitrec.model_card import CARD_FILENAME, ModelCard
 from digitrec.preprocess import Preprocessed, to_mnist_style
 
@@ -101,6 +102,8 @@ class Recogniser:
         except Exception as error:
             raise ModelLoadError(str(error)) from error
         self.session = load_session(self.model_path, threads)
+        # A recogniser serves request after request: their buffers should reuse the same pages.
+        keep_freed_memory()
         self.max_pixels = max_pixels  # bigger images are refused before their pixels are decoded
         self._input_name = self.session.get_inputs()[0].name
 

@@ -64,6 +64,10 @@ STEP_DISPLAY_PX = 280
 # On a clean background, the grey-to-ink table, specks and the rough box come from a copy at
 # most this big; the digit's own region is then made ink at full resolution.
 _CLEAN_STATS_LONG_SIDE = 160
+# A digit at least this long on the reduced copy (twice the 20 px it is framed to, so that
+# framing still averages its pixels down) is framed from the reduced copy's ink; a smaller one
+# is made ink again at full resolution, where its strokes have more pixels.
+_REDUCED_CROP_SIDE = 2 * MNIST_BOX
 # An image whose ink fits in a box shorter than this share of its longer side is nearly blank
 # (a stray dot or tap on an empty canvas): there is no digit to read.
 MIN_DIGIT_FRACTION = 0.04
@@ -277,6 +281,11 @@ def _clean_to_mnist_style(grey: Image.Image, paper: int, dark_ink: bool, histogr
     if _is_nearly_blank(rough, ink.size):
         return _blank(grey, ink)
     x, y, w, h = rough
+    if factor > 1 and max(w, h) >= _REDUCED_CROP_SIDE:
+        # Framing averages the crop down to 20 px anyway: the reduced copy's ink is as good.
+        crop = ink.crop((x, y, x + w, y + h))
+        box = _box_in_original(rough, factor, grey.size)
+        return Preprocessed(frame_ink_image(crop), False, box, grey, ink, crop)
     region = (
         max(0, (x - 1) * factor),
         max(0, (y - 1) * factor),
