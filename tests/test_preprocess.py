@@ -10,6 +10,7 @@ import pytest
 from conftest import plain, png_bytes, render_digit, synthetic_split
 from PIL import Image, ImageFilter
 
+from digitrec import preprocess
 from digitrec.decode import decode_image
 from digitrec.preprocess import (
     MNIST_BOX,
@@ -247,3 +248,25 @@ def test_steps_of_a_blank_image_are_still_images():
     steps = to_mnist_style(BLANKS["white"]).steps()
     assert list(steps) == ["grey", "ink", "cropped", "mnist"]
     assert all(pixels.ndim == 2 and pixels.size for pixels in steps.values())
+
+
+@pytest.mark.parametrize("digit", range(10))
+@pytest.mark.parametrize("size", [(280, 280), (200, 200)])
+def test_a_big_digit_framed_from_the_reduced_copy_matches_full_resolution(digit, size):
+    image = render_digit(digit, size=size, scale=0.9 if size[0] == 200 else 0.7)
+    reduced = preprocess.to_mnist_style(image)
+    x, y, w, h = reduced.box
+    assert max(reduced.cropped_image.size) < max(w, h)  # framed from the reduced copy
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(preprocess, "_REDUCED_CROP_SIDE", 10**9)
+        full = preprocess.to_mnist_style(image)
+    assert max(full.cropped_image.size) == max(full.box[2:])
+    # Rounding the centre of mass may place the two a pixel apart.
+    difference = min(
+        np.abs(np.roll(reduced.mnist, (dy, dx), axis=(0, 1)) - full.mnist).mean()
+        for dy in (-1, 0, 1)
+        for dx in (-1, 0, 1)
+    )
+    assert difference < 0.04
+    assert abs(x - full.box[0]) <= 2 and abs(y - full.box[1]) <= 2
+    assert abs(w - full.box[2]) <= 3 and abs(h - full.box[3]) <= 3

@@ -15,9 +15,10 @@ followed by junk, an unknown filter, too many pixels): the caller then decodes t
 Pillow exactly as before, so errors and every other behaviour stay Pillow's. What it does return
 is pixel for pixel what Pillow would have decoded, with one exception: an opaque RGBA canvas
 whose every pixel is grey (the page's black ink on white) comes back as the "L" image of its
-grey levels, which is all that recognition reads of it, for a quarter of the work. Of an RGBA image it also keeps the range of
-the alpha channel, found while the rows are at hand (`known_alpha_range`): preprocessing asks
-that first, and an opaque canvas then never has its alpha channel taken out.
+grey levels, which is all that recognition reads of it, for a quarter of the work. Of any other
+RGBA image it keeps the range of the alpha channel, found while the rows are at hand
+(`known_alpha_range`): preprocessing asks that first, and an opaque canvas then never has its
+alpha channel taken out.
 """
 
 from __future__ import annotations

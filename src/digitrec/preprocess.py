@@ -62,7 +62,7 @@ _REDUCED_AS_THEY_ARE = ("L", "RGB", "CMYK", "I", "F")
 # Steps shown to people are at most this big (the model input itself is always 28x28).
 STEP_DISPLAY_PX = 280
 # On a clean background, the grey-to-ink table, specks and the rough box come from a copy at
-# most this big; the digit's own region is then made ink at full resolution.
+# most this big; a small digit's own region is then made ink at full resolution.
 _CLEAN_STATS_LONG_SIDE = 160
 # A digit at least this long on the reduced copy (twice the 20 px it is framed to, so that
 # framing still averages its pixels down) is framed from the reduced copy's ink; a smaller one
@@ -270,8 +270,9 @@ def _blank(grey: Image.Image, ink: Image.Image) -> Preprocessed:
 
 
 def _clean_to_mnist_style(grey: Image.Image, paper: int, dark_ink: bool, histogram, small):
-    """The clean-background path: statistics, specks and the rough box on a reduced copy, then
-    the same lookup table applied at full resolution to the digit's region only."""
+    """The clean-background path: statistics, specks and the rough box on a reduced copy. A
+    digit long enough there is framed from that copy's ink; a smaller one has the same lookup
+    table applied at full resolution to its region only."""
     small_grey, factor = small
     table = clean_ink_table(histogram, paper, dark_ink)
     if table is None:
@@ -315,8 +316,9 @@ def to_mnist_style(image: Image.Image) -> Preprocessed:
     The ink of `ink_map`, framed as `fit_to_mnist_frame` does. An image with no ink, or whose
     ink fits in a box under 4 % of its longer side (a dot, a tap), is blank: `is_blank`, an
     empty frame and no box. On a clean background the lookup table from grey to ink is read
-    off a reduced copy and applied at full resolution to the digit's region only, which is
-    what keeps a 280x280 canvas well under a millisecond. An image longer than 1024 px is read
+    off a reduced copy, and the digit is framed from that copy's ink when it is at least 40 px
+    long there (framing averages it down to 20 px anyway), else from its region made ink at
+    full resolution: this is what keeps a 280x280 canvas well under a millisecond. An image longer than 1024 px is read
     from a copy box-reduced in its own mode to 1024-2047 px (`box` is still in its pixels).
     """
     working, first = working_copy(image)
