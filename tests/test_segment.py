@@ -151,3 +151,58 @@ def test_any_ink_map_gives_pieces_inside_it():
 def test_ink_map_must_be_two_dimensional():
     with pytest.raises(ValueError, match="2-D"):
         segment.segment(np.zeros((4, 4, 3), np.float32))
+
+
+# --- second opinion on candidate pieces ---------------------------------------------------------
+
+
+def test_thicker_strokes_are_one_pixel_wider_each_way():
+    images = np.zeros((1, 28, 28), np.float32)
+    images[0, 5:20, 10] = 1.0  # a vertical stroke one pixel wide
+    images[0, 24, 3:9] = 0.5  # a horizontal one
+    wider = segment._thicker_strokes(images)[0]
+    assert np.flatnonzero(wider[12] == 1.0).tolist() == [10, 11]
+    assert np.flatnonzero(wider[:, 5] == 0.5).tolist() == [24, 25]
+    assert (wider >= images[0]).all()
+
+
+class ReadsByStrokeWidth:
+    """A stand-in model that reads thin strokes as a 7 and strokes two pixels wide as a 1."""
+
+    number_threshold = 0.5
+
+    def __init__(self):
+        self.images_read = 0
+
+    def predict(self, images, threshold=None):
+        self.images_read += len(images)
+        predictions = []
+        for image in images:
+            thick = (image[:, 1:] * image[:, :-1] > 0).any()
+            digit = 1 if thick else 7
+            probabilities = [0.01] * 10
+            probabilities[digit] = 0.91
+            predictions.append(Prediction(digit, 0.91, tuple(probabilities), True))
+        return predictions
+
+
+def test_a_reading_that_changes_with_stroke_width_loses_confidence():
+    framed = np.zeros((2, 28, 28), np.float32)
+    framed[0, 4:24, 14] = 1.0  # thin: a 7 plain, a 1 thicker
+    framed[1, 4:24, 14:16] = 1.0  # already two pixels wide: a 1 either way
+    model = ReadsByStrokeWidth()
+    plain = model.predict(framed)
+    confidences = segment._second_opinion(model, framed, plain)
+    assert confidences[0] == pytest.approx((0.91 * 0.01) ** 0.5)
+    assert confidences[1] == pytest.approx(0.91)
+
+
+def test_pieces_read_unsurely_are_not_read_a_second_time():
+    framed = np.zeros((2, 28, 28), np.float32)
+    framed[:, 4:24, 14] = 1.0
+    unsure = Prediction(7, segment.SECOND_OPINION_FLOOR / 2, (0.1,) * 10, False)
+    blank = Prediction(None, 0.0, (0.1,) * 10, False)
+    model = ReadsByStrokeWidth()
+    confidences = segment._second_opinion(model, framed, [unsure, blank])
+    assert confidences == [unsure.confidence, 0.0]
+    assert model.images_read == 0
