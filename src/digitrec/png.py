@@ -182,11 +182,12 @@ def _opaque_grey_levels(filtered: np.ndarray) -> np.ndarray | None:
     Such a picture's grey is its red channel (Pillow's RGBA -> L of (v, v, v) is v), so only
     that quarter of the bytes need be summed, and no RGBA copy is ever made.
     """
-    words = np.ascontiguousarray(filtered).view("<u4")
-    red = words & 0xFF
-    expected = red * 0x010101
+    words = filtered.view("<u4")  # rows start at odd offsets: numpy reads them unaligned
+    expected = words & 0xFF
+    expected *= 0x010101  # in place: each temporary is as big as the canvas
     expected[0] |= 0xFF000000
-    return red.astype(np.uint8) if np.array_equal(words, expected) else None
+    # Casting to 8 bits keeps the low byte, the red one.
+    return expected.astype(np.uint8) if np.array_equal(words, expected) else None
 
 
 def _alpha_range(rgba_rows: np.ndarray) -> tuple[int, int]:
