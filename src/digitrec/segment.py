@@ -228,7 +228,8 @@ def segment(ink: np.ndarray, recogniser: Recogniser | None = None) -> list[Piece
         candidates += found
         firsts.append(firsts[-1] + boundary_count - 1)
     candidates += _merged_candidates(groups, ink, labels, firsts, digit_height)
-    predictions = confidences = [None] * len(candidates)
+    predictions: list = [None] * len(candidates)
+    confidences: list = [None] * len(candidates)
     if recogniser is not None:
         predictions, confidences = _predict_distinct(recogniser, [c.piece for c in candidates])
     scores = [
