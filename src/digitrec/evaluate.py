@@ -49,13 +49,14 @@ def evaluate_split(onnx_path: str | Path, split: data.Split, calibration: dict) 
     temperature, threshold = calibration["temperature"], calibration["threshold"]
     number_threshold = number_threshold_of(calibration)
     confidences = apply_temperature(probabilities, temperature).max(axis=1)
+
+    def confidences_of(images: np.ndarray) -> np.ndarray:
+        return apply_temperature(onnx_probabilities(onnx_path, images), temperature).max(axis=1)
+
     outliers, _ = nondigits.make_nondigits(NONDIGIT_EVAL_COUNT, seed=NONDIGIT_EVAL_SEED)
-    outlier_confidences = apply_temperature(
-        onnx_probabilities(onnx_path, outliers), temperature
-    ).max(axis=1)
-    pairs = digit_pairs.make_pairs(split.images, PAIR_EVAL_COUNT, seed=PAIR_EVAL_SEED)
-    pair_confidences = apply_temperature(onnx_probabilities(onnx_path, pairs), temperature).max(
-        axis=1
+    outlier_confidences = confidences_of(outliers)
+    pair_confidences = confidences_of(
+        digit_pairs.make_pairs(split.images, PAIR_EVAL_COUNT, seed=PAIR_EVAL_SEED)
     )
     return {
         "accuracy": round(float((predicted == labels).mean()), 5),

@@ -5,8 +5,8 @@
     result.as_dict()  # {"digit": 7, "confidence": 0.99, "probabilities": [...], "is_digit": True}
 
 Imports numpy, Pillow, onnxruntime and zlib-ng only (never TensorFlow), so a server using it
-starts in about a second. ONNX Runtime sessions are safe to call from several threads at once, and
-preprocessing keeps no state, so one Recogniser serves every thread of a worker.
+starts in about a second. ONNX Runtime sessions are safe to call from several threads at once,
+and preprocessing keeps no state, so one Recogniser serves every thread of a worker.
 """
 
 from __future__ import annotations

@@ -305,10 +305,11 @@ def drop_specks(ink: Image.Image, with_mask: bool = False):
     small, factor = reduced(ink, _SPECK_LONG_SIDE)
     levels = np.asarray(small)
     # Grown by one thumbnail pixel so that pieces of one digit a stroke-width apart stay together.
-    if _grown_is_one_piece(levels > 8):  # the usual drawing: nothing to weigh, nothing to drop
+    inked = levels > 8
+    if _grown_is_one_piece(inked):  # the usual drawing: nothing to weigh, nothing to drop
         return (ink, None) if with_mask else ink
     weights = levels.astype(np.float32)
-    mask = _grown(weights > 8)
+    mask = _grown(inked)
     labels = label_components(mask)
     masses = np.bincount(labels.ravel(), weights=weights.ravel())
     masses[0] = 0.0

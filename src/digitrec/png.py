@@ -120,11 +120,12 @@ def read_plain_png(data: bytes, max_pixels: int, max_side: int, min_side: int):
     if int(filters.max()) > _LAST_FILTER:
         return None
     if (filters[1:] == _FILTER_UP).all() and filters[0] in (_FILTER_NONE, _FILTER_UP):
-        grey = _opaque_grey_levels(scanlines[:, 1:]) if mode == "RGBA" else None
-        if grey is not None:
-            image = _summed_down_columns(grey, "L")
+        filtered = scanlines[:, 1:]
+        grey = _opaque_grey_levels(filtered) if mode == "RGBA" else None
+        if grey is None:
+            image = _summed_down_columns(filtered, mode)
         else:
-            image = _summed_down_columns(scanlines[:, 1:], mode)
+            image = _summed_down_columns(grey, "L")
     else:
         image = _decoded_by_pillow(rows, mode, (width, height))
     image.format = "PNG"

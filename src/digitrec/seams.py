@@ -29,8 +29,9 @@ def find_seams(
     """Up to `count` least-cost top-to-bottom paths through `cost` (h, w) -> (k, h) columns.
 
     Each path moves at most one column per row (paying `drift_cost` per move), so it can
-    follow slanted writing (an infinite `drift_cost` gives straight vertical cuts); paths end at least `margin` columns from either edge and `spacing`
-    columns from each other. Sorted left to right.
+    follow slanted writing (an infinite `drift_cost` gives straight vertical cuts); paths end
+    at least `margin` columns from either edge and `spacing` columns from each other. Sorted
+    left to right.
     """
     h, w = cost.shape
     if w <= 2 * margin:
