@@ -13,8 +13,8 @@ from PIL import Image
 
 from digitrec.decode import MAX_PIXELS, MAX_SIDE, MIN_SIDE, decode_image
 from digitrec.errors import ImageTooLargeError, UnusableImageError
-from digitrec.png import known_alpha_range, read_plain_png
-from digitrec.preprocess import grey_of
+from digitrec.png import COMPOSITED_MAX_SIDE, known_alpha_range, read_plain_png
+from digitrec.preprocess import LARGE_LONG_SIDE, grey_of
 
 NONE, SUB, UP, AVERAGE, PAETH = range(5)
 CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
@@ -277,3 +277,53 @@ def test_images_too_big_to_hold_twice_are_left_to_pillows_streaming_decoder():
     data = png_file(np.zeros((2001, 2000), np.uint8), "L", NONE)
     assert read(data) is None
     assert decode_image(data).size == (2000, 2001)
+
+
+def black_on_transparent(size: tuple[int, int] = (90, 70)) -> np.ndarray:
+    """A drawing pad's transparent export: black strokes, drawn in the alpha channel alone."""
+    alpha = 255 - np.asarray(render_digit(4, size=size), np.uint8)
+    return np.dstack([np.zeros_like(alpha)] * 3 + [alpha])
+
+
+@pytest.mark.parametrize("filters", FILTER_CASES.values(), ids=FILTER_CASES.keys())
+@pytest.mark.parametrize("level", [1, 9])
+def test_black_strokes_on_a_transparent_canvas_come_back_laid_over_white(filters, level):
+    data = png_file(black_on_transparent(), "RGBA", filters, level=level)
+    image = decode_image(data)
+    assert (image.mode, image.size, image.format) == ("L", (90, 70), "PNG")
+    assert image.tobytes() == grey_of(pillow_decoded(data)).tobytes()
+
+
+def test_a_transparent_canvas_of_pillows_own_reads_as_its_grey():
+    data = png_bytes(Image.fromarray(black_on_transparent(), "RGBA"))
+    assert decode_image(data).tobytes() == grey_of(pillow_decoded(data)).tobytes()
+
+
+def _coloured(pixels):
+    pixels[..., 2] = np.where(pixels[..., 3] > 0, 200, 0)
+    return pixels
+
+
+def _one_colour_byte(pixels):
+    pixels[60, 80, 0] = 1
+    return pixels
+
+
+def _faint(pixels):
+    pixels[..., 3] //= 3  # no pixel half opaque: grey_of's empty page
+    return pixels
+
+
+@pytest.mark.parametrize("change", [_coloured, _one_colour_byte, _faint])
+@pytest.mark.parametrize("filters", [UP, PAETH])
+def test_other_transparent_canvases_stay_rgba(change, filters):
+    data = png_file(change(black_on_transparent()), "RGBA", filters)
+    image = decode_image(data)
+    assert_same_as_pillow(image, data)
+    assert grey_of(image).tobytes() == grey_of(pillow_decoded(data)).tobytes()
+
+
+def test_transparent_canvases_that_preprocessing_reduces_first_stay_rgba():
+    assert COMPOSITED_MAX_SIDE == LARGE_LONG_SIDE
+    data = png_file(black_on_transparent((COMPOSITED_MAX_SIDE + 1, 20)), "RGBA", PAETH)
+    assert_same_as_pillow(decode_image(data), data)

@@ -13,9 +13,10 @@ to inflate.
 depths, interlacing, any other chunk, a bad CRC, a zlib stream that is corrupt, short, long or
 followed by junk, an unknown filter, too many pixels): the caller then decodes the bytes with
 Pillow exactly as before, so errors and every other behaviour stay Pillow's. What it does return
-is pixel for pixel what Pillow would have decoded, with one exception: an opaque RGBA canvas
-whose every pixel is grey (the page's black ink on white) comes back as the "L" image of its
-grey levels, which is all that recognition reads of it, for a quarter of the work. Of any other
+is pixel for pixel what Pillow would have decoded, with two exceptions, each the "L" image that
+is all recognition reads of it, for a quarter of the work: an opaque RGBA canvas whose every
+pixel is grey (the page's black ink on white) comes back as its grey levels, and black strokes
+on a transparent canvas (a drawing pad's transparent export) as laid over white. Of any other
 RGBA image it keeps the range of the alpha channel, found while the rows are at hand
 (`known_alpha_range`): preprocessing asks that first, and an opaque canvas then never has its
 alpha channel taken out.
@@ -26,7 +27,7 @@ from __future__ import annotations
 import struct
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageChops
 from zlib_ng import zlib_ng
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -42,6 +43,10 @@ MAX_FAST_PIXELS = 4_000_000
 _BAND = 8
 _STORED_BLOCK = 0xFFFF  # the longest stored deflate block
 _ZLIB_HEADER = b"\x78\x01"  # deflate, 32 KB window, no preset dictionary
+# Longer images are box-reduced by preprocessing in their own mode before they are composited
+# (digitrec.preprocess.LARGE_LONG_SIDE), which rounds otherwise than reducing the composite:
+# transparent ones this long or shorter are composited here.
+COMPOSITED_MAX_SIDE = 1024
 
 
 def _chunks(data: bytes):
@@ -119,7 +124,11 @@ def read_plain_png(data: bytes, max_pixels: int, max_side: int, min_side: int):
     filters = scanlines[:, 0]
     if int(filters.max()) > _LAST_FILTER:
         return None
-    if (filters[1:] == _FILTER_UP).all() and filters[0] in (_FILTER_NONE, _FILTER_UP):
+    all_up = bool((filters[1:] == _FILTER_UP).all()) and filters[0] in (_FILTER_NONE, _FILTER_UP)
+    drawn = _black_ink_over_white(scanlines, all_up) if mode == "RGBA" else None
+    if drawn is not None:
+        image = drawn
+    elif all_up:
         filtered = scanlines[:, 1:]
         grey = _opaque_grey_levels(filtered) if mode == "RGBA" else None
         if grey is None:
@@ -130,6 +139,37 @@ def read_plain_png(data: bytes, max_pixels: int, max_side: int, min_side: int):
         image = _decoded_by_pillow(rows, mode, (width, height))
     image.format = "PNG"
     return image
+
+
+def _black_ink_over_white(scanlines: np.ndarray, all_up: bool) -> Image.Image | None:
+    """RGBA scanlines of black strokes on a transparent canvas (every colour byte 0, the drawing
+    in the alpha channel alone) -> the "L" image of it laid over white paper, 255 - alpha;
+    None for any other picture, and for one with no pixel even half opaque (grey_of's empty
+    page), or longer than COMPOSITED_MAX_SIDE.
+
+    Every filter predicts a byte from bytes of the same channel (left, above, above left), so
+    colour bytes that are all 0 once filtered are all 0 unfiltered too, and the alpha bytes
+    behind each row's filter byte are the rows of a grey PNG: a quarter of the bytes to undo
+    the filters of (Pillow's byte-wise Paeth unfiltering is the slowest step of a transparent
+    canvas). Laid over white is what `preprocess.grey_of` makes of dark ink in one colour, to
+    the level: its composite table for black over white is 255 - alpha.
+    """
+    height, row_bytes = scanlines.shape
+    if scanlines[0, 1:4].any() or max(height, row_bytes // 4) > COMPOSITED_MAX_SIDE:
+        return None  # an opaque canvas starts with its paper's colour: no need to look further
+    alpha_rows = np.empty((height, row_bytes // 4 + 1), np.uint8)
+    alpha_rows[:, 0] = scanlines[:, 0]
+    alpha_rows[:, 1:] = scanlines[:, 4::4]
+    if np.count_nonzero(scanlines) != np.count_nonzero(alpha_rows):
+        return None  # some colour byte is not 0
+    size = (row_bytes // 4, height)
+    if all_up:
+        alpha = _summed_down_columns(alpha_rows[:, 1:], "L")
+    else:
+        alpha = _decoded_by_pillow(memoryview(alpha_rows).cast("B"), "L", size)
+    if int(np.asarray(alpha).max()) < 128:
+        return None
+    return ImageChops.invert(alpha)
 
 
 def _summed_down_columns(filtered: np.ndarray, mode: str) -> Image.Image:
