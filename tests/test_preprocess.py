@@ -102,6 +102,27 @@ def test_uneven_background_is_removed():
     assert_same_input(photo_of(plain(3)), plain(3), tolerance=0.06)
 
 
+def glare_photo_of(image: Image.Image, seed: int = 0) -> Image.Image:
+    """Faint dark ink on dim paper with a soft patch of glare brighter than the ink is dark:
+    the whole picture's lightest pixels lie further from its median than its darkest do."""
+    rng = np.random.default_rng(seed)
+    drawn = 1 - np.asarray(image.filter(ImageFilter.GaussianBlur(1.5)), np.float32) / 255
+    height, width = drawn.shape
+    ys, xs = np.indices(drawn.shape, dtype=np.float32)
+    glare = np.exp(-((np.hypot(xs - 0.85 * width, ys - 0.15 * height) / (0.12 * width)) ** 2) / 2)
+    pixels = 150.0 + 100.0 * glare - 70.0 * drawn + rng.normal(0, 4, drawn.shape)
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("digit", range(10))
+def test_glare_on_a_photo_does_not_turn_its_ink_around(digit):
+    drawing = render_digit(digit, scale=0.4)
+    ink, _ = ink_map(glare_photo_of(drawing, seed=digit))
+    strokes = np.asarray(drawing.resize(ink.shape[::-1])) < 128
+    assert ink[strokes].mean() > 0.5  # the strokes are ink...
+    assert np.median(ink[~strokes]) == 0  # ...and the paper, glare and all, is not
+
+
 def test_specks_of_noise_are_dropped():
     image = plain(3)
     pixels = np.asarray(image).copy()

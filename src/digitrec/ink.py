@@ -18,6 +18,10 @@ from PIL import Image, ImageFilter
 _THUMB_LONG_SIDE = 32
 # Dark strokes narrower than this many thumbnail pixels are closed over when estimating paper.
 _PAPER_WINDOW = 7
+# The local paper level that photos' polarity is judged against is the median of this many
+# thumbnail pixels square: wide enough to hold more paper than ink inside a digit's loops, and
+# little wider, so that it still follows the lighting (7 let loops through, 11 the light).
+_POLARITY_WINDOW = 9
 # An image whose strongest ink differs from the paper by less than this (0..255, relative to the
 # paper's brightness) holds no ink at all: 12 on a clean canvas, more in a photo, whose JPEG-
 # smoothed noise and lighting leave blotches of that size on blank paper...
@@ -111,6 +115,27 @@ def _photo_contrast(grey: Image.Image, paper: int, dark_ink: bool) -> tuple[Imag
     return Image.fromarray(np.clip(contrast, 0, 255).astype(np.uint8), mode="L"), noise
 
 
+def _photo_ink_is_dark(grey: Image.Image, histogram: np.ndarray) -> bool:
+    """The ink's polarity on uneven paper, from two witnesses whose ratios are multiplied.
+
+    How far the extremes lie from the median (the whole picture's paper) is fooled by light
+    falling across a photo: a shadow can spread the paper's own levels as far as the ink.
+    How far they lie from the local paper (a median filter over the thumbnail takes strokes of
+    either polarity out alike and leaves the lighting) is fooled by pictures too small for the
+    filter to take the strokes out. Each is sure where the other is not, so the product of
+    their dark-to-light ratios decides.
+    """
+    paper, darkest, lightest = _levels_at(histogram, 0.5, 0.0005, 0.9995)
+    thumbnail, _ = reduced(grey, _THUMB_LONG_SIDE)
+    local = thumbnail.filter(ImageFilter.MedianFilter(_POLARITY_WINDOW))
+    local = local.resize(grey.size, Image.Resampling.BILINEAR)
+    residual = np.asarray(grey, np.int16) - np.asarray(local, np.int16)
+    residual_histogram = np.bincount(residual.ravel() + 255, minlength=511)
+    below, above = _levels_at(residual_histogram, 0.0005, 0.9995)
+    dark = max(paper - darkest, 1) * max(255 - below, 1)
+    return dark > max(lightest - paper, 1) * max(above - 255, 1)
+
+
 def _noise_level(values: np.ndarray) -> float:
     """Sensor noise (a standard deviation, in grey levels) of (h, w) pixels, from neighbouring
     pixels' differences: ink edges are too few to matter. Along rows, or down the one column
@@ -201,7 +226,7 @@ def ink_of_grey(grey: Image.Image) -> Image.Image | None:
     if _is_one_level(histogram, paper):
         table = clean_ink_table(histogram, paper, dark_ink)
         return None if table is None else grey.point(table)
-    contrast, noise = _photo_contrast(grey, paper, dark_ink)
+    contrast, noise = _photo_contrast(grey, paper, _photo_ink_is_dark(grey, histogram))
     stretch = _stretch_table(np.asarray(contrast.histogram(), dtype=np.float64), noise)
     return None if stretch is None else contrast.point(_lut(stretch))
 
