@@ -327,3 +327,10 @@ def test_transparent_canvases_that_preprocessing_reduces_first_stay_rgba():
     assert COMPOSITED_MAX_SIDE == LARGE_LONG_SIDE
     data = png_file(black_on_transparent((COMPOSITED_MAX_SIDE + 1, 20)), "RGBA", PAETH)
     assert_same_as_pillow(decode_image(data), data)
+
+
+def test_an_opaque_canvas_of_black_paper_is_not_taken_for_a_transparent_drawing():
+    white_on_black = np.dstack([255 - np.asarray(render_digit(4, size=(90, 70)), np.uint8)] * 3)
+    pixels = np.dstack([white_on_black, np.full((70, 90), 255, np.uint8)])
+    data = png_file(pixels, "RGBA", PAETH)
+    assert_same_as_pillow(decode_image(data), data)

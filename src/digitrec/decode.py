@@ -89,11 +89,11 @@ def decode_image(
 
     EXIF orientation is applied. A colour JPEG longer than 1024 px comes back grey ("L", its
     luma), and so do a drawing pad's opaque grey RGBA PNG and its black strokes on transparent
-    (laid over white): grey is all that recognition reads of them. Raises NotAnImageError for anything else (SVG, PDF, HTML, text),
-    ImageTooLargeError when the header declares more than `max_pixels` pixels or a side longer
-    than `max_side` (both checked before any pixel is decoded) and UnusableImageError for
-    truncated or corrupt pixel data or a side shorter than `MIN_SIDE` (8) pixels. Never anything
-    else, whatever the bytes.
+    (laid over white): grey is all that recognition reads of them. Raises NotAnImageError for
+    anything else (SVG, PDF, HTML, text), ImageTooLargeError when the header declares more than
+    `max_pixels` pixels or a side longer than `max_side` (both checked before any pixel is
+    decoded) and UnusableImageError for truncated or corrupt pixel data or a side shorter than
+    `MIN_SIDE` (8) pixels. Never anything else, whatever the bytes.
     """
     data = bytes(data)
     if not data:

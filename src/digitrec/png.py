@@ -43,9 +43,9 @@ MAX_FAST_PIXELS = 4_000_000
 _BAND = 8
 _STORED_BLOCK = 0xFFFF  # the longest stored deflate block
 _ZLIB_HEADER = b"\x78\x01"  # deflate, 32 KB window, no preset dictionary
-# Longer images are box-reduced by preprocessing in their own mode before they are composited
-# (digitrec.preprocess.LARGE_LONG_SIDE), which rounds otherwise than reducing the composite:
-# transparent ones this long or shorter are composited here.
+# Images longer than this may be box-reduced by preprocessing in their own mode before they are
+# composited (digitrec.preprocess.LARGE_LONG_SIDE: the ink map of a number reduces any longer
+# one), which rounds otherwise than reducing the composite: only shorter ones are composited here.
 COMPOSITED_MAX_SIDE = 1024
 
 
@@ -155,8 +155,10 @@ def _black_ink_over_white(scanlines: np.ndarray, all_up: bool) -> Image.Image | 
     the level: its composite table for black over white is 255 - alpha.
     """
     height, row_bytes = scanlines.shape
-    if scanlines[0, 1:4].any() or max(height, row_bytes // 4) > COMPOSITED_MAX_SIDE:
-        return None  # an opaque canvas starts with its paper's colour: no need to look further
+    # The first pixel is stored as it is under every filter: a canvas whose corner is painted
+    # (any paper, black included) is no transparent drawing, and need not be looked at further.
+    if scanlines[0, 1:5].any() or max(height, row_bytes // 4) > COMPOSITED_MAX_SIDE:
+        return None
     alpha_rows = np.empty((height, row_bytes // 4 + 1), np.uint8)
     alpha_rows[:, 0] = scanlines[:, 0]
     alpha_rows[:, 1:] = scanlines[:, 4::4]
