@@ -109,7 +109,7 @@ def glare_photo_of(image: Image.Image, seed: int = 0) -> Image.Image:
     drawn = 1 - np.asarray(image.filter(ImageFilter.GaussianBlur(1.5)), np.float32) / 255
     height, width = drawn.shape
     ys, xs = np.indices(drawn.shape, dtype=np.float32)
-    glare = np.exp(-((np.hypot(xs - 0.85 * width, ys - 0.15 * height) / (0.12 * width)) ** 2) / 2)
+    glare = np.exp(-((np.hypot(xs - 0.85 * width, ys - 0.15 * height) / (0.2 * width)) ** 2) / 2)
     pixels = 150.0 + 100.0 * glare - 70.0 * drawn + rng.normal(0, 4, drawn.shape)
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
 
@@ -121,6 +121,21 @@ def test_glare_on_a_photo_does_not_turn_its_ink_around(digit):
     strokes = np.asarray(drawing.resize(ink.shape[::-1])) < 128
     assert ink[strokes].mean() > 0.5  # the strokes are ink...
     assert np.median(ink[~strokes]) == 0  # ...and the paper, glare and all, is not
+
+
+@pytest.mark.parametrize("digit", range(10))
+def test_a_photo_cropped_tight_around_its_digit_keeps_its_ink(digit):
+    """The local paper under a digit that fills the frame is mostly ink: it must not decide."""
+    drawing = render_digit(digit, size=(64, 64), scale=0.85)
+    drawn = 1 - np.asarray(drawing.filter(ImageFilter.GaussianBlur(1.5)), np.float32) / 255
+    ys, xs = np.indices(drawn.shape, dtype=np.float32)
+    light = 0.95 - 0.4 * xs / 64 - 0.15 * ys / 64
+    pixels = (200 - 150 * drawn) * light + np.random.default_rng(digit).normal(0, 5, drawn.shape)
+    photo = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+    ink, _ = ink_map(Image.open(io.BytesIO(png_bytes(photo, "JPEG", quality=70))))
+    strokes = np.asarray(drawing) < 128
+    assert ink[strokes].mean() > 0.5
+    assert np.median(ink[~strokes]) == 0
 
 
 def test_specks_of_noise_are_dropped():
