@@ -18,6 +18,7 @@ package); without it the section says so and nothing is counted.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -51,7 +52,11 @@ def counted(source: Path, kind: str | None, calls: int) -> int:
     """Instructions callgrind counts for one `requests` process."""
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
     command += [sys.executable, __file__, "--child", str(source), kind or "-", str(calls)]
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    # What moves the count between runs of the same code: string hashing, salted per process
+    # (dict and set work), and idle BLAS threads spinning (valgrind runs threads in turn).
+    environment = {**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"}
+    environment.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    result = subprocess.run(command, capture_output=True, text=True, check=True, env=environment)
     return int(_COLLECTED.search(result.stderr).group(1))
 
 
