@@ -105,7 +105,7 @@ def _dilate(mask: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class _Candidate:
+class Candidate:
     """A possible digit inside a group: the ink between two boundaries."""
 
     group: Group  # the group (or merged neighbours) the piece is cut from
@@ -147,7 +147,7 @@ def _candidates_of(group: Group, ink: np.ndarray, labels: np.ndarray, first: int
             if piece is None or (not whole and piece.box[3] < MIN_PIECE_HEIGHT * h):
                 continue
             candidates.append(
-                _Candidate(group, first + start, first + end, piece, strokes_cut[start])
+                Candidate(group, first + start, first + end, piece, strokes_cut[start])
             )
     return candidates, last + 1
 
@@ -166,7 +166,7 @@ def _piece_from(crop_ink, core: np.ndarray, region: np.ndarray, group: Group) ->
     return Piece(box, ink)
 
 
-def _piece_score(candidate: _Candidate, digit_height: float, confidence: float | None) -> float:
+def _piece_score(candidate: Candidate, digit_height: float, confidence: float | None) -> float:
     """Weighted log(confidence) plus priors on width, height, cuts and merges; higher is better.
 
     Width is judged against the shorter of the group's height and the typical digit height
@@ -184,7 +184,7 @@ def _piece_score(candidate: _Candidate, digit_height: float, confidence: float |
     return score
 
 
-def _best_cuts(candidates: list[_Candidate], boundary_count: int, scores: list[float]):
+def _best_cuts(candidates: list[Candidate], boundary_count: int, scores: list[float]):
     """The chain of candidates from the first boundary to the last with the highest total."""
     best = [-math.inf] * boundary_count
     came_from: list[int | None] = [None] * boundary_count
@@ -211,23 +211,9 @@ def segment(ink: np.ndarray, recogniser: Recogniser | None = None) -> list[Piece
     candidates in one batch) and each piece carries its `prediction`; without one, by
     digit-width priors alone. No ink -> [].
     """
-    ink = np.asarray(ink, dtype=np.float32)
-    if ink.ndim != 2:
-        raise ValueError(f"ink map must be 2-D (h, w), got shape {ink.shape}")
-    labels, count = label_components(ink > SEGMENT_THRESHOLD)
-    groups = group_components(component_groups(labels, count, ink))
-    if not groups:
+    candidates, boundary_count, digit_height = candidate_pieces(ink)
+    if not candidates:
         return []
-    groups.sort(key=lambda g: g.x0 + g.x1)
-    digit_height = typical_height(groups)
-    # Boundaries are numbered along the whole line: a group's right edge is the next one's left.
-    candidates: list[_Candidate] = []
-    firsts = [0]
-    for group in groups:
-        found, boundary_count = _candidates_of(group, ink, labels, firsts[-1])
-        candidates += found
-        firsts.append(firsts[-1] + boundary_count - 1)
-    candidates += _merged_candidates(groups, ink, labels, firsts, digit_height)
     predictions: list = [None] * len(candidates)
     confidences: list = [None] * len(candidates)
     if recogniser is not None:
@@ -236,14 +222,39 @@ def segment(ink: np.ndarray, recogniser: Recogniser | None = None) -> list[Piece
         _piece_score(c, digit_height, confidence)
         for c, confidence in zip(candidates, confidences, strict=True)
     ]
-    chain = _best_cuts(candidates, firsts[-1] + 1, scores)
+    chain = _best_cuts(candidates, boundary_count, scores)
     pieces = [
         Piece(candidates[i].piece.box, candidates[i].piece.ink, predictions[i]) for i in chain
     ]
     return sorted(pieces, key=_centre_x)
 
 
-def _merged_candidates(groups, ink, labels, firsts, digit_height: float) -> list[_Candidate]:
+def candidate_pieces(ink: np.ndarray) -> tuple[list[Candidate], int, float]:
+    """Every piece `segment` may choose from: (candidates, boundary count, digit height).
+
+    Also what training reads as the segmenter cuts (`digitrec.number_pieces`).
+    """
+    ink = np.asarray(ink, dtype=np.float32)
+    if ink.ndim != 2:
+        raise ValueError(f"ink map must be 2-D (h, w), got shape {ink.shape}")
+    labels, count = label_components(ink > SEGMENT_THRESHOLD)
+    groups = group_components(component_groups(labels, count, ink))
+    if not groups:
+        return [], 0, 0.0
+    groups.sort(key=lambda g: g.x0 + g.x1)
+    digit_height = typical_height(groups)
+    # Boundaries are numbered along the whole line: a group's right edge is the next one's left.
+    candidates: list[Candidate] = []
+    firsts = [0]
+    for group in groups:
+        found, boundary_count = _candidates_of(group, ink, labels, firsts[-1])
+        candidates += found
+        firsts.append(firsts[-1] + boundary_count - 1)
+    candidates += _merged_candidates(groups, ink, labels, firsts, digit_height)
+    return candidates, firsts[-1] + 1, digit_height
+
+
+def _merged_candidates(groups, ink, labels, firsts, digit_height: float) -> list[Candidate]:
     """Neighbouring groups as one piece, when they overlap or nearly touch and fit one digit.
 
     A loop broken into left and right halves, or a 4 written in two strokes, is two groups
@@ -268,7 +279,7 @@ def _merged_candidates(groups, ink, labels, firsts, digit_height: float) -> list
         crop_ink = ink[union.y0 : union.y1, union.x0 : union.x1]
         piece = _piece_from(crop_ink, mask, region, union)
         if piece is not None:
-            candidates.append(_Candidate(union, firsts[index], firsts[index + 2], piece, 0.0, True))
+            candidates.append(Candidate(union, firsts[index], firsts[index + 2], piece, 0.0, True))
     return candidates
 
 
