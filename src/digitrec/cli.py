@@ -103,7 +103,9 @@ def main() -> None:
     type=click.Path(exists=True, dir_okay=False),
     default=None,
     help="Fine-tune this saved model.keras (one model or an ensemble) instead of starting "
-    "afresh; with --members 1 and a few --epochs.",
+    "afresh; with --members 1 and a few --epochs. An .onnx model made by digitrec (e.g. the "
+    "bundled models/model.onnx, int8 or float) is accepted too: it is rebuilt as "
+    "Keras with its batch normalisation frozen.",
 )
 @click.option(
     "--limit",

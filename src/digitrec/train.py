@@ -47,7 +47,9 @@ class TrainConfig:
     record_test_accuracy: bool = False
     limit_train: int | None = None  # a subset, for smoke tests
     # Continue training this saved Keras model (a member or a whole ensemble) instead of new
-    # weights: a few epochs at a low learning rate teach a trained model new outliers.
+    # weights: a few epochs at a low learning rate teach a trained model new outliers. An .onnx
+    # model made by digitrec (e.g. the bundled models/model.onnx, whose Keras checkpoint is not
+    # kept) is rebuilt as Keras first, by digitrec.from_onnx.
     init_from: str | None = None
     validation_images: int = VALIDATION_IMAGES
     verbose: int | None = None
@@ -151,6 +153,20 @@ def _epoch_recorder(test: data.Split | None):
     return EpochRecorder()
 
 
+def _initial_model(config: TrainConfig):
+    """The model training starts from: `config.init_from` (saved Keras, or digitrec's ONNX
+    rebuilt as Keras, its batch normalisation frozen), else new weights."""
+    import keras
+
+    if not config.init_from:
+        return build_model(config.arch)
+    if config.init_from.lower().endswith(".onnx"):
+        from digitrec.from_onnx import keras_model_from_onnx
+
+        return keras_model_from_onnx(config.init_from)
+    return keras.saving.load_model(config.init_from)
+
+
 def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split):
     """Train one model; returns (keras model, its training record for the card)."""
     import keras
@@ -169,10 +185,7 @@ def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split
         uniform = np.full((outlier_count + pair_count, num_classes), 1 / num_classes, np.float32)
         y = np.concatenate([y, uniform])
 
-    if config.init_from:
-        model = keras.saving.load_model(config.init_from)
-    else:
-        model = build_model(config.arch)
+    model = _initial_model(config)
     dataset = _training_dataset(x, y, config, seed, augment=config.arch == "cnn")
     steps = int(np.ceil(len(x) / config.resolved_batch_size()))
     _compile(model, config, steps)
