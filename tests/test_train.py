@@ -201,6 +201,7 @@ def test_fine_tuning_continues_a_saved_model_with_touching_pair_outliers(
     card = json.loads((tmp_path / "model.json").read_text())
     assert card["training"]["init_from"] == str(trained_cnn / "model.keras")
     assert card["training"]["touching_pair_images"] > 0
+    assert card["training"]["number_piece_images"] > 0
     base = json.loads((trained_cnn / "model.json").read_text())
     assert card["training"]["fine_tuned_from"] == base["training"]  # the lineage is kept
     assert card["version"] != base["version"]  # same day, other weights: another version

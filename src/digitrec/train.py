@@ -20,7 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
-from digitrec import calibration, data, digit_pairs, evaluate, model_card, nondigits
+from digitrec import (
+    calibration,
+    data,
+    digit_pairs,
+    evaluate,
+    model_card,
+    nondigits,
+    number_pieces,
+)
 from digitrec.data import VALIDATION_IMAGES, split_validation
 from digitrec.model import build_model, num_classes
 
@@ -29,6 +37,9 @@ QUANTIZATION_IMAGES = 2000
 # so the trained weights move, but not far.
 FINE_TUNE_LEARNING_RATE = 3e-4
 FLOAT_MODEL = "model-float32.onnx"
+# Pieces of composed numbers (`digitrec.number_pieces`) added to the CNN's training images, as a
+# share of the digits: a fifth, between the tenths of non-digits and touching pairs.
+NUMBER_PIECE_SHARE = 0.2
 
 
 @dataclass
@@ -91,6 +102,14 @@ def _augmenter(seed: int):
         return images, targets
 
     return augment
+
+
+def _targets(labels: np.ndarray) -> np.ndarray:
+    """Digit labels, or NO_DIGIT -> one-hot rows, or uniform ones ("not a single digit")."""
+    targets = np.full((len(labels), num_classes), 1 / num_classes, np.float32)
+    digits = labels != number_pieces.NO_DIGIT
+    targets[digits] = np.eye(num_classes, dtype=np.float32)[labels[digits]]
+    return targets
 
 
 def _training_dataset(x, y, config: TrainConfig, seed: int, augment: bool):
@@ -174,16 +193,22 @@ def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split
     keras.utils.set_random_seed(seed)
     x = as_model_input(fit_split.images)
     y = keras.utils.to_categorical(fit_split.labels, num_classes).astype(np.float32)
-    outlier_count = pair_count = 0
+    outlier_count = pair_count = piece_count = 0
     if config.arch == "cnn":
         # Outlier exposure: non-digits, and two digits touching (what a number reader gets
         # when it misses a cut), with a uniform target teach the model to say "unsure".
         outlier_count = pair_count = len(x) // 10
         outliers, _ = nondigits.make_nondigits(outlier_count, seed=seed + 1000)
         pairs = digit_pairs.make_pairs(fit_split.images, pair_count, seed=seed + 2000)
-        x = np.concatenate([x, outliers[..., None], pairs[..., None]])
+        # Pieces of numbers as the reader cuts them: digits with slivers of their neighbours
+        # (labelled), pairs and parts of digits (uniform).
+        piece_count = round(len(x) * NUMBER_PIECE_SHARE)
+        pieces = number_pieces.make_pieces(
+            fit_split.images, fit_split.labels, piece_count, seed=seed + 3000
+        )
+        x = np.concatenate([x, outliers[..., None], pairs[..., None], pieces.images[..., None]])
         uniform = np.full((outlier_count + pair_count, num_classes), 1 / num_classes, np.float32)
-        y = np.concatenate([y, uniform])
+        y = np.concatenate([y, uniform, _targets(pieces.labels)])
 
     model = _initial_model(config)
     dataset = _training_dataset(x, y, config, seed, augment=config.arch == "cnn")
@@ -207,6 +232,7 @@ def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split
         "seed": seed,
         "nondigit_images": outlier_count,
         "touching_pair_images": pair_count,
+        "number_piece_images": piece_count,
         "init_from": config.init_from,
         "seconds": round(time.perf_counter() - started, 1),
         "seconds_per_epoch": [round(s, 1) for s in recorder.seconds],
@@ -285,6 +311,7 @@ def finish(models, records, config: TrainConfig, fit_split, val_split, test_spli
                 "seed",
                 "nondigit_images",
                 "touching_pair_images",
+                "number_piece_images",
                 "init_from",
                 "seconds_per_epoch",
             )
