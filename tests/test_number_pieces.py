@@ -96,3 +96,12 @@ def test_the_same_seed_cuts_the_same_pieces():
     second = make_pieces(split.images, split.labels, 40, seed=7)
     assert np.array_equal(first.images, second.images)
     assert np.array_equal(first.labels, second.labels)
+
+
+def test_pieces_of_chosen_kinds_only():
+    split = synthetic_split(50, seed=8)
+    parts = make_pieces(split.images, split.labels, 20, seed=9, kinds=("part",))
+    assert set(parts.kinds) == {"part"}
+    assert (parts.labels == NO_DIGIT).all()
+    none = make_pieces(split.images, split.labels, 0)
+    assert none.images.shape == (0, 28, 28) and len(none.labels) == 0

@@ -191,6 +191,8 @@ def test_fine_tuning_continues_a_saved_model_with_touching_pair_outliers(
             str(trained_cnn / "model.keras"),
             "--epochs",
             "1",
+            "--number-pieces",
+            "0.2",
             "--data-dir",
             str(mnist_dir),
             "--out",
@@ -203,6 +205,7 @@ def test_fine_tuning_continues_a_saved_model_with_touching_pair_outliers(
     assert card["training"]["touching_pair_images"] > 0
     assert card["training"]["number_piece_images"] > 0
     base = json.loads((trained_cnn / "model.json").read_text())
+    assert base["training"]["number_piece_images"] == 0  # off unless asked for
     assert card["training"]["fine_tuned_from"] == base["training"]  # the lineage is kept
     assert card["version"] != base["version"]  # same day, other weights: another version
     before = load_keras_model(trained_cnn / "model.keras").get_weights()

@@ -108,6 +108,14 @@ def main() -> None:
     "Keras with its batch normalisation frozen.",
 )
 @click.option(
+    "--number-pieces",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="cnn: also train on pieces of composed numbers as the number reader cuts them, this "
+    "many per training digit (0.2: a fifth). Off by default: see bench/results.md.",
+)
+@click.option(
     "--limit",
     type=click.IntRange(min=50),
     default=None,
@@ -125,6 +133,7 @@ def train(
     formats,
     record_test_accuracy,
     init_from,
+    number_pieces,
     limit,
 ):
     """Train a model on MNIST, export it to ONNX, calibrate it and write its model card."""
@@ -145,6 +154,7 @@ def train(
         record_test_accuracy=record_test_accuracy,
         limit_train=limit,
         init_from=init_from,
+        number_pieces=number_pieces,
     )
     if init_from and members > 1:
         raise click.UsageError("--init-from continues one saved model: use it with --members 1")

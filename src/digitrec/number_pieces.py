@@ -79,13 +79,20 @@ def label_piece(box, piece_ink: np.ndarray, digit_masks: list[np.ndarray], digit
     return None, None, best
 
 
-def make_pieces(images: np.ndarray, labels: np.ndarray, count: int, seed: int = 0) -> PieceSet:
-    """About `count` labelled pieces cut from numbers composed of `images` (uint8 MNIST)."""
+KINDS = ("digit", "pair", "part")
+
+
+def make_pieces(
+    images: np.ndarray, labels: np.ndarray, count: int, seed: int = 0, kinds=KINDS
+) -> PieceSet:
+    """`count` labelled pieces of the given kinds, cut from numbers composed of `images`
+    (uint8 MNIST) with their `labels`."""
     rng = np.random.default_rng(seed)
     crops = digit_crops(images)
-    framed, targets, kinds = [], [], []
+    framed: list[np.ndarray] = [np.zeros((0, 28, 28), np.float32)]
+    targets, found = [], []
     index = 0
-    while len(framed) < count:
+    while len(targets) < count:
         length = LENGTHS[index % len(LENGTHS)]
         style = STYLES[(index // len(LENGTHS)) % len(STYLES)]
         index += 1
@@ -107,15 +114,15 @@ def make_pieces(images: np.ndarray, labels: np.ndarray, count: int, seed: int = 
         for candidate in candidate_pieces(ink)[0]:
             piece = candidate.piece
             label, kind, held = label_piece(piece.box, piece.ink, masks, labels[chosen])
-            if label is not None:
+            if kind in kinds:
                 choices.setdefault((kind, held), []).append((label, piece.ink))
         for (kind, _), options in choices.items():
             label, piece_ink = options[int(rng.integers(len(options)))]
-            framed.append(fit_to_mnist_frame(piece_ink))
+            framed.append(fit_to_mnist_frame(piece_ink)[None])
             targets.append(label)
-            kinds.append(kind)
+            found.append(kind)
     return PieceSet(
-        np.stack(framed[:count]).astype(np.float32),
-        np.array(targets[:count]),
-        np.array(kinds[:count]),
+        np.concatenate(framed)[:count].astype(np.float32),
+        np.array(targets[:count], dtype=int),
+        np.array(found[:count], dtype=str),
     )

@@ -31,15 +31,13 @@ from digitrec import (
 )
 from digitrec.data import VALIDATION_IMAGES, split_validation
 from digitrec.model import build_model, num_classes
+from digitrec.number_pieces import KINDS as NUMBER_PIECE_KINDS
 
 QUANTIZATION_IMAGES = 2000
 # Fine-tuning (`init_from`) starts here and decays to 1 % of it: a tenth of a new model's peak,
 # so the trained weights move, but not far.
 FINE_TUNE_LEARNING_RATE = 3e-4
 FLOAT_MODEL = "model-float32.onnx"
-# Pieces of composed numbers (`digitrec.number_pieces`) added to the CNN's training images, as a
-# share of the digits: a fifth, between the tenths of non-digits and touching pairs.
-NUMBER_PIECE_SHARE = 0.2
 
 
 @dataclass
@@ -63,6 +61,10 @@ class TrainConfig:
     # kept) is rebuilt as Keras first, by digitrec.from_onnx.
     init_from: str | None = None
     validation_images: int = VALIDATION_IMAGES
+    # cnn: pieces of composed numbers as the reader cuts them (`digitrec.number_pieces`), as a
+    # share of the training digits; 0 leaves them out.
+    number_pieces: float = 0.0
+    number_piece_kinds: tuple[str, ...] = NUMBER_PIECE_KINDS
     verbose: int | None = None
     extra: dict = field(default_factory=dict)
 
@@ -200,12 +202,14 @@ def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split
         outlier_count = pair_count = len(x) // 10
         outliers, _ = nondigits.make_nondigits(outlier_count, seed=seed + 1000)
         pairs = digit_pairs.make_pairs(fit_split.images, pair_count, seed=seed + 2000)
-        # Pieces of numbers as the reader cuts them: digits with slivers of their neighbours
-        # (labelled), pairs and parts of digits (uniform).
-        piece_count = round(len(x) * NUMBER_PIECE_SHARE)
         pieces = number_pieces.make_pieces(
-            fit_split.images, fit_split.labels, piece_count, seed=seed + 3000
+            fit_split.images,
+            fit_split.labels,
+            round(len(x) * config.number_pieces),
+            seed=seed + 3000,
+            kinds=config.number_piece_kinds,
         )
+        piece_count = len(pieces.labels)
         x = np.concatenate([x, outliers[..., None], pairs[..., None], pieces.images[..., None]])
         uniform = np.full((outlier_count + pair_count, num_classes), 1 / num_classes, np.float32)
         y = np.concatenate([y, uniform, _targets(pieces.labels)])
