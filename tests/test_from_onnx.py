@@ -8,10 +8,12 @@ import pytest
 keras = pytest.importorskip("keras")
 onnx = pytest.importorskip("onnx")
 
+from click.testing import CliRunner  # noqa: E402
 from conftest import synthetic_split  # noqa: E402
 
+from digitrec.cli import main  # noqa: E402
 from digitrec.export import export_onnx  # noqa: E402
-from digitrec.from_onnx import keras_model_from_onnx  # noqa: E402
+from digitrec.from_onnx import UnknownGraphError, keras_model_from_onnx  # noqa: E402
 from digitrec.inference import bundled_model_path, load_session, probabilities_of  # noqa: E402
 from digitrec.model import build_cnn, build_mlp  # noqa: E402
 from digitrec.train import TrainConfig, _initial_model, as_model_input  # noqa: E402
@@ -91,7 +93,7 @@ def test_float_export_round_trips_exactly(tmp_path):
 
 def test_the_mlp_is_refused_clearly(tmp_path):
     export_onnx(build_mlp(), tmp_path / "mlp.onnx")
-    with pytest.raises(ValueError, match="not a digitrec CNN graph"):
+    with pytest.raises(UnknownGraphError, match="not a digitrec CNN graph"):
         keras_model_from_onnx(tmp_path / "mlp.onnx")
 
 
@@ -104,11 +106,11 @@ def test_foreign_graphs_and_other_files_are_refused_clearly(tmp_path):
         [helper.make_node("Softmax", ["image"], ["out"])], "g", [image], [output]
     )
     onnx.save(helper.make_model(graph), tmp_path / "softmax.onnx")
-    with pytest.raises(ValueError, match=r"not a digitrec CNN graph.*found a graph input"):
+    with pytest.raises(UnknownGraphError, match=r"not a digitrec CNN graph.*found a graph input"):
         keras_model_from_onnx(tmp_path / "softmax.onnx")
 
     (tmp_path / "junk.onnx").write_bytes(b"\x00\xff not a protobuf")
-    with pytest.raises(ValueError, match="not a readable ONNX model"):
+    with pytest.raises(UnknownGraphError, match="not a readable ONNX model"):
         keras_model_from_onnx(tmp_path / "junk.onnx")
 
 
@@ -117,3 +119,13 @@ def test_training_starts_from_an_onnx_model_when_given_one():
     assert model.name == "cnn_ensemble"
     assert not any(layer.trainable for layer in batch_norms(model))
     assert bundled_model_path().with_name("model.json").is_file()  # the card's lineage source
+
+
+def test_the_cli_says_clearly_when_init_from_is_not_a_digitrec_model(mnist_dir, tmp_path):
+    (tmp_path / "junk.onnx").write_bytes(b"\x00\xff not a protobuf")
+    arguments = ["train", "--init-from", str(tmp_path / "junk.onnx"), "--epochs", "1"]
+    arguments += ["--data-dir", str(mnist_dir), "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 1
+    assert "not a readable ONNX model" in result.output
+    assert "Traceback" not in result.output

@@ -138,6 +138,7 @@ def train(
 ):
     """Train a model on MNIST, export it to ONNX, calibrate it and write its model card."""
     from digitrec.data import DatasetError
+    from digitrec.from_onnx import UnknownGraphError
     from digitrec.train import TrainConfig
     from digitrec.train import train as run_training
 
@@ -160,7 +161,7 @@ def train(
         raise click.UsageError("--init-from continues one saved model: use it with --members 1")
     try:
         out = run_training(config)
-    except DatasetError as error:
+    except (DatasetError, UnknownGraphError) as error:
         raise click.ClickException(str(error)) from error
     card = json.loads((out / "model.json").read_text())
     click.echo(

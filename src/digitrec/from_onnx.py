@@ -17,7 +17,8 @@ convolution kernels and dense layers train. The int8 graph's weights are rounded
 activations are quantised, so the Keras model answers close to, not exactly as, ONNX Runtime.
 
 The converter follows the graph (which node consumes which tensor) rather than tensor names,
-and raises ValueError for any graph that is not a digitrec CNN it understands.
+and raises `UnknownGraphError` (a ValueError) for any graph that is not a digitrec CNN it
+understands.
 """
 
 from __future__ import annotations
@@ -30,11 +31,15 @@ import numpy as np
 _PASS_THROUGH = ("QuantizeLinear", "DequantizeLinear", "Relu", "Identity")
 
 
+class UnknownGraphError(ValueError):
+    """The file is not an ONNX graph of digitrec's CNN (or an average of several)."""
+
+
 def keras_model_from_onnx(path: str | Path):
     """The Keras model (`keras.Model`) whose weights are those of the digitrec ONNX graph at
     `path`: one `build_cnn()` member, or several averaged by `average_of`.
 
-    Raises ValueError when `path` is not an ONNX graph of digitrec's CNN or an average of
+    Raises UnknownGraphError when `path` is not an ONNX graph of digitrec's CNN or an average of
     several (an MLP, a foreign model, a damaged file).
     """
     import keras
@@ -46,7 +51,7 @@ def keras_model_from_onnx(path: str | Path):
     try:
         proto = onnx.load(str(path))
     except Exception as error:  # protobuf's DecodeError and friends
-        raise ValueError(f"{path}: not a readable ONNX model ({error})") from error
+        raise UnknownGraphError(f"{path}: not a readable ONNX model ({error})") from error
     graph = _Graph(proto, path)
     probabilities = graph.member_outputs()
     members = []
@@ -74,8 +79,8 @@ class _Graph:
         self.producer = {output: node for node in self.graph.node for output in node.output}
         self.inputs = [i.name for i in self.graph.input if i.name not in self.initializers]
 
-    def fail(self, reason: str) -> ValueError:
-        return ValueError(
+    def fail(self, reason: str) -> UnknownGraphError:
+        return UnknownGraphError(
             f"{self.path}: not a digitrec CNN graph this converter understands: {reason}"
         )
 
