@@ -20,11 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from digitrec import preprocess
 from digitrec.components import SEGMENT_THRESHOLD
 from digitrec.composed_numbers import STYLES, compose_ink, digit_crops, render
 from digitrec.frame import fit_to_mnist_frame
-from digitrec.reading import NUMBER_LONG_SIDE
+from digitrec.reading import number_ink_map
 from digitrec.segment import candidate_pieces
 
 LENGTHS = (2, 3, 4, 5)
@@ -98,8 +97,7 @@ def make_pieces(
         index += 1
         chosen = rng.integers(0, len(crops), length)
         composed = compose_ink([crops[i] for i in chosen], rng)
-        image = preprocess.decode_image(render(composed.ink, style, rng))
-        ink, _ = preprocess.ink_map(image, NUMBER_LONG_SIDE)
+        ink, _ = number_ink_map(render(composed.ink, style, rng))
         if ink.shape != composed.ink.shape:  # reduced: the layers no longer line up
             continue
         masks = []

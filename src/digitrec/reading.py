@@ -70,7 +70,7 @@ def read_number(recogniser: Recogniser, image: bytes | Image.Image) -> NumberRea
     """
     from digitrec.segment import segment  # segment re-exports this module's names
 
-    ink, scale = _ink_of(image, getattr(recogniser, "max_pixels", preprocess.MAX_PIXELS))
+    ink, scale = number_ink_map(image, getattr(recogniser, "max_pixels", preprocess.MAX_PIXELS))
     digits = []
     for piece in segment(ink, recogniser):
         prediction = piece.prediction
@@ -97,12 +97,15 @@ def choose_mode(image: bytes | Image.Image) -> str:
     """
     from digitrec.segment import segment
 
-    ink, _ = _ink_of(image, preprocess.MAX_PIXELS)
+    ink, _ = number_ink_map(image)
     return "number" if len(segment(ink)) > 1 else "digit"
 
 
-def _ink_of(image: bytes | Image.Image, max_pixels: int) -> tuple[np.ndarray, float]:
-    """bytes or a PIL image -> (ink map, scale from original to ink-map pixels).
+def number_ink_map(
+    image: bytes | Image.Image, max_pixels: int = preprocess.MAX_PIXELS
+) -> tuple[np.ndarray, float]:
+    """bytes or a PIL image -> (ink map, scale from original to ink-map pixels), as
+    `read_number` works on it (and training cuts it: `digitrec.number_pieces`).
 
     An image whose ink is only a dot or speck (as `to_mnist_style` judges single digits)
     gives an empty ink map: there is nothing to read.

@@ -107,7 +107,7 @@ def _augmenter(seed: int):
 
 
 def _targets(labels: np.ndarray) -> np.ndarray:
-    """Digit labels, or NO_DIGIT -> one-hot rows, or uniform ones ("not a single digit")."""
+    """Digit labels -> one-hot rows; NO_DIGIT -> uniform ones ("not a single digit")."""
     targets = np.full((len(labels), num_classes), 1 / num_classes, np.float32)
     digits = labels != number_pieces.NO_DIGIT
     targets[digits] = np.eye(num_classes, dtype=np.float32)[labels[digits]]
@@ -194,7 +194,7 @@ def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split
 
     keras.utils.set_random_seed(seed)
     x = as_model_input(fit_split.images)
-    y = keras.utils.to_categorical(fit_split.labels, num_classes).astype(np.float32)
+    labels = fit_split.labels.astype(int)
     outlier_count = pair_count = piece_count = 0
     if config.arch == "cnn":
         # Outlier exposure: non-digits, and two digits touching (what a number reader gets
@@ -211,8 +211,9 @@ def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split
         )
         piece_count = len(pieces.labels)
         x = np.concatenate([x, outliers[..., None], pairs[..., None], pieces.images[..., None]])
-        uniform = np.full((outlier_count + pair_count, num_classes), 1 / num_classes, np.float32)
-        y = np.concatenate([y, uniform, _targets(pieces.labels)])
+        outlier_labels = np.full(outlier_count + pair_count, number_pieces.NO_DIGIT)
+        labels = np.concatenate([labels, outlier_labels, pieces.labels])
+    y = _targets(labels)
 
     model = _initial_model(config)
     dataset = _training_dataset(x, y, config, seed, augment=config.arch == "cnn")
