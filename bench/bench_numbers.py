@@ -11,8 +11,11 @@ share of numbers cut into exactly one piece per digit, each centred over its dig
 the model then read: it separates segmentation errors from the classifier's. "With ?" is the
 share of numbers with a piece the model did not take for a digit (shown as "?", counted wrong):
 the number threshold rejects about 0.1 % of genuine test digits by design, one in 250 4-digit
-numbers. 1,000 numbers per length make a whole-number figure good to about +-0.6 points (one
-standard error at 96 %); 300 were not enough to tell 96 % from 97 %.
+numbers. "Alone" is the share of numbers whose every digit the model reads right as the plain
+MNIST image, without composing or drawing: the reader's ceiling with this model, so that the gap
+between it and "whole number" is what cutting, context and drawing cost. 1,000 numbers per
+length make a whole-number figure good to about +-0.6 points (one standard error at 96 %); the
+table gives each its 95 % (Wilson) interval, and 300 were not enough to tell 96 % from 97 %.
 
     --per-length 100 --lengths 2-4           a quicker run while iterating
     --digits validation --seed 1             numbers of held-out training digits, for tuning
@@ -44,6 +47,15 @@ def edit_distance(a: str, b: str) -> int:
             )
         previous = current
     return previous[-1]
+
+
+def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % interval of a proportion; unlike +-2 standard errors it stays inside [0, 1] near
+    100 %, where these accuracies are."""
+    share, shrink = successes / trials, 1 + z * z / trials
+    centre = (share + z * z / (2 * trials)) / shrink
+    half = z * np.sqrt(share * (1 - share) / trials + z * z / (4 * trials * trials)) / shrink
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
 
 
 def segmented(reading, spans) -> bool:
@@ -83,7 +95,10 @@ def run(
     test = digits_of(data_dir, source)
     crops = digit_crops(test.images)
     recogniser = Recogniser(model) if model else Recogniser()
-    # (length, style) -> list of (whole correct, digit accuracy, seconds, segmented, has a "?")
+    alone = recogniser.predict(test.images.astype(np.float32) / 255.0)
+    right_alone = np.array([p.digit for p in alone]) == test.labels
+    # (length, style) -> list of (whole correct, digit accuracy, seconds, segmented, has a "?",
+    # every digit read right alone)
     results = {}
     failures = []
     for length in lengths:
@@ -109,6 +124,7 @@ def run(
                     seconds,
                     segmented(reading, spans),
                     NOT_A_DIGIT in answer,
+                    bool(right_alone[chosen].all()),
                 )
             )
             if answer != truth and len(failures) < show_failures:
@@ -131,9 +147,9 @@ def format_markdown(
         f"(half canvas-like PNG, half photo-like JPEG), composed from {digits}, "
         f"seed {seed}.",
         "",
-        "| digits | whole number | canvas | photo | per digit | segmented | with ? "
-        "| median ms / number |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| digits | whole number (95 % interval) | canvas | photo | per digit | segmented "
+        "| with ? | alone | median ms / number |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for length in LENGTHS:
         rows = [r for style in STYLES for r in results.get((length, style), [])]
@@ -143,12 +159,15 @@ def format_markdown(
         def whole(rows):
             return sum(r[0] for r in rows) / len(rows) if rows else float("nan")
 
+        low, high = wilson_interval(sum(r[0] for r in rows), len(rows))
         lines.append(
-            f"| {length} | {whole(rows):.1%} | {whole(results[(length, 'canvas')]):.1%} "
+            f"| {length} | {whole(rows):.1%} ({low:.1%}-{high:.1%}) "
+            f"| {whole(results[(length, 'canvas')]):.1%} "
             f"| {whole(results[(length, 'photo')]):.1%} "
             f"| {statistics.fmean(r[1] for r in rows):.2%} "
             f"| {statistics.fmean(r[3] for r in rows):.1%} "
             f"| {statistics.fmean(r[4] for r in rows):.1%} "
+            f"| {statistics.fmean(r[5] for r in rows):.1%} "
             f"| {statistics.median(r[2] for r in rows) * 1000:.1f} |"
         )
     lines += [

@@ -71,7 +71,7 @@ def main() -> None:
     type=int,
     default=0,
     show_default=True,
-    help="Seeds shuffling, augmentation, the validation split and initial weights.",
+    help="Seeds shuffling, augmentation and initial weights (the validation split is fixed).",
 )
 @click.option(
     "--format",

@@ -1,0 +1,79 @@
+"""bench/bench_numbers.py: the table's interval and its "alone" column (the model's ceiling)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+
+import bench_numbers
+
+
+@pytest.mark.parametrize(
+    ("successes", "trials", "expected"),
+    [
+        (0, 10, (0.0, 0.2775)),  # the textbook case: never below 0
+        (10, 10, (0.7225, 1.0)),  # and never above 1
+        (966, 1000, (0.9529, 0.9756)),  # worked by hand from Wilson's formula
+    ],
+)
+def test_wilson_interval(successes, trials, expected):
+    low, high = bench_numbers.wilson_interval(successes, trials)
+    assert (low, high) == pytest.approx(expected, abs=1e-4)
+
+
+def _rows(table: str) -> list[list[str]]:
+    return [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in table.splitlines()
+        if re.match(r"\| \d+ \|", line)
+    ]
+
+
+def test_alone_is_the_share_of_numbers_whose_digits_the_model_reads_alone(
+    mnist_dir, recogniser, monkeypatch
+):
+    # The first batch run() reads is every test digit alone; here the model "misreads" each
+    # 0 in it, so a number holding a 0 cannot count as read alone and every other one does.
+    test = bench_numbers.digits_of(str(mnist_dir), "test")
+    original, calls = recogniser.predict, []
+
+    def predict(images, threshold=None):
+        predictions = original(images, threshold)
+        calls.append(len(images))
+        if len(calls) == 1:
+            predictions = [
+                replace(p, digit=None) if label == 0 else p
+                for p, label in zip(predictions, test.labels, strict=True)
+            ]
+        return predictions
+
+    crops, numbers = [], []
+    digit_crops, compose_ink = bench_numbers.digit_crops, bench_numbers.compose_ink
+
+    def recorded_crops(images):
+        crops[:] = digit_crops(images)
+        return crops
+
+    def recorded_compose(chosen, rng):
+        numbers.append([next(i for i, c in enumerate(crops) if c is crop) for crop in chosen])
+        return compose_ink(chosen, rng)
+
+    monkeypatch.setattr(recogniser, "predict", predict)
+    monkeypatch.setattr("digitrec.inference.Recogniser", lambda *args: recogniser)
+    monkeypatch.setattr(bench_numbers, "digit_crops", recorded_crops)
+    monkeypatch.setattr(bench_numbers, "compose_ink", recorded_compose)
+    table = bench_numbers.run(str(mnist_dir), 20, seed=3, lengths=range(2, 3))
+
+    assert calls[0] == len(test.images)
+    [row] = _rows(table)
+    whole, low, high = (float(x) for x in re.findall(r"[\d.]+", row[1]))
+    assert low <= whole <= high
+    without_zero = sum(bool((test.labels[chosen] != 0).all()) for chosen in numbers)
+    assert len(numbers) == 20 and 0 < without_zero < 20
+    assert row[7] == f"{without_zero / 20:.1%}"
