@@ -12,8 +12,9 @@ the model then read: it separates segmentation errors from the classifier's. "Wi
 share of numbers with a piece the model did not take for a digit (shown as "?", counted wrong):
 the number threshold rejects about 0.1 % of genuine test digits by design, one in 250 4-digit
 numbers. "Alone" is the share of numbers whose every digit the model reads right as the plain
-MNIST image, without composing or drawing: the reader's ceiling with this model, so that the gap
-between it and "whole number" is what cutting, context and drawing cost. 1,000 numbers per
+MNIST image, without composing or drawing: roughly the reader's ceiling with this model (drawn in
+a number, a digit misread alone is now and then read right), so that the gap between it and
+"whole number" is about what cutting, context and drawing cost. 1,000 numbers per
 length make a whole-number figure good to about +-0.6 points (one standard error at 96 %); the
 table gives each its 95 % (Wilson) interval, and 300 were not enough to tell 96 % from 97 %.
 
