@@ -77,3 +77,52 @@ def test_alone_is_the_share_of_numbers_whose_digits_the_model_reads_alone(
     without_zero = sum(bool((test.labels[chosen] != 0).all()) for chosen in numbers)
     assert len(numbers) == 20 and 0 < without_zero < 20
     assert row[7] == f"{without_zero / 20:.1%}"
+
+
+def test_overlapping_is_the_accuracy_and_share_of_numbers_whose_neighbours_overlap(
+    mnist_dir, recogniser, monkeypatch
+):
+    # A stand-in reader gets every other number right; the column must count, among the
+    # numbers whose composed neighbours overlap, how many of those it got right.
+    from digitrec.reading import NumberReading
+
+    truths, spans = [], []
+    compose_ink = bench_numbers.compose_ink
+
+    def recorded_compose(chosen, rng):
+        composed = compose_ink(chosen, rng)
+        spans.append(composed.spans)
+        return composed
+
+    def read_number(_recogniser, _content):
+        return NumberReading(truths[len(spans) - 1] if len(spans) % 2 else "?")
+
+    test = bench_numbers.digits_of(str(mnist_dir), "test")
+    original_crops = bench_numbers.digit_crops
+
+    def recorded_crops(images):
+        crops = original_crops(images)
+        label_of = {id(crop): str(label) for crop, label in zip(crops, test.labels, strict=True)}
+
+        def compose(chosen, rng):
+            truths.append("".join(label_of[id(crop)] for crop in chosen))
+            return recorded_compose(chosen, rng)
+
+        monkeypatch.setattr(bench_numbers, "compose_ink", compose)
+        return crops
+
+    monkeypatch.setattr("digitrec.inference.Recogniser", lambda *args: recogniser)
+    monkeypatch.setattr("digitrec.segment.read_number", read_number)
+    monkeypatch.setattr(bench_numbers, "digit_crops", recorded_crops)
+    table = bench_numbers.run(str(mnist_dir), 40, seed=5, lengths=range(4, 5))
+
+    overlapping = [i for i, s in enumerate(spans) if bench_numbers.overlapping(s)]
+    assert len(spans) == 40 and 0 < len(overlapping) < 40
+    right = sum(i % 2 == 0 for i in overlapping)  # the reader got numbers 0, 2, 4, ... right
+    [row] = _rows(table)
+    assert row[8] == f"{right / len(overlapping):.1%} ({len(overlapping) / 40:.0%})"
+
+
+def test_overlapping_spans():
+    assert bench_numbers.overlapping([(0, 10), (9, 20)])
+    assert not bench_numbers.overlapping([(0, 10), (10, 20), (25, 30)])
