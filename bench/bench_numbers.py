@@ -17,7 +17,7 @@ a number, a digit misread alone is now and then read right), so that the gap bet
 "whole number" is about what cutting, context and drawing cost. "Overlapping" is the whole-number
 accuracy of the numbers in which two neighbouring digits' boxes overlap (by the composition's 1 to 3
 px, so their strokes often touch or cross), and in brackets their share of all numbers: most of
-what context costs is there. 1,000 numbers per
+what context costs is there. A second table sorts the wrong numbers by kind. 1,000 numbers per
 length make a whole-number figure good to about +-0.6 points (one standard error at 96 %); the
 table gives each its 95 % (Wilson) interval, and 300 were not enough to tell 96 % from 97 %.
 
@@ -33,13 +33,45 @@ import itertools
 import statistics
 import sys
 import time
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
 
 from digitrec.composed_numbers import STYLES, compose_ink, digit_crops, render
+from digitrec.reading import NOT_A_DIGIT
 
 LENGTHS = range(2, 9)
+
+
+class Outcome(NamedTuple):
+    """How one composed number was read."""
+
+    right: bool
+    digit_accuracy: float
+    seconds: float
+    segmented: bool
+    unsure: bool  # holds a "?"
+    right_alone: bool  # the model reads every one of its digits right as the plain MNIST image
+    overlapping: bool  # two neighbouring digits' boxes overlap
+    answer: str
+    truth: str
+
+    @property
+    def kind(self) -> str:
+        """Why a wrong number is wrong, in the first of these that applies (see ERROR_KINDS)."""
+        if self.right:
+            return "right"
+        if not self.right_alone:
+            return "misread alone"
+        if len(self.answer) != len(self.truth):
+            return "too few" if len(self.answer) < len(self.truth) else "too many"
+        return "with ?" if NOT_A_DIGIT in self.answer else "misread in the number"
+
+
+# Every digit read right alone but the number wrong: what cutting, context and drawing cost.
+CONTEXT_KINDS = ("too few", "too many", "with ?", "misread in the number")
+ERROR_KINDS = ("misread alone", *CONTEXT_KINDS)
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -100,16 +132,14 @@ def run(
     model: str | None = None,
 ) -> str:
     from digitrec.inference import Recogniser
-    from digitrec.segment import NOT_A_DIGIT, read_number
+    from digitrec.segment import read_number
 
     test = digits_of(data_dir, source)
     crops = digit_crops(test.images)
     recogniser = Recogniser(model) if model else Recogniser()
     alone = recogniser.predict(test.images.astype(np.float32) / 255.0)
     right_alone = np.array([p.digit for p in alone]) == test.labels
-    # (length, style) -> list of (whole correct, digit accuracy, seconds, segmented, has a "?",
-    # every digit read right alone, two neighbours' boxes overlap)
-    results = {}
+    results: dict[tuple[int, str], list[Outcome]] = {}
     failures = []
     for length in lengths:
         # One stream per length, so a run over some lengths composes the same numbers as a
@@ -128,7 +158,7 @@ def run(
             answer = reading.number
             digit_accuracy = max(0.0, 1 - edit_distance(answer, truth) / length)
             results.setdefault((length, style), []).append(
-                (
+                Outcome(
                     answer == truth,
                     digit_accuracy,
                     seconds,
@@ -136,6 +166,8 @@ def run(
                     NOT_A_DIGIT in answer,
                     bool(right_alone[chosen].all()),
                     overlapping(spans),
+                    answer,
+                    truth,
                 )
             )
             if answer != truth and len(failures) < show_failures:
@@ -168,21 +200,22 @@ def format_markdown(
             continue
 
         def whole(rows):
-            return sum(r[0] for r in rows) / len(rows) if rows else float("nan")
+            return sum(r.right for r in rows) / len(rows) if rows else float("nan")
 
-        low, high = wilson_interval(sum(r[0] for r in rows), len(rows))
-        overlaps = [r for r in rows if r[6]]
+        low, high = wilson_interval(sum(r.right for r in rows), len(rows))
+        overlaps = [r for r in rows if r.overlapping]
         lines.append(
             f"| {length} | {whole(rows):.1%} ({low:.1%}-{high:.1%}) "
             f"| {whole(results[(length, 'canvas')]):.1%} "
             f"| {whole(results[(length, 'photo')]):.1%} "
-            f"| {statistics.fmean(r[1] for r in rows):.2%} "
-            f"| {statistics.fmean(r[3] for r in rows):.1%} "
-            f"| {statistics.fmean(r[4] for r in rows):.1%} "
-            f"| {statistics.fmean(r[5] for r in rows):.1%} "
+            f"| {statistics.fmean(r.digit_accuracy for r in rows):.2%} "
+            f"| {statistics.fmean(r.segmented for r in rows):.1%} "
+            f"| {statistics.fmean(r.unsure for r in rows):.1%} "
+            f"| {statistics.fmean(r.right_alone for r in rows):.1%} "
             f"| {whole(overlaps):.1%} ({len(overlaps) / len(rows):.0%}) "
-            f"| {statistics.median(r[2] for r in rows) * 1000:.1f} |"
+            f"| {statistics.median(r.seconds for r in rows) * 1000:.1f} |"
         )
+    lines += ["", *error_table(results)]
     lines += [
         "",
         "Target: 4-digit whole-number accuracy >= 97 %. Reproduce with:",
@@ -192,6 +225,32 @@ def format_markdown(
         + ("" if source == "test" else f" --digits {source}"),
     ]
     return "\n".join(lines)
+
+
+def error_table(results: dict) -> list[str]:
+    """Markdown lines: the wrong numbers of each length by kind, and how many of those whose
+    every digit reads right alone (context errors) have overlapping neighbours."""
+    lines = [
+        "Wrong numbers by kind: a digit the model misreads alone too; else (every digit right "
+        "alone) a digit too few, too many, a piece shown as ?, or a digit misread in the number. "
+        "The last column: how many of those context errors have two neighbouring digits whose "
+        "boxes overlap.",
+        "",
+        "| digits | wrong | " + " | ".join(ERROR_KINDS) + " | context errors overlapping |",
+        "|---:|---:|" + "---:|" * (len(ERROR_KINDS) + 1),
+    ]
+    for length in LENGTHS:
+        rows = [r for style in STYLES for r in results.get((length, style), [])]
+        if not rows:
+            continue
+        kinds = [r.kind for r in rows]
+        context = [r for r in rows if r.kind in CONTEXT_KINDS]
+        lines.append(
+            f"| {length} | {sum(not r.right for r in rows)} | "
+            + " | ".join(str(kinds.count(kind)) for kind in ERROR_KINDS)
+            + f" | {sum(r.overlapping for r in context)} of {len(context)} |"
+        )
+    return lines
 
 
 def parse_lengths(text: str) -> range:

@@ -1,4 +1,5 @@
-"""bench/bench_numbers.py: the table's interval and its "alone" column (the model's ceiling)."""
+"""bench/bench_numbers.py: the interval, the "alone" and "overlapping" columns, and the wrong
+numbers by kind."""
 
 from __future__ import annotations
 
@@ -27,7 +28,9 @@ def test_wilson_interval(successes, trials, expected):
     assert (low, high) == pytest.approx(expected, abs=1e-4)
 
 
-def _rows(table: str) -> list[list[str]]:
+def _rows(text: str) -> list[list[str]]:
+    """The cells of the first markdown table's rows in `text`, one row per length."""
+    table = next(block for block in text.split("\n\n") if block.startswith("|"))
     return [
         [cell.strip() for cell in line.strip("|").split("|")]
         for line in table.splitlines()
@@ -126,3 +129,42 @@ def test_overlapping_is_the_accuracy_and_share_of_numbers_whose_neighbours_overl
 def test_overlapping_spans():
     assert bench_numbers.overlapping([(0, 10), (9, 20)])
     assert not bench_numbers.overlapping([(0, 10), (10, 20), (25, 30)])
+
+
+def _outcome(answer, truth="1234", right_alone=True, overlapping=False):
+    return bench_numbers.Outcome(
+        answer == truth, 0.0, 0.0, True, "?" in answer, right_alone, overlapping, answer, truth
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "right_alone", "kind"),
+    [
+        ("1234", True, "right"),
+        ("1234", False, "right"),  # read right in the number although a digit is not alone
+        ("1235", False, "misread alone"),  # comes first: the model's error, not the reader's
+        ("123", False, "misread alone"),
+        ("123", True, "too few"),
+        ("12345", True, "too many"),
+        ("12?4", True, "with ?"),
+        ("1274", True, "misread in the number"),
+    ],
+)
+def test_kind_of_a_wrong_number(answer, right_alone, kind):
+    assert _outcome(answer, right_alone=right_alone).kind == kind
+
+
+def test_error_table_counts_kinds_and_overlapping_context_errors():
+    results = {
+        (4, "canvas"): [
+            _outcome("1234"),
+            _outcome("1235", right_alone=False, overlapping=True),  # not a context error
+            _outcome("123", overlapping=True),
+            _outcome("12?4"),
+        ],
+        (4, "photo"): [_outcome("1274", overlapping=True), _outcome("12345")],
+    }
+    table = "\n".join(bench_numbers.error_table(results))
+    assert "| digits | wrong | misread alone | too few | too many | with ? |" in table
+    [row] = _rows(table)
+    assert row == ["4", "5", "1", "1", "1", "1", "1", "2 of 4"]
