@@ -47,15 +47,22 @@ LENGTHS = range(2, 9)
 class Outcome(NamedTuple):
     """How one composed number was read."""
 
-    right: bool
+    answer: str
+    truth: str
     digit_accuracy: float
     seconds: float
     segmented: bool
-    unsure: bool  # holds a "?"
     right_alone: bool  # the model reads every one of its digits right as the plain MNIST image
     overlapping: bool  # two neighbouring digits' boxes overlap
-    answer: str
-    truth: str
+
+    @property
+    def right(self) -> bool:
+        return self.answer == self.truth
+
+    @property
+    def unsure(self) -> bool:
+        """Holds a piece the model did not take for a digit."""
+        return NOT_A_DIGIT in self.answer
 
     @property
     def kind(self) -> str:
@@ -159,15 +166,13 @@ def run(
             digit_accuracy = max(0.0, 1 - edit_distance(answer, truth) / length)
             results.setdefault((length, style), []).append(
                 Outcome(
-                    answer == truth,
+                    answer,
+                    truth,
                     digit_accuracy,
                     seconds,
                     segmented(reading, spans),
-                    NOT_A_DIGIT in answer,
                     bool(right_alone[chosen].all()),
                     overlapping(spans),
-                    answer,
-                    truth,
                 )
             )
             if answer != truth and len(failures) < show_failures:
