@@ -73,7 +73,7 @@ class Outcome(NamedTuple):
             return "misread alone"
         if len(self.answer) != len(self.truth):
             return "too few" if len(self.answer) < len(self.truth) else "too many"
-        return "with ?" if NOT_A_DIGIT in self.answer else "misread in the number"
+        return "with ?" if self.unsure else "misread in the number"
 
 
 # Every digit read right alone but the number wrong: what cutting, context and drawing cost.
@@ -200,7 +200,7 @@ def format_markdown(
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for length in LENGTHS:
-        rows = [r for style in STYLES for r in results.get((length, style), [])]
+        rows = outcomes_of(results, length)
         if not rows:
             continue
 
@@ -232,6 +232,11 @@ def format_markdown(
     return "\n".join(lines)
 
 
+def outcomes_of(results: dict, length: int) -> list[Outcome]:
+    """Every style's outcomes for numbers of one length."""
+    return [r for style in STYLES for r in results.get((length, style), [])]
+
+
 def error_table(results: dict) -> list[str]:
     """Markdown lines: the wrong numbers of each length by kind, and how many of those whose
     every digit reads right alone (context errors) have overlapping neighbours."""
@@ -245,11 +250,11 @@ def error_table(results: dict) -> list[str]:
         "|---:|---:|" + "---:|" * (len(ERROR_KINDS) + 1),
     ]
     for length in LENGTHS:
-        rows = [r for style in STYLES for r in results.get((length, style), [])]
+        rows = outcomes_of(results, length)
         if not rows:
             continue
         kinds = [r.kind for r in rows]
-        context = [r for r in rows if r.kind in CONTEXT_KINDS]
+        context = [r for r, kind in zip(rows, kinds, strict=True) if kind in CONTEXT_KINDS]
         lines.append(
             f"| {length} | {sum(not r.right for r in rows)} | "
             + " | ".join(str(kinds.count(kind)) for kind in ERROR_KINDS)

@@ -38,6 +38,26 @@ def _rows(text: str) -> list[list[str]]:
     ]
 
 
+def _record_numbers(monkeypatch) -> list[tuple[list[int], list[tuple[int, int]]]]:
+    """Make bench_numbers.run record each number it composes: (indices of its digits, spans)."""
+    crops, numbers = [], []
+    digit_crops, compose_ink = bench_numbers.digit_crops, bench_numbers.compose_ink
+
+    def recorded_crops(images):
+        crops[:] = digit_crops(images)
+        return crops
+
+    def recorded_compose(chosen, rng):
+        composed = compose_ink(chosen, rng)
+        indices = [next(i for i, c in enumerate(crops) if c is crop) for crop in chosen]
+        numbers.append((indices, composed.spans))
+        return composed
+
+    monkeypatch.setattr(bench_numbers, "digit_crops", recorded_crops)
+    monkeypatch.setattr(bench_numbers, "compose_ink", recorded_compose)
+    return numbers
+
+
 def test_alone_is_the_share_of_numbers_whose_digits_the_model_reads_alone(
     mnist_dir, recogniser, monkeypatch
 ):
@@ -56,28 +76,16 @@ def test_alone_is_the_share_of_numbers_whose_digits_the_model_reads_alone(
             ]
         return predictions
 
-    crops, numbers = [], []
-    digit_crops, compose_ink = bench_numbers.digit_crops, bench_numbers.compose_ink
-
-    def recorded_crops(images):
-        crops[:] = digit_crops(images)
-        return crops
-
-    def recorded_compose(chosen, rng):
-        numbers.append([next(i for i, c in enumerate(crops) if c is crop) for crop in chosen])
-        return compose_ink(chosen, rng)
-
     monkeypatch.setattr(recogniser, "predict", predict)
     monkeypatch.setattr("digitrec.inference.Recogniser", lambda *args: recogniser)
-    monkeypatch.setattr(bench_numbers, "digit_crops", recorded_crops)
-    monkeypatch.setattr(bench_numbers, "compose_ink", recorded_compose)
+    numbers = _record_numbers(monkeypatch)
     table = bench_numbers.run(str(mnist_dir), 20, seed=3, lengths=range(2, 3))
 
     assert calls[0] == len(test.images)
     [row] = _rows(table)
     whole, low, high = (float(x) for x in re.findall(r"[\d.]+", row[1]))
     assert low <= whole <= high
-    without_zero = sum(bool((test.labels[chosen] != 0).all()) for chosen in numbers)
+    without_zero = sum(bool((test.labels[chosen] != 0).all()) for chosen, _ in numbers)
     assert len(numbers) == 20 and 0 < without_zero < 20
     assert row[7] == f"{without_zero / 20:.1%}"
 
@@ -89,36 +97,19 @@ def test_overlapping_is_the_accuracy_and_share_of_numbers_whose_neighbours_overl
     # numbers whose composed neighbours overlap, how many of those it got right.
     from digitrec.reading import NumberReading
 
-    truths, spans = [], []
-    compose_ink = bench_numbers.compose_ink
-
-    def recorded_compose(chosen, rng):
-        composed = compose_ink(chosen, rng)
-        spans.append(composed.spans)
-        return composed
+    test = bench_numbers.digits_of(str(mnist_dir), "test")
 
     def read_number(_recogniser, _content):
-        return NumberReading(truths[len(spans) - 1] if len(spans) % 2 else "?")
-
-    test = bench_numbers.digits_of(str(mnist_dir), "test")
-    original_crops = bench_numbers.digit_crops
-
-    def recorded_crops(images):
-        crops = original_crops(images)
-        label_of = {id(crop): str(label) for crop, label in zip(crops, test.labels, strict=True)}
-
-        def compose(chosen, rng):
-            truths.append("".join(label_of[id(crop)] for crop in chosen))
-            return recorded_compose(chosen, rng)
-
-        monkeypatch.setattr(bench_numbers, "compose_ink", compose)
-        return crops
+        chosen, _ = numbers[-1]  # the number just composed
+        truth = "".join(str(test.labels[i]) for i in chosen)
+        return NumberReading(truth if len(numbers) % 2 else "?")
 
     monkeypatch.setattr("digitrec.inference.Recogniser", lambda *args: recogniser)
     monkeypatch.setattr("digitrec.segment.read_number", read_number)
-    monkeypatch.setattr(bench_numbers, "digit_crops", recorded_crops)
+    numbers = _record_numbers(monkeypatch)
     table = bench_numbers.run(str(mnist_dir), 40, seed=5, lengths=range(4, 5))
 
+    spans = [number_spans for _, number_spans in numbers]
     overlapping = [i for i, s in enumerate(spans) if bench_numbers.overlapping(s)]
     assert len(spans) == 40 and 0 < len(overlapping) < 40
     right = sum(i % 2 == 0 for i in overlapping)  # the reader got numbers 0, 2, 4, ... right
