@@ -16,7 +16,7 @@ from PIL import Image
 
 from digitrec.decode import MAX_PIXELS
 from digitrec.errors import ImageTooLargeError, NotAnImageError
-from digitrec.inference import Recogniser, Recognition
+from digitrec.inference import PIECES_MODEL, Recogniser, Recognition
 from digitrec.preprocess import Preprocessed
 
 # Large, clear digits that any model worth bundling reads, the placeholder MLP included.
@@ -127,6 +127,15 @@ def test_the_pixel_limit_is_configurable():
     with pytest.raises(ImageTooLargeError):
         small_limit.recognise([png_bytes(render_digit(3))])
     assert small_limit.recognise([png_bytes(render_digit(3, size=(100, 100)))])
+
+
+def test_a_pieces_model_beside_the_model_becomes_its_cut_judge(recogniser, tmp_path):
+    judge = recogniser.cut_judge
+    assert judge is not None and judge.model_path == recogniser.model_path.parent / PIECES_MODEL
+    assert judge.card.name != recogniser.card.name and judge.cut_judge is None
+    for name in ("model.onnx", "model.json"):  # the same model without its pieces model
+        (tmp_path / name).write_bytes((recogniser.model_path.parent / name).read_bytes())
+    assert Recogniser(tmp_path / "model.onnx").cut_judge is None
 
 
 def test_predict_takes_mnist_style_arrays(recogniser):

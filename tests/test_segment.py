@@ -8,6 +8,7 @@ from number_images import compose, five_with_detached_bar, glyph, touching, zero
 
 from digitrec import segment
 from digitrec.inference import Prediction
+from digitrec.seams import GRID_STEP, SEAM_MARGIN, seams_through
 from digitrec.segment import label_components
 
 # --- connected components ----------------------------------------------------------------------
@@ -127,6 +128,45 @@ def test_halves_of_a_broken_loop_that_read_better_together_are_one_piece():
     assert len(pieces) == 2
     x, _, w, _ = pieces[1].box
     assert (x, x + w) == pytest.approx(spans[1], abs=2), "one piece spans both halves"
+
+
+class ReadsEverythingAsThree:
+    """A stand-in recogniser sure of every piece, so its confidences cannot choose cuts; it
+    counts what it is asked, and may have a `cut_judge`."""
+
+    number_threshold = 0.5
+
+    def __init__(self, cut_judge=None):
+        self.cut_judge = cut_judge
+        self.images_read = 0
+
+    def predict(self, images, threshold=None):
+        self.images_read += len(images)
+        probabilities = (0.0,) * 3 + (0.99,) + (0.01 / 9,) * 6
+        return [Prediction(3, 0.99, probabilities, True) for _ in images]
+
+
+def test_a_cut_judge_chooses_the_cuts_and_the_recogniser_reads_the_digits():
+    ink, spans = compose([glyph("2"), zero_in_halves()])
+    alone = segment.segment(ink, ReadsEverythingAsThree())
+    assert len(alone) == 3, "sure of everything, the priors keep the halves apart"
+    recogniser = ReadsEverythingAsThree(cut_judge=ReadsByWidth())
+    pieces = segment.segment(ink, recogniser)
+    assert len(pieces) == 2, "the judge, unsure of half a 0, joins the halves"
+    x, _, w, _ = pieces[1].box
+    assert (x, x + w) == pytest.approx(spans[1], abs=2)
+    assert [p.prediction.digit for p in pieces] == [3, 3], "the digits are the recogniser's"
+    assert recogniser.images_read == 2, "the recogniser reads only the chosen pieces"
+
+
+def test_straight_cuts_are_offered_every_grid_step_across_a_wide_group():
+    h, w = 50, 120
+    mask = np.ones((h, w), bool)
+    seams = seams_through(mask.astype(np.float32), mask)
+    straight = {int(s[0]) for s in seams if (s == s[0]).all()}
+    edge, step = round(SEAM_MARGIN * h), round(GRID_STEP * h)
+    assert set(range(edge, w - edge, step)) <= straight
+    assert seams_through(mask[:, :20].astype(np.float32), mask[:, :20]).size == 0, "narrow"
 
 
 def test_neighbours_are_not_joined_without_a_model():

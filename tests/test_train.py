@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 pytest.importorskip("keras")
 
+from digitrec import train as train_module
 from digitrec.cli import main
 from digitrec.export import load_keras_model
 from digitrec.inference import Recogniser, load_session, probabilities_of
@@ -216,6 +217,56 @@ def test_fine_tuning_continues_a_saved_model_with_touching_pair_outliers(
     assert any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
     kernel_before, kernel_after = before[0].ravel(), after[0].ravel()
     assert np.corrcoef(kernel_before, kernel_after)[0, 1] > 0.9
+
+
+def test_self_distilled_fine_tuning_keeps_the_starting_models_reading(
+    trained_cnn, mnist_dir, tmp_path
+):
+    """--self-distil mixes the starting model's own probabilities into the digits' targets
+    (as the bundled pieces model was made), read from its int8 ONNX graph as shipped."""
+    arguments = ["train", "--init-from", str(trained_cnn / "model.onnx"), "--epochs", "1"]
+    arguments += ["--self-distil", "1.0", "--learning-rate", "1e-6", "--data-dir", str(mnist_dir)]
+    result = CliRunner().invoke(main, [*arguments, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    training = json.loads((tmp_path / "model.json").read_text())["training"]
+    assert (training["self_distil"], training["learning_rate"]) == (1.0, 1e-6)
+
+
+def test_self_distil_mixes_the_starting_models_probabilities_into_digit_targets(
+    trained_cnn, mnist_dir, tmp_path, monkeypatch
+):
+    seen = {}
+
+    class Stop(Exception):
+        """Raised once the targets are made: nothing else to learn from a fit."""
+
+    def stop_before_fitting(x, y, config, seed, augment):
+        seen.update(x=x, y=y)
+        raise Stop
+
+    monkeypatch.setattr(train_module, "_training_dataset", stop_before_fitting)
+    config = TrainConfig(
+        init_from=str(trained_cnn / "model.onnx"),
+        self_distil=0.25,
+        data_dir=str(mnist_dir),
+        out_dir=str(tmp_path),
+        validation_images=50,
+    )
+    with pytest.raises(Stop):
+        train(config)
+    x, y = seen["x"], seen["y"]
+    digits = int(np.isclose(y.max(axis=1), 1 / 10).argmax())  # the outliers follow the digits
+    own = probabilities_of(load_session(config.init_from), x[:digits])
+    labels = y[:digits].argmax(axis=1)
+    expected = 0.25 * own
+    expected[np.arange(digits), labels] += 0.75
+    assert np.allclose(y[:digits], expected, atol=1e-6)
+    assert np.allclose(y[digits:][:5], 0.1), "outliers keep their uniform targets"
+
+
+def test_self_distil_needs_a_model_to_start_from(tmp_path):
+    result = CliRunner().invoke(main, ["train", "--self-distil", "0.5", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "--init-from" in result.output
 
 
 def test_init_from_refuses_several_members(trained_cnn, tmp_path):

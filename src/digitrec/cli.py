@@ -116,6 +116,20 @@ def main() -> None:
     "many per training digit (0.2: a fifth). Off by default: see bench/results.md.",
 )
 @click.option(
+    "--self-distil",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="With --init-from: this share of each digit's target is the starting model's own "
+    "reading (0.5 made the bundled pieces model, with --learning-rate 1e-4).",
+)
+@click.option(
+    "--learning-rate",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=None,
+    help="With --init-from: the fine-tuning's peak learning rate [default: 3e-4].",
+)
+@click.option(
     "--limit",
     type=click.IntRange(min=50),
     default=None,
@@ -134,6 +148,8 @@ def train(
     record_test_accuracy,
     init_from,
     number_pieces,
+    self_distil,
+    learning_rate,
     limit,
 ):
     """Train a model on MNIST, export it to ONNX, calibrate it and write its model card."""
@@ -156,9 +172,13 @@ def train(
         limit_train=limit,
         init_from=init_from,
         number_pieces=number_pieces,
+        self_distil=self_distil,
+        learning_rate=learning_rate,
     )
     if init_from and members > 1:
         raise click.UsageError("--init-from continues one saved model: use it with --members 1")
+    if (self_distil or learning_rate) and not init_from:
+        raise click.UsageError("--self-distil and --learning-rate fine-tune: use --init-from")
     try:
         out = run_training(config)
     except (DatasetError, UnknownGraphError) as error:

@@ -28,6 +28,7 @@ from digitrec.preprocess import Preprocessed, to_mnist_style
 
 # An all-but-empty 28x28 input (less ink than a couple of full pixels) has no digit to read.
 BLANK_INK = 2.0
+PIECES_MODEL = Path("pieces") / "model.onnx"  # beside a model: its judge of number cuts
 
 
 class ModelLoadError(Exception):
@@ -106,6 +107,13 @@ class Recogniser:
         keep_freed_memory()
         self.max_pixels = max_pixels  # bigger images are refused before their pixels are decoded
         self._input_name = self.session.get_inputs()[0].name
+        # A model may come with a pieces model beside it (pieces/model.onnx, as the bundled one
+        # does): fine-tuned on the candidate pieces of numbers, it judges the number reader's
+        # cuts better than it reads digits, so it only chooses cuts (`digitrec.segment`).
+        judge_path = self.model_path.parent / PIECES_MODEL
+        self.cut_judge = (
+            Recogniser(judge_path, threads, max_pixels) if judge_path.is_file() else None
+        )
 
     @property
     def name(self) -> str:

@@ -21,6 +21,10 @@ SEAM_ROWS = 48  # seams are found on a copy at most this tall, for speed
 SEAM_MARGIN = 0.12  # no cut nearer the group's edge than this share of its height
 SEAM_SPACING = 0.15  # nor nearer another cut
 MAX_SEAMS = 16
+# Straight cuts are also offered every GRID_STEP of the group's height, wherever the ink is:
+# where two digits overlap, no least-ink path parts them, but some column near the overlap
+# leaves each digit nearly whole, and the model's confidence finds it.
+GRID_STEP = 0.08
 
 
 def find_seams(
@@ -89,12 +93,13 @@ def seams_through(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
             find_seams(cost, max(1, count // 2), margin, spacing, drift_cost=np.inf),
         ]
     )
-    seams = np.unique(seams, axis=0)
-    seams = seams[np.argsort(seams.mean(axis=1), kind="stable")]
     if factor > 1:
         rows = np.minimum(np.arange(h) // factor, small_h - 1)
         seams = np.clip(seams[:, rows] * factor + factor // 2, 0, w - 1)
-    return seams
+    edge = max(1, round(SEAM_MARGIN * h))
+    grid = np.arange(edge, w - edge, max(1, round(GRID_STEP * h)))
+    seams = np.unique(np.concatenate([seams, np.repeat(grid[:, None], h, axis=1)]), axis=0)
+    return seams[np.argsort(seams.mean(axis=1), kind="stable")]
 
 
 def strokes_crossed(ink: np.ndarray, seams: np.ndarray, mask: np.ndarray) -> np.ndarray:

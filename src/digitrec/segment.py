@@ -8,14 +8,19 @@ The steps, in the order the data flows (`digitrec.reading.read_number` runs them
 3. Candidate pieces, with boundaries numbered along the whole line of groups:
    - each group whole;
    - a group wider than half its height may be touching digits: the pieces between
-     least-ink seams (`digitrec.seams`), except cuts through more than about one stroke;
+     least-ink seams and straight cuts every few pixels (`digitrec.seams`), except cuts
+     through more than three strokes;
    - two neighbouring groups that overlap or nearly touch, as one (a loop broken into
      left and right halves, a 6 whose loop came off its stem).
-   All candidates of one image go through the model in ONE batch, identical ones once.
-4. Dynamic programming picks the chain of candidates from the left edge of the line to the
-   right with the highest total of weighted log(confidence) plus priors (width against the
-   image's typical digit height, short pieces, strokes cut, components joined). Each
-   candidate's confidence is averaged with a second reading at strokes one pixel thicker.
+4. Dynamic programming (`digitrec.chains`) picks the chain of candidates from the left edge
+   of the line to the right with the highest total of weighted log(confidence) plus priors
+   (width against the image's typical digit height, short pieces, strokes cut, components
+   joined), reading only the candidates that could be in that chain, in a batch or two
+   (identical ones once). Each candidate's confidence is averaged with a second reading at
+   strokes one pixel thicker.
+   The confidences come from the recogniser's `cut_judge` when it has one (the bundled
+   pieces model, fine-tuned on such candidates); the chosen pieces' digits are always the
+   recogniser's own reading.
 5. Pieces ordered by their centre of mass along x, so slant and a wandering baseline are fine.
 
 `read_number`, `NumberReading` and `choose_mode` live in `digitrec.reading` and are importable
@@ -31,6 +36,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from digitrec.chains import best_chain
 from digitrec.components import (
     MERGED_HEIGHT,
     SEGMENT_THRESHOLD,
@@ -77,7 +83,7 @@ WIDE_START = 0.9
 SHORT_COST = 6.0  # a piece under SHORT_START of its group's height is likely a stray stroke
 SHORT_START = 0.7
 CUT_COST = 1.0  # per stroke of ink a cut crosses
-MAX_CUT_STROKES = 1.2  # cuts crossing more are not offered at all
+MAX_CUT_STROKES = 3.0  # cuts crossing more are not offered at all
 MIN_PIECE_HEIGHT = 0.4  # nor pieces shorter than this share of their group's height
 MAX_PIECE_ASPECT = 1.6  # wider candidate pieces are not considered (unless the whole group)
 # Candidates read at least this surely are read a second time with thicker strokes.
@@ -128,7 +134,7 @@ def _candidates_of(group: Group, ink: np.ndarray, labels: np.ndarray, first: int
     h, w = mask.shape
     own_ink = np.where(mask, crop_ink, 0.0)
     seams = seams_through(crop_ink, mask)
-    # A cut through two strokes or more goes through one digit's loop: not worth classifying.
+    # A cut through more strokes than that goes through the body of a digit, not between two.
     seams = seams[strokes_crossed(own_ink, seams, mask) <= MAX_CUT_STROKES]
     columns = np.arange(w)
     boundaries = cut_boundaries(np.full(h, -1), seams, np.full(h, w - 1), mask, columns)
@@ -166,8 +172,8 @@ def _piece_from(crop_ink, core: np.ndarray, region: np.ndarray, group: Group) ->
     return Piece(box, ink)
 
 
-def _piece_score(candidate: Candidate, digit_height: float, confidence: float | None) -> float:
-    """Weighted log(confidence) plus priors on width, height, cuts and merges; higher is better.
+def _piece_prior(candidate: Candidate, digit_height: float) -> float:
+    """A piece's score before the model reads it: priors on width, height, cuts and merges.
 
     Width is judged against the shorter of the group's height and the typical digit height
     in the image: two touching digits on different baselines make a tall group.
@@ -179,27 +185,7 @@ def _piece_score(candidate: Candidate, digit_height: float, confidence: float | 
     score -= SHORT_COST * max(0.0, SHORT_START - h / group.height) / SHORT_START
     if candidate.merged:
         score -= MERGE_COST
-    if confidence is not None:
-        score += CONFIDENCE_WEIGHT * math.log(max(confidence, 1e-6))
     return score
-
-
-def _best_cuts(candidates: list[Candidate], boundary_count: int, scores: list[float]):
-    """The chain of candidates from the first boundary to the last with the highest total."""
-    best = [-math.inf] * boundary_count
-    came_from: list[int | None] = [None] * boundary_count
-    best[0] = 0.0
-    by_end = sorted(range(len(candidates)), key=lambda i: candidates[i].end)
-    for i in by_end:
-        candidate = candidates[i]
-        total = best[candidate.start] + scores[i]
-        if total > best[candidate.end]:
-            best[candidate.end], came_from[candidate.end] = total, i
-    chain, boundary = [], boundary_count - 1
-    while boundary > 0 and came_from[boundary] is not None:
-        chain.append(came_from[boundary])
-        boundary = candidates[came_from[boundary]].start
-    return chain[::-1]
 
 
 def segment(ink: np.ndarray, recogniser: Recogniser | None = None) -> list[Piece]:
@@ -207,22 +193,33 @@ def segment(ink: np.ndarray, recogniser: Recogniser | None = None) -> list[Piece
 
     ink: (h, w) float32 in [0, 1], white ink on black, background removed (as from
     `preprocess.ink_map`). With a `recogniser`, cuts through touching digits (and merges of
-    neighbouring pieces) are chosen by how confidently the model reads the pieces (all
-    candidates in one batch) and each piece carries its `prediction`; without one, by
-    digit-width priors alone. No ink -> [].
+    neighbouring pieces) are chosen by how confidently the model reads the pieces (by its
+    `cut_judge`, the pieces model, when it has one; only the candidates that could be in the
+    best chain are read, `digitrec.chains`) and each piece carries the recogniser's
+    `prediction`; without one, by digit-width priors alone. No ink -> [].
     """
     candidates, boundary_count, digit_height = candidate_pieces(ink)
     if not candidates:
         return []
-    predictions: list = [None] * len(candidates)
-    confidences: list = [None] * len(candidates)
-    if recogniser is not None:
-        predictions, confidences = _predict_distinct(recogniser, [c.piece for c in candidates])
-    scores = [
-        _piece_score(c, digit_height, confidence)
-        for c, confidence in zip(candidates, confidences, strict=True)
-    ]
-    chain = _best_cuts(candidates, boundary_count, scores)
+    spans = [(c.start, c.end) for c in candidates]
+    priors = [_piece_prior(c, digit_height) for c in candidates]
+    if recogniser is None:
+        chain = best_chain(spans, boundary_count, priors)
+        return sorted((candidates[i].piece for i in chain), key=_centre_x)
+    judge = getattr(recogniser, "cut_judge", None) or recogniser
+    predictions: dict[int, Prediction] = {}
+
+    def read(indices: list[int]) -> list[float]:
+        found, confidences = _predict_distinct(judge, [candidates[i].piece for i in indices])
+        predictions.update(zip(indices, found, strict=True))
+        return [CONFIDENCE_WEIGHT * math.log(max(c, 1e-6)) for c in confidences]
+
+    chain = best_chain(spans, boundary_count, priors, read)
+    if judge is not recogniser and chain:
+        # The judge only chose the cuts: the digits reported are the recogniser's own reading.
+        framed = np.stack([fit_to_mnist_frame(candidates[i].piece.ink) for i in chain])
+        read_by_recogniser = recogniser.predict(framed, threshold=recogniser.number_threshold)
+        predictions = dict(zip(chain, read_by_recogniser, strict=True))
     pieces = [
         Piece(candidates[i].piece.box, candidates[i].piece.ink, predictions[i]) for i in chain
     ]

@@ -65,6 +65,11 @@ class TrainConfig:
     # share of the training digits; 0 leaves them out.
     number_pieces: float = 0.0
     number_piece_kinds: tuple[str, ...] = NUMBER_PIECE_KINDS
+    # With init_from: this share of each training digit's target is the starting model's own
+    # probabilities rather than its label, so that fine-tuning on new pieces keeps how the
+    # model read ambiguous digits (the bundled pieces model: 0.5, learning_rate 1e-4).
+    self_distil: float = 0.0
+    learning_rate: float | None = None  # fine-tuning's peak; None: FINE_TUNE_LEARNING_RATE
     verbose: int | None = None
     extra: dict = field(default_factory=dict)
 
@@ -132,7 +137,7 @@ def _compile(model, config: TrainConfig, steps_per_epoch: int) -> None:
         optimizer = keras.optimizers.Adam()
     elif config.init_from:
         schedule = keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=FINE_TUNE_LEARNING_RATE,
+            initial_learning_rate=config.learning_rate or FINE_TUNE_LEARNING_RATE,
             decay_steps=steps_per_epoch * config.resolved_epochs(),
             alpha=0.01,
         )
@@ -188,6 +193,19 @@ def _initial_model(config: TrainConfig):
     return keras.saving.load_model(config.init_from)
 
 
+def _starting_probabilities(config: TrainConfig, x: np.ndarray) -> np.ndarray:
+    """The model `config.init_from` as it is (int8 ONNX as shipped, or Keras) on x -> (n, 10)."""
+    if not config.init_from:
+        raise ValueError("self_distil needs init_from: the model whose reading is kept")
+    if config.init_from.lower().endswith(".onnx"):
+        from digitrec.inference import load_session, probabilities_of
+
+        session = load_session(config.init_from)
+        batches = [probabilities_of(session, x[i : i + 1000]) for i in range(0, len(x), 1000)]
+        return np.concatenate(batches).astype(np.float32)
+    return _initial_model(config).predict(x, batch_size=1000, verbose=0).astype(np.float32)
+
+
 def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split):
     """Train one model; returns (keras model, its training record for the card)."""
     import keras
@@ -214,6 +232,10 @@ def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split
         outlier_labels = np.full(outlier_count + pair_count, number_pieces.NO_DIGIT)
         labels = np.concatenate([labels, outlier_labels, pieces.labels])
     y = _targets(labels)
+    digit_count = len(fit_split.labels)
+    if config.self_distil:
+        own = _starting_probabilities(config, x[:digit_count])
+        y[:digit_count] = (1 - config.self_distil) * y[:digit_count] + config.self_distil * own
 
     model = _initial_model(config)
     dataset = _training_dataset(x, y, config, seed, augment=config.arch == "cnn")
@@ -239,6 +261,8 @@ def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split
         "touching_pair_images": pair_count,
         "number_piece_images": piece_count,
         "init_from": config.init_from,
+        "self_distil": config.self_distil,
+        "learning_rate": config.learning_rate,
         "seconds": round(time.perf_counter() - started, 1),
         "seconds_per_epoch": [round(s, 1) for s in recorder.seconds],
         "history": {
@@ -318,6 +342,8 @@ def finish(models, records, config: TrainConfig, fit_split, val_split, test_spli
                 "touching_pair_images",
                 "number_piece_images",
                 "init_from",
+                "self_distil",
+                "learning_rate",
                 "seconds_per_epoch",
             )
         },
