@@ -188,10 +188,12 @@ def format_markdown(
     results: dict, recogniser, per_length: int, seed: int, lengths, source: str = "test"
 ) -> str:
     digits = "MNIST test digits" if source == "test" else "held-out validation digits"
+    judge = getattr(recogniser, "cut_judge", None)
+    judged = f", cuts chosen by {judge.name} {judge.version}" if judge else ""
     lines = [
         "## Numbers (`read_number`)",
         "",
-        f"Model: {recogniser.name} {recogniser.version}. {per_length} numbers per length "
+        f"Model: {recogniser.name} {recogniser.version}{judged}. {per_length} numbers per length "
         f"(half canvas-like PNG, half photo-like JPEG), composed from {digits}, "
         f"seed {seed}.",
         "",

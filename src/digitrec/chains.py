@@ -8,8 +8,8 @@ confidence). So a candidate's prior, plus the best chain of priors alone up to i
 from its end, bounds the score of every chain through it. Candidates are read in two rounds or
 more: first those whose bound is near the best, then any whose bound beats the best chain read
 so far. No chain left unread can win, so the answer is the one that reading every candidate
-gives, for a small share of the reading (about 1 candidate in 20 on 4-digit numbers of
-held-out digits, where straight cuts every few pixels make hundreds of candidates).
+gives, for a small share of the reading: straight cuts every few pixels make about 320
+candidates per 4-digit number of held-out digits, of which about 19 are read (median 8).
 """
 
 from __future__ import annotations
