@@ -193,17 +193,14 @@ def _initial_model(config: TrainConfig):
     return keras.saving.load_model(config.init_from)
 
 
-def _starting_probabilities(config: TrainConfig, x: np.ndarray) -> np.ndarray:
-    """The model `config.init_from` as it is (int8 ONNX as shipped, or Keras) on x -> (n, 10)."""
+def _starting_probabilities(config: TrainConfig, model, x: np.ndarray) -> np.ndarray:
+    """The model `config.init_from` as it is on x -> (n, 10): an ONNX model as shipped (int8,
+    not its Keras rebuild `model`), a Keras one as loaded."""
     if not config.init_from:
         raise ValueError("self_distil needs init_from: the model whose reading is kept")
     if config.init_from.lower().endswith(".onnx"):
-        from digitrec.inference import load_session, probabilities_of
-
-        session = load_session(config.init_from)
-        batches = [probabilities_of(session, x[i : i + 1000]) for i in range(0, len(x), 1000)]
-        return np.concatenate(batches).astype(np.float32)
-    return _initial_model(config).predict(x, batch_size=1000, verbose=0).astype(np.float32)
+        return evaluate.onnx_probabilities(config.init_from, x).astype(np.float32)
+    return model.predict(x, batch_size=1000, verbose=0).astype(np.float32)
 
 
 def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split):
@@ -232,12 +229,11 @@ def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split
         outlier_labels = np.full(outlier_count + pair_count, number_pieces.NO_DIGIT)
         labels = np.concatenate([labels, outlier_labels, pieces.labels])
     y = _targets(labels)
-    digit_count = len(fit_split.labels)
-    if config.self_distil:
-        own = _starting_probabilities(config, x[:digit_count])
-        y[:digit_count] = (1 - config.self_distil) * y[:digit_count] + config.self_distil * own
-
     model = _initial_model(config)
+    if config.self_distil:
+        digit_count = len(fit_split.labels)
+        own = _starting_probabilities(config, model, x[:digit_count])
+        y[:digit_count] = (1 - config.self_distil) * y[:digit_count] + config.self_distil * own
     dataset = _training_dataset(x, y, config, seed, augment=config.arch == "cnn")
     steps = int(np.ceil(len(x) / config.resolved_batch_size()))
     _compile(model, config, steps)
