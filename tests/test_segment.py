@@ -188,6 +188,35 @@ def test_any_ink_map_gives_pieces_inside_it():
             assert piece.ink.shape == (ph, pw)
 
 
+@pytest.mark.parametrize("density", [0.05, 0.3, 0.8])
+def test_boxes_found_for_all_boundary_pairs_at_once_are_the_cut_out_pieces_boxes(density):
+    rng = np.random.default_rng(int(density * 100))
+    for _ in range(40):
+        h, w = rng.integers(1, 40, 2)
+        mask = rng.random((h, w)) < density
+        ink = mask * rng.random((h, w)).astype(np.float32)
+        # Boundaries as seams make them: one column per row, from -1 to w - 1, in order.
+        inner = np.sort(rng.integers(-1, w, (int(rng.integers(0, 6)), h)), axis=0)
+        boundaries = np.vstack([np.full((1, h), -1), inner, np.full((1, h), w - 1)])
+        boxes = segment._boxes_between(mask, boundaries)
+        group = segment.Group([1], 0, 0, int(w), int(h), 0.0)
+        for start in range(len(boundaries)):
+            for end in range(len(boundaries)):
+                piece = segment._piece_between(
+                    ink, mask, mask, group, boundaries[start], boundaries[end]
+                )
+                assert boxes[start][end] == (piece.box if piece else None)
+
+
+def test_candidates_cut_out_their_ink_only_when_it_is_asked_for():
+    candidates, _, _ = segment.candidate_pieces(touching("4711"))
+    assert len(candidates) > 10
+    assert not any("piece" in vars(c) for c in candidates), "no ink cut out yet"
+    for candidate in candidates:
+        assert candidate.piece.box == candidate.box
+        assert candidate.piece.ink.shape == candidate.box[:1:-1]
+
+
 def test_ink_map_must_be_two_dimensional():
     with pytest.raises(ValueError, match="2-D"):
         segment.segment(np.zeros((4, 4, 3), np.float32))

@@ -29,9 +29,11 @@ from here too. Measured by bench/bench_numbers.py (MNIST test digits composed in
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -112,14 +114,24 @@ def _dilate(mask: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Candidate:
-    """A possible digit inside a group: the ink between two boundaries."""
+    """A possible digit inside a group: the ink between two boundaries.
+
+    Its box is known at once (the priors need no more); its ink is cut out the first time
+    `piece` is asked for, since a number has hundreds of candidates and `best_chain` reads a
+    few dozen of them.
+    """
 
     group: Group  # the group (or merged neighbours) the piece is cut from
     start: int  # boundary indices
     end: int
-    piece: Piece
+    box: tuple[int, int, int, int]  # the piece's box, as `piece.box`
     cut_strokes: float  # strokes the cut at `start` crosses (0 at the group's left edge)
+    cut_out: Callable[[], Piece] = field(repr=False)  # makes `piece`
     merged: bool = False  # two neighbouring groups taken as one digit
+
+    @functools.cached_property
+    def piece(self) -> Piece:
+        return self.cut_out()
 
 
 def _candidates_of(group: Group, ink: np.ndarray, labels: np.ndarray, first: int):
@@ -141,21 +153,73 @@ def _candidates_of(group: Group, ink: np.ndarray, labels: np.ndarray, first: int
     last = len(boundaries) - 1
     strokes_cut = strokes_crossed(own_ink, boundaries, mask)
     strokes_cut[0] = 0.0  # the group's left edge cuts nothing
+    # Integer sums: their difference over h is exactly the mean width numpy would compute.
+    column_sums = boundaries.sum(axis=1).tolist()
+    boxes = _boxes_between(mask, boundaries)
     candidates = []
     for start in range(last):
         for end in range(start + 1, last + 1):
             whole = start == 0 and end == last
-            mean_width = float((boundaries[end] - boundaries[start]).mean())
+            mean_width = float(column_sums[end] - column_sums[start]) / h
             if not whole and mean_width > MAX_PIECE_ASPECT * h:
                 continue
-            between = (columns > boundaries[start][:, None]) & (columns <= boundaries[end][:, None])
-            piece = _piece_from(crop_ink, mask & between, region & between, group)
-            if piece is None or (not whole and piece.box[3] < MIN_PIECE_HEIGHT * h):
+            box = boxes[start][end]
+            if box is None or (not whole and box[3] < MIN_PIECE_HEIGHT * h):
                 continue
+            cut_out = functools.partial(
+                _piece_between, crop_ink, mask, region, group, boundaries[start], boundaries[end]
+            )
+            x, y, box_w, box_h = box
             candidates.append(
-                Candidate(group, first + start, first + end, piece, strokes_cut[start])
+                Candidate(
+                    group,
+                    first + start,
+                    first + end,
+                    (group.x0 + x, group.y0 + y, box_w, box_h),
+                    strokes_cut[start],
+                    cut_out,
+                )
             )
     return candidates, last + 1
+
+
+def _boxes_between(mask: np.ndarray, boundaries: np.ndarray) -> list[list]:
+    """boxes[start][end]: the (x, y, w, h) box, in the mask's pixels, that `_piece_from` gives
+    the mask's ink right of boundary `start` and up to boundary `end` (None without ink).
+
+    Found for every pair at once from each row's nearest ink columns, instead of cutting out an
+    (h, w) core per candidate: a 4-digit number has some 300 candidates.
+    """
+    h, w = mask.shape
+    columns = np.arange(w)
+    # first_from[y, x]: the first ink column >= x in row y (w if none), for x in 0..w.
+    ahead = np.hstack([np.where(mask, columns, w), np.full((h, 1), w)])
+    first_from = np.minimum.accumulate(ahead[:, ::-1], axis=1)[:, ::-1]
+    # last_upto[y, x + 1]: the last ink column <= x in row y (-1 if none), for x in -1..w-1.
+    behind = np.hstack([np.full((h, 1), -1), np.where(mask, columns, -1)])
+    last_upto = np.maximum.accumulate(behind, axis=1)
+    rows = np.arange(h)
+    firsts = first_from[rows, boundaries + 1]  # (k, h): first ink right of each boundary
+    lasts = last_upto[rows, boundaries + 1]  # (k, h): last ink up to each boundary
+    inked = firsts[:, None, :] <= lasts[None, :, :]  # (k, k, h): row y has ink in (start, end]
+    found = inked.any(axis=2)
+    # The core's extent, then the 1 px margin `_piece_from` keeps inside the crop.
+    y0 = np.maximum(np.argmax(inked, axis=2) - 1, 0)
+    y1 = np.minimum(h - np.argmax(inked[:, :, ::-1], axis=2) + 1, h)
+    x0 = np.maximum(np.where(inked, firsts[:, None, :], w).min(axis=2) - 1, 0)
+    x1 = np.minimum(np.where(inked, lasts[None, :, :], -1).max(axis=2) + 2, w)
+    boxes = np.stack([x0, y0, x1 - x0, y1 - y0], axis=2).tolist()
+    return [
+        [tuple(box) if has else None for box, has in zip(row, has_row, strict=True)]
+        for row, has_row in zip(boxes, found.tolist(), strict=True)
+    ]
+
+
+def _piece_between(crop_ink, mask, region, group: Group, left, right) -> Piece:
+    """The piece of a group's ink right of boundary `left` and up to boundary `right`."""
+    columns = np.arange(mask.shape[1])
+    between = (columns > left[:, None]) & (columns <= right[:, None])
+    return _piece_from(crop_ink, mask & between, region & between, group)
 
 
 def _piece_from(crop_ink, core: np.ndarray, region: np.ndarray, group: Group) -> Piece | None:
@@ -179,7 +243,7 @@ def _piece_prior(candidate: Candidate, digit_height: float) -> float:
     in the image: two touching digits on different baselines make a tall group.
     """
     group = candidate.group
-    _, _, w, h = candidate.piece.box
+    _, _, w, h = candidate.box
     score = -PIECE_COST - WIDE_COST * max(0.0, w / min(group.height, digit_height) - WIDE_START)
     score -= CUT_COST * candidate.cut_strokes
     score -= SHORT_COST * max(0.0, SHORT_START - h / group.height) / SHORT_START
@@ -276,7 +340,10 @@ def _merged_candidates(groups, ink, labels, firsts, digit_height: float) -> list
         crop_ink = ink[union.y0 : union.y1, union.x0 : union.x1]
         piece = _piece_from(crop_ink, mask, region, union)
         if piece is not None:
-            candidates.append(Candidate(union, firsts[index], firsts[index + 2], piece, 0.0, True))
+            start, end = firsts[index], firsts[index + 2]
+            candidates.append(
+                Candidate(union, start, end, piece.box, 0.0, lambda piece=piece: piece, True)
+            )
     return candidates
 
 
