@@ -40,6 +40,12 @@ def find_seams(
     h, w = cost.shape
     if w <= 2 * margin:
         return np.zeros((0, h), np.int64)
+    if drift_cost == np.inf:  # straight cuts: each column's total, no path to follow
+        return np.repeat(
+            _spaced_ends(cost.sum(axis=0, dtype=np.float64), count, margin, spacing)[:, None],
+            h,
+            axis=1,
+        )
     total = cost[0].astype(np.float64)
     moves = np.zeros((h, w), np.int8)
     step = np.array([0, -1, 1], np.int8)
@@ -56,18 +62,25 @@ def find_seams(
         choice = options.argmin(axis=0)
         total = options[choice, columns] + cost[row]
         moves[row] = step[choice]
+    position = _spaced_ends(total, count, margin, spacing)
+    seams = np.empty((len(position), h), np.int64)
+    for row in range(h - 1, -1, -1):
+        seams[:, row] = position
+        position = position + moves[row, position]
+    return seams
+
+
+def _spaced_ends(total: np.ndarray, count: int, margin: int, spacing: int) -> np.ndarray:
+    """Up to `count` columns of least `total`, `margin` from the edges and `spacing` apart,
+    sorted left to right."""
+    w = len(total)
     ends: list[int] = []
     for column in np.argsort(total[margin : w - margin], kind="stable") + margin:
         if all(abs(int(column) - end) >= spacing for end in ends):
             ends.append(int(column))
             if len(ends) == count:
                 break
-    position = np.array(sorted(ends), np.int64)
-    seams = np.empty((len(position), h), np.int64)
-    for row in range(h - 1, -1, -1):
-        seams[:, row] = position
-        position = position + moves[row, position]
-    return seams
+    return np.array(sorted(ends), np.int64)
 
 
 def seams_through(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -113,9 +126,7 @@ def strokes_crossed(ink: np.ndarray, seams: np.ndarray, mask: np.ndarray) -> np.
     runs = np.flatnonzero(edges.ravel() == -1) - np.flatnonzero(edges.ravel() == 1)
     stroke_ink = max(1.0, float(np.median(runs)) if runs.size else 1.0)
     rows = np.arange(ink.shape[0])
-    crossed = np.array(
-        [ink[rows, np.clip(seam, 0, ink.shape[1] - 1)].sum() for seam in seams], np.float64
-    )
+    crossed = ink[rows, np.clip(seams, 0, ink.shape[1] - 1)].sum(axis=1).astype(np.float64)
     return crossed / stroke_ink
 
 
