@@ -146,6 +146,25 @@ def test_predict_takes_mnist_style_arrays(recogniser):
     assert recogniser.predict(np.zeros((0, 28, 28), np.float32)) == []
 
 
+def test_a_large_batch_goes_through_the_model_in_bounded_runs(recogniser, monkeypatch):
+    from digitrec import inference
+
+    rng = np.random.default_rng(0)
+    images = rng.random((2 * inference.MODEL_BATCH + 3, 28, 28)).astype(np.float32)
+    one_run = recogniser.predict(images)
+    sizes = []
+    run = recogniser.session.run
+
+    def counting_run(outputs, feeds):
+        sizes.append(len(next(iter(feeds.values()))))
+        return run(outputs, feeds)
+
+    monkeypatch.setattr(recogniser, "session", type("Spy", (), {"run": staticmethod(counting_run)}))
+    assert recogniser.predict(images) == one_run
+    assert sizes == [inference.MODEL_BATCH, inference.MODEL_BATCH, 3]
+    assert recogniser.predict(images[:0]) == []
+
+
 def test_the_threshold_decides_is_digit_and_numbers_have_a_lower_one(recogniser):
     from digitrec.nondigits import make_nondigits
 

@@ -179,3 +179,19 @@ def test_cli_reads_a_number_as_json(tmp_path):
     assert answer["file"] == str(path)
     assert answer["number"] == "2026"
     assert len(answer["digits"]) == 4
+
+
+def test_an_image_with_more_marks_than_a_number_is_refused_before_any_reading(recogniser):
+    from digitrec.errors import UnusableImageError
+    from digitrec.segment import MAX_GROUPS
+
+    rows = [compose([glyph(str(d % 10)) for d in range(12)])[0] for _ in range(3)]
+    page = np.zeros((sum(r.shape[0] for r in rows), max(r.shape[1] for r in rows)), np.float32)
+    top = 0
+    for row in rows:
+        page[top : top + row.shape[0], : row.shape[1]] = row
+        top += row.shape[0]
+    image = Image.fromarray(np.uint8(255 - page * 255))
+    with pytest.raises(UnusableImageError, match=f"36 separate marks.*up to {MAX_GROUPS} digits"):
+        recogniser.read_number(image)
+    assert len(recogniser.read_number(Image.fromarray(np.uint8(255 - rows[0] * 255))).number) == 12

@@ -29,6 +29,9 @@ from digitrec.preprocess import Preprocessed, to_mnist_style
 # An all-but-empty 28x28 input (less ink than a couple of full pixels) has no digit to read.
 BLANK_INK = 2.0
 PIECES_MODEL = Path("pieces") / "model.onnx"  # beside a model: its judge of number cuts
+# The model reads at most this many images per run: ONNX Runtime keeps the memory of its
+# largest run for the session's life, and a number of many digits offers thousands of pieces.
+MODEL_BATCH = 256
 
 
 class ModelLoadError(Exception):
@@ -138,7 +141,12 @@ class Recogniser:
         images = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28)
         if len(images) == 0:
             return []
-        raw = self.session.run(None, {self._input_name: images.reshape(-1, 28, 28, 1)})[0]
+        raw = np.concatenate(
+            [
+                self.session.run(None, {self._input_name: chunk.reshape(-1, 28, 28, 1)})[0]
+                for chunk in np.split(images, range(MODEL_BATCH, len(images), MODEL_BATCH))
+            ]
+        )
         calibrated = apply_temperature(raw, self.card.temperature)
         ink = images.reshape(len(images), -1).sum(axis=1)
         predictions = []

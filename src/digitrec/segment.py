@@ -48,6 +48,7 @@ from digitrec.components import (
     label_components,
     typical_height,
 )
+from digitrec.errors import UnusableImageError
 from digitrec.preprocess import fit_to_mnist_frame
 from digitrec.reading import NOT_A_DIGIT, DigitReading, NumberReading, choose_mode, read_number
 from digitrec.seams import boundaries as cut_boundaries
@@ -88,6 +89,9 @@ CUT_COST = 1.0  # per stroke of ink a cut crosses
 MAX_CUT_STROKES = 3.0  # cuts crossing more are not offered at all
 MIN_PIECE_HEIGHT = 0.4  # nor pieces shorter than this share of their group's height
 MAX_PIECE_ASPECT = 1.6  # wider candidate pieces are not considered (unless the whole group)
+# A number is read up to this many separate marks (digits, or parts of one). Each costs up to a
+# few dozen model runs when nothing in it reads as a digit; a page of text is not a number.
+MAX_GROUPS = 32
 # Candidates read at least this surely are read a second time with thicker strokes.
 SECOND_OPINION_FLOOR = 0.5
 
@@ -153,41 +157,43 @@ def _candidates_of(group: Group, ink: np.ndarray, labels: np.ndarray, first: int
     last = len(boundaries) - 1
     strokes_cut = strokes_crossed(own_ink, boundaries, mask)
     strokes_cut[0] = 0.0  # the group's left edge cuts nothing
-    # Integer sums: their difference over h is exactly the mean width numpy would compute.
-    column_sums = boundaries.sum(axis=1).tolist()
-    boxes = _boxes_between(mask, boundaries)
+    # Every pair of boundaries, in the order start, then end; only the whole group and pieces
+    # no wider than MAX_PIECE_ASPECT of its height are candidates. Widths from integer sums:
+    # their difference over h is exactly the mean width of the pair's columns.
+    starts, ends = np.triu_indices(len(boundaries), k=1)
+    column_sums = boundaries.sum(axis=1)
+    width_ok = (column_sums[ends] - column_sums[starts]) / h <= MAX_PIECE_ASPECT * h
+    kept = width_ok | ((starts == 0) & (ends == last))
+    starts, ends = starts[kept].tolist(), ends[kept].tolist()
     candidates = []
-    for start in range(last):
-        for end in range(start + 1, last + 1):
-            whole = start == 0 and end == last
-            mean_width = float(column_sums[end] - column_sums[start]) / h
-            if not whole and mean_width > MAX_PIECE_ASPECT * h:
-                continue
-            box = boxes[start][end]
-            if box is None or (not whole and box[3] < MIN_PIECE_HEIGHT * h):
-                continue
-            cut_out = functools.partial(
-                _piece_between, crop_ink, mask, region, group, boundaries[start], boundaries[end]
+    boxes = _boxes_between(mask, boundaries, starts, ends)
+    for start, end, box in zip(starts, ends, boxes, strict=True):
+        whole = start == 0 and end == last
+        if box is None or (not whole and box[3] < MIN_PIECE_HEIGHT * h):
+            continue
+        cut_out = functools.partial(
+            _piece_between, crop_ink, mask, region, group, boundaries[start], boundaries[end]
+        )
+        x, y, box_w, box_h = box
+        candidates.append(
+            Candidate(
+                group,
+                first + start,
+                first + end,
+                (group.x0 + x, group.y0 + y, box_w, box_h),
+                strokes_cut[start],
+                cut_out,
             )
-            x, y, box_w, box_h = box
-            candidates.append(
-                Candidate(
-                    group,
-                    first + start,
-                    first + end,
-                    (group.x0 + x, group.y0 + y, box_w, box_h),
-                    strokes_cut[start],
-                    cut_out,
-                )
-            )
+        )
     return candidates, last + 1
 
 
-def _boxes_between(mask: np.ndarray, boundaries: np.ndarray) -> list[list]:
-    """boxes[start][end]: the (x, y, w, h) box, in the mask's pixels, that `_piece_from` gives
-    the mask's ink right of boundary `start` and up to boundary `end` (None without ink).
+def _boxes_between(mask: np.ndarray, boundaries: np.ndarray, starts, ends) -> list:
+    """For each pair (starts[i], ends[i]) of boundaries: the (x, y, w, h) box, in the mask's
+    pixels, that `_piece_from` gives the mask's ink right of the one and up to the other (None
+    without ink).
 
-    Found for every pair at once from each row's nearest ink columns, instead of cutting out an
+    Found for all pairs at once from each row's nearest ink columns, instead of cutting out an
     (h, w) core per candidate: a 4-digit number has some 300 candidates.
     """
     h, w = mask.shape
@@ -199,20 +205,17 @@ def _boxes_between(mask: np.ndarray, boundaries: np.ndarray) -> list[list]:
     behind = np.hstack([np.full((h, 1), -1), np.where(mask, columns, -1)])
     last_upto = np.maximum.accumulate(behind, axis=1)
     rows = np.arange(h)
-    firsts = first_from[rows, boundaries + 1]  # (k, h): first ink right of each boundary
-    lasts = last_upto[rows, boundaries + 1]  # (k, h): last ink up to each boundary
-    inked = firsts[:, None, :] <= lasts[None, :, :]  # (k, k, h): row y has ink in (start, end]
-    found = inked.any(axis=2)
+    firsts = first_from[rows, boundaries[starts] + 1]  # (n, h): first ink right of the start
+    lasts = last_upto[rows, boundaries[ends] + 1]  # (n, h): last ink up to the end
+    inked = firsts <= lasts  # (n, h): row y has ink between the pair
+    found = inked.any(axis=1)
     # The core's extent, then the 1 px margin `_piece_from` keeps inside the crop.
-    y0 = np.maximum(np.argmax(inked, axis=2) - 1, 0)
-    y1 = np.minimum(h - np.argmax(inked[:, :, ::-1], axis=2) + 1, h)
-    x0 = np.maximum(np.where(inked, firsts[:, None, :], w).min(axis=2) - 1, 0)
-    x1 = np.minimum(np.where(inked, lasts[None, :, :], -1).max(axis=2) + 2, w)
-    boxes = np.stack([x0, y0, x1 - x0, y1 - y0], axis=2).tolist()
-    return [
-        [tuple(box) if has else None for box, has in zip(row, has_row, strict=True)]
-        for row, has_row in zip(boxes, found.tolist(), strict=True)
-    ]
+    y0 = np.maximum(np.argmax(inked, axis=1) - 1, 0)
+    y1 = np.minimum(h - np.argmax(inked[:, ::-1], axis=1) + 1, h)
+    x0 = np.maximum(np.where(inked, firsts, w).min(axis=1, initial=w) - 1, 0)
+    x1 = np.minimum(np.where(inked, lasts, -1).max(axis=1, initial=-1) + 2, w)
+    boxes = np.stack([x0, y0, x1 - x0, y1 - y0], axis=1).tolist()
+    return [tuple(box) if has else None for box, has in zip(boxes, found.tolist(), strict=True)]
 
 
 def _piece_between(crop_ink, mask, region, group: Group, left, right) -> Piece:
@@ -302,6 +305,11 @@ def candidate_pieces(ink: np.ndarray) -> tuple[list[Candidate], int, float]:
     groups = group_components(component_groups(labels, count, ink))
     if not groups:
         return [], 0, 0.0
+    if len(groups) > MAX_GROUPS:
+        raise UnusableImageError(
+            f"the image holds {len(groups)} separate marks; a number is read up to "
+            f"{MAX_GROUPS} digits: crop the image to one number"
+        )
     groups.sort(key=lambda g: g.x0 + g.x1)
     digit_height = typical_height(groups)
     # Boundaries are numbered along the whole line: a group's right edge is the next one's left.
