@@ -287,6 +287,13 @@ def test_a_weak_token_is_refused_at_start_up_without_echoing_it(value):
     assert value.strip() not in str(refused.value)
 
 
+@pytest.mark.parametrize("value", ["", "                    ", "\t"], ids=repr)
+def test_a_token_set_but_blank_is_refused_rather_than_leaving_the_server_open(value):
+    with pytest.raises(config.ConfigError, match="DIGITREC_API_TOKEN is set but blank"):
+        config.from_environment({"DIGITREC_API_TOKEN": value})
+    assert config.from_environment({})["DIGITREC_API_TOKEN"] is None, "unset: open, as documented"
+
+
 # Nothing reflected unescaped ---------------------------------------------------------------
 
 HOSTILE = '"><script>alert(1)</script><img src=x onerror=alert(2)>'

@@ -59,6 +59,9 @@ def _origins(name: str, text: str) -> tuple[str, ...]:
     return origins
 
 
+# Set but blank, these would silently turn a protection off (`DIGITREC_API_TOKEN=$TOKEN` with
+# TOKEN unset): refused, where other variables blank mean their default.
+MUST_NOT_BE_BLANK = ("DIGITREC_API_TOKEN",)
 # Variable -> (parser, default). The default is used when the variable is unset or empty.
 SETTINGS: dict[str, tuple[Callable[[str, str], object], object]] = {
     # The ONNX model to serve (model.json beside it); None means the bundled model.
@@ -88,5 +91,10 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, obje
     settings = {}
     for name, (parse, default) in SETTINGS.items():
         text = environ.get(name, "")
+        if name in MUST_NOT_BE_BLANK and name in environ and not text.strip():
+            raise ConfigError(
+                f"{name} is set but blank, which would leave the server open: unset it to "
+                "serve without one, or set a real value"
+            )
         settings[name] = parse(name, text) if text.strip() else default
     return settings
