@@ -65,3 +65,48 @@ def test_model_option_names_the_model(files, tmp_path):
     result = run("--model", str(tmp_path / "nowhere.onnx"), str(files["seven"]))
     assert result.exit_code != 0
     assert "model file not found" in result.output
+
+
+def test_a_directory_among_the_files_is_that_files_error_only(files, tmp_path):
+    result = run("--json", str(tmp_path), str(files["seven"]))
+    assert result.exit_code == 1
+    folder, seven = (json.loads(line) for line in result.stdout.splitlines())
+    assert folder == {"file": str(tmp_path), "error": "Is a directory"}
+    assert seven["digit"] == 7
+
+
+def test_plain_errors_go_to_stderr_and_answers_to_stdout(files, tmp_path):
+    missing = tmp_path / "missing.png"
+    result = run(str(files["seven"]), str(missing))
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"{files['seven']}: 7 (")
+    assert str(missing) not in result.stdout
+    assert result.stderr == f"{missing}: error: No such file or directory\n"
+
+
+def test_a_file_too_big_to_be_an_image_is_not_read_through(files, tmp_path, monkeypatch):
+    from digitrec import decode
+
+    monkeypatch.setattr(decode, "MAX_FILE_BYTES", 20_000)
+    assert files["seven"].stat().st_size < 20_000
+    big = tmp_path / "big.bin"
+    big.write_bytes(bytes(50_000))
+    result = run("--json", str(big), "/dev/zero", str(files["seven"]))  # /dev/zero never ends
+    assert result.exit_code == 1
+    refused, endless, seven = (json.loads(line) for line in result.stdout.splitlines())
+    assert "the file is over" in refused["error"]
+    assert "the file is over" in endless["error"]
+    assert seven["digit"] == 7
+
+
+def test_a_model_that_is_not_its_cards_is_refused_as_serve_refuses_it(files, tmp_path):
+    from digitrec.inference import bundled_model_path
+
+    bundled = bundled_model_path()
+    swapped = tmp_path / "swapped"
+    swapped.mkdir()
+    (swapped / "model.json").write_bytes(bundled.with_name("model.json").read_bytes())
+    (swapped / "model.onnx").write_bytes((bundled.parent / "pieces" / "model.onnx").read_bytes())
+    result = run("--model", str(swapped / "model.onnx"), str(files["seven"]))
+    assert result.exit_code != 0
+    assert "corrupt or replaced: its SHA-256 does not match model.json" in result.output

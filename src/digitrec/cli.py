@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import click
 
@@ -257,7 +256,9 @@ def export(model_path, out_path, arch):
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+# Plain strings, not click.Path: a missing file or a directory is that file's error, answered
+# in its turn, while the other files are still read.
+@click.argument("files", nargs=-1, required=True)
 @onnx_model_option
 @click.option(
     "--json",
@@ -268,6 +269,7 @@ def export(model_path, out_path, arch):
 @click.option("--number", is_flag=True, help="Read a multi-digit number instead of one digit.")
 def predict(files, model_path, as_json, number):
     """Recognise the digit (or with --number, the number) in each image FILE."""
+    from digitrec.decode import read_image_file
     from digitrec.errors import RecognitionError
     from digitrec.inference import ModelLoadError, Recogniser
 
@@ -278,15 +280,22 @@ def predict(files, model_path, as_json, number):
     failed = False
     for file in files:
         try:
-            content = Path(file).read_bytes()
+            content = read_image_file(file)
             if number:
                 answer = {"file": file, **recogniser.read_number(content).as_dict()}
             else:
                 answer = {"file": file, **recogniser.recognise([content])[0].as_dict()}
-        except (OSError, RecognitionError) as error:
+        except OSError as error:
+            failed = True
+            answer = {"file": file, "error": error.strerror or str(error)}
+        except RecognitionError as error:
             failed = True
             answer = {"file": file, "error": str(error)}
-        click.echo(json.dumps(answer) if as_json else _describe(answer))
+        # --json keeps one line per file on stdout; plain errors are messages, for stderr.
+        click.echo(
+            json.dumps(answer) if as_json else _describe(answer),
+            err=not as_json and "error" in answer,
+        )
     sys.exit(1 if failed else 0)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -27,6 +28,9 @@ from digitrec.png import read_plain_png
 # (32 MP RGB or RGBA) costs about 128 MB plus a few; at 40 MP it was over 160 MB, beyond what
 # one worker may use.
 MAX_PIXELS = 32_000_000
+# An image file bigger than this is refused before it is read through: an uncompressed RGBA image
+# at the pixel limit, with room for its headers (the CLI may be pointed at /dev/zero).
+MAX_FILE_BYTES = 4 * MAX_PIXELS + (1 << 20)
 # Decoding and every later pass cost something per row as well as per pixel: a 1x31,999,999
 # strip is within MAX_PIXELS yet takes seconds. No photo, scan (A4 at 1200 dpi is 14,032 px
 # long) or canvas has a side this long, and with it the rows of any image are bounded too.
@@ -160,3 +164,16 @@ def decode_image(
     with contextlib.suppress(Exception):
         ImageOps.exif_transpose(image, in_place=True)
     return image
+
+
+def read_image_file(path: str | Path) -> bytes:
+    """A file's bytes, read no further than MAX_FILE_BYTES (ImageTooLargeError beyond);
+    OSError for a missing file, a directory or no permission."""
+    with open(path, "rb") as file:
+        content = file.read(MAX_FILE_BYTES + 1)
+    if len(content) > MAX_FILE_BYTES:
+        raise ImageTooLargeError(
+            f"the file is over {MAX_FILE_BYTES // (1 << 20)} MB: digitrec reads images up to "
+            f"{MAX_PIXELS // 1_000_000} megapixels"
+        )
+    return content

@@ -23,7 +23,7 @@ from PIL import Image
 from digitrec.calibration import apply_temperature
 from digitrec.decode import MAX_PIXELS, decode_image
 from digitrec.memory import keep_freed_memory
-from digitrec.model_card import CARD_FILENAME, ModelCard
+from digitrec.model_card import CARD_FILENAME, ModelCard, replaced_model_problem
 from digitrec.preprocess import Preprocessed, to_mnist_style
 
 # An all-but-empty 28x28 input (less ink than a couple of full pixels) has no digit to read.
@@ -103,8 +103,13 @@ class Recogniser:
             raise ModelLoadError(f"{self.model_path}: model file not found")
         try:
             self.card = ModelCard.load(self.model_path.with_name(CARD_FILENAME))
+            problem = replaced_model_problem(
+                self.model_path, self.model_path.read_bytes(), self.card
+            )
         except Exception as error:
             raise ModelLoadError(str(error)) from error
+        if problem:
+            raise ModelLoadError(problem)
         self.session = load_session(self.model_path, threads)
         # A recogniser serves request after request: their buffers should reuse the same pages.
         keep_freed_memory()

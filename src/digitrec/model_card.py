@@ -68,6 +68,18 @@ class ModelCard:
         return cls.from_dict(card, str(path))
 
 
+def replaced_model_problem(model_path: str | Path, model: bytes, card: ModelCard) -> str | None:
+    """What is wrong when the model file is not the one its card describes (its SHA-256 differs
+    from the card's); None when it is, or when the card records no checksum."""
+    expected = card.raw.get("files", {}).get("onnx_sha256")
+    if not expected or hashlib.sha256(model).hexdigest() == expected:
+        return None
+    return (
+        f"{model_path}: corrupt or replaced: its SHA-256 does not match {CARD_FILENAME} "
+        "(export the model and its card together)"
+    )
+
+
 def _versions() -> dict[str, str]:
     versions = {"python": platform.python_version(), "digitrec": __version__}
     for package in ("keras", "tensorflow-cpu", "tensorflow", "tf2onnx", "onnx", "onnxruntime"):

@@ -18,7 +18,6 @@ requests they hold (up to GRACEFUL_TIMEOUT_S) before the server exits.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -102,7 +101,12 @@ def check_model(model_path: str | Path | None) -> Path:
 
     Raises ModelFileError naming the file and what is wrong with it.
     """
-    from digitrec.model_card import CARD_FILENAME, ModelCard, ModelCardError
+    from digitrec.model_card import (
+        CARD_FILENAME,
+        ModelCard,
+        ModelCardError,
+        replaced_model_problem,
+    )
 
     # The same default as inference.bundled_model_path(), which would import ONNX Runtime.
     path = (
@@ -120,14 +124,10 @@ def check_model(model_path: str | Path | None) -> Path:
         card = ModelCard.load(path.with_name(CARD_FILENAME))
     except ModelCardError as error:
         raise ModelFileError(str(error)) from None
-    expected = card.raw.get("files", {}).get("onnx_sha256")
-    if not expected:
+    if not card.raw.get("files", {}).get("onnx_sha256"):
         _load_in_child(path)
-    elif hashlib.sha256(model).hexdigest() != expected:
-        raise ModelFileError(
-            f"{path}: corrupt or replaced: its SHA-256 does not match {CARD_FILENAME} "
-            "(export the model and its card together)"
-        )
+    elif problem := replaced_model_problem(path, model, card):
+        raise ModelFileError(problem)
     return path
 
 
