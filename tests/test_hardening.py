@@ -319,3 +319,30 @@ def test_the_form_without_javascript_answers_the_same_problems_as_pages(
     assert response.status_code == status
     assert response.mimetype == "text/html"
     assert "Error" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        ("image/png", SEVEN),
+        ("application/json", b'{"image": "' + base64.b64encode(SEVEN) + b'"}'),
+        (
+            "multipart/form-data; boundary=b",
+            b"--b\r\nContent-Disposition: form-data; "
+            b'name="file"; filename="7.png"\r\n\r\n' + SEVEN + b"\r\n--b--\r\n",
+        ),
+    ],
+    ids=["raw", "json", "multipart"],
+)
+def test_a_body_still_arriving_at_its_deadline_is_answered_408(
+    hardened, monkeypatch, content_type, body
+):
+    deadline = hardened.application.wsgi_app  # the outermost middleware
+    monkeypatch.setattr(deadline, "seconds", -1.0)  # every body is late
+    late = hardened.post("/api/v1/predict", data=body, headers={"Content-Type": content_type})
+    assert late.status_code == 408
+    assert late.mimetype == "application/problem+json"
+    assert "did not arrive in time" in late.get_json()["detail"]
+    monkeypatch.undo()
+    on_time = hardened.post("/api/v1/predict", data=body, headers={"Content-Type": content_type})
+    assert on_time.status_code == 200

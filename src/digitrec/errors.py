@@ -26,7 +26,7 @@ class MalformedRequestError(RecognitionError):
 
 
 class ImageTooLargeError(RecognitionError):
-    """Too many bytes, too many pixels (decompression bombs) or too many frames."""
+    """Too many bytes or too many pixels (decompression bombs)."""
 
     status = 413
     title = "Image too large"
@@ -42,7 +42,8 @@ class NotAnImageError(RecognitionError):
 
 
 class UnusableImageError(RecognitionError):
-    """A readable image that cannot be turned into a digit (truncated data, zero size...)."""
+    """A readable image that cannot be read for digits: truncated data, zero size, or (as a
+    number) more separate marks than a number has."""
 
     status = 422
     title = "Unusable image"

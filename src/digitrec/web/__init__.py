@@ -14,6 +14,8 @@ import io
 
 import flask
 
+from digitrec.web.body_deadline import BodyDeadline
+
 # Static files are named by content-free paths, so they may be cached for a while but must be
 # revalidated eventually; an hour keeps a deploy visible the same day.
 STATIC_MAX_AGE_S = 3600
@@ -70,6 +72,7 @@ def create_app(config: dict | None = None) -> flask.Flask:
     app.config["MAX_CONTENT_LENGTH"] = app.config["DIGITREC_MAX_UPLOAD_BYTES"]
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = STATIC_MAX_AGE_S
     app.wsgi_app = StreamedBodyLimit(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
+    app.wsgi_app = BodyDeadline(app.wsgi_app)  # outermost: chunked bodies are read inside
     app.json.sort_keys = False
 
     init_recogniser(app)

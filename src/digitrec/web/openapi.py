@@ -16,6 +16,7 @@ from digitrec.errors import (
     NotAnImageError,
     UnusableImageError,
 )
+from digitrec.web.body_deadline import BODY_DEADLINE_S, BODY_STALL_S
 from digitrec.web.problems import PROBLEM_JSON, problem_type
 from digitrec.web.schemas import ref
 from digitrec.web.schemas import schemas as _schemas  # tests parametrise over it
@@ -83,6 +84,10 @@ def _predict_operation(max_bytes: int, max_batch: int) -> dict:
                 {"oneOf": [ref("Answer"), ref("BatchAnswer")]},
             ),
             "400": _problem(MalformedRequestError.__doc__),
+            "408": _problem(
+                f"The body stopped arriving: no byte for {BODY_STALL_S} s, or not all of it "
+                f"within {BODY_DEADLINE_S} s."
+            ),
             "413": _problem(ImageTooLargeError.__doc__),
             "415": _problem(NotAnImageError.__doc__ + " Also: a content type not accepted."),
             "422": _problem(UnusableImageError.__doc__),

@@ -8,10 +8,16 @@ problem as an HTML page instead.
 from __future__ import annotations
 
 import flask
-from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+from werkzeug.exceptions import (
+    ClientDisconnected,
+    HTTPException,
+    InternalServerError,
+    RequestEntityTooLarge,
+)
 
 from digitrec.decode import MAX_SIDE, MIN_SIDE
 from digitrec.errors import ACCEPTED_IMAGES, RecognitionError
+from digitrec.web.body_deadline import BODY_DEADLINE_S, BODY_STALL_S, is_timeout
 
 PROBLEM_JSON = "application/problem+json"
 # How an image may reach POST /api/v1/predict.
@@ -81,6 +87,15 @@ def on_recognition_error(error: RecognitionError) -> flask.Response:
 
 def on_http_error(error: HTTPException) -> flask.Response:
     status = error.code or 500
+    if isinstance(error, ClientDisconnected) and is_timeout(error):
+        return problem_response(
+            408,
+            "request-timeout",
+            "Request Timeout",
+            f"the request body did not arrive in time: no byte for {BODY_STALL_S} s, or not "
+            f"all of it within {BODY_DEADLINE_S} s; send the whole body at once",
+            {"Connection": "close"},
+        )
     if isinstance(error, RequestEntityTooLarge):
         return problem_response(413, "image-too-large", "Image too large", _too_large_detail())
     # Allow: for 405, so clients learn which methods the path takes.

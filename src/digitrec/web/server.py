@@ -18,8 +18,11 @@ requests they hold (up to GRACEFUL_TIMEOUT_S) before the server exits.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -28,6 +31,9 @@ from pathlib import Path
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.errors import HaltServer
+from gunicorn.workers.gthread import ThreadWorker
+
+from digitrec.web.body_deadline import BODY_STALL_S
 
 # Threads per worker: requests are CPU-bound and short, but a slow upload must not hold a
 # whole worker while it trickles in.
@@ -49,6 +55,20 @@ except ModelLoadError as error:
     print(error)
     sys.exit(1)
 """
+
+
+class TimedThreadWorker(ThreadWorker):
+    """gunicorn's gthread worker, with a timeout on every connection's reads and writes: a
+    client that stops sending (or reading) frees its thread after BODY_STALL_S
+    (`digitrec.web.body_deadline`). SO_RCVTIMEO and SO_SNDTIMEO, not Python's socket timeout,
+    which gunicorn resets with setblocking(True) before each request."""
+
+    def handle(self, conn):
+        limit = struct.pack("ll", BODY_STALL_S, 0)
+        with contextlib.suppress(OSError):  # a connection already gone: handle() will see
+            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, limit)
+            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, limit)
+        return super().handle(conn)
 
 
 def _child_exit(server, worker) -> None:
@@ -177,7 +197,7 @@ def run_gunicorn(host: str, port: int, workers: int | None, model_path: str | No
     options = {
         "bind": bind_address(host, port),
         "workers": workers,
-        "worker_class": "gthread",
+        "worker_class": TimedThreadWorker,
         "threads": THREADS_PER_WORKER,
         "timeout": WORKER_TIMEOUT_S,
         "graceful_timeout": GRACEFUL_TIMEOUT_S,
