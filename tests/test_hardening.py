@@ -151,7 +151,7 @@ BAD_INPUT = [
     ("bomb as base64 JSON", as_json({"image": b64(HUGE_PNG)}), TOO_LARGE),
     # Broken files
     ("zero-byte body", raw(b""), MALFORMED),
-    ("zero-byte file", upload(b""), NOT_AN_IMAGE),
+    ("zero-byte file", upload(b""), MALFORMED),  # as a zero-byte body: the same mistake
     ("truncated PNG", raw(SEVEN[: len(SEVEN) // 2]), UNUSABLE),
     ("PNG cut inside its header", raw(SEVEN[:20]), UNUSABLE),
     ("PNG with a corrupt header", raw(CORRUPT_IHDR), UNUSABLE),
@@ -172,6 +172,7 @@ BAD_INPUT = [
     ("JSON nested 100000 deep", raw(b"[" * 100_000, "application/json"), MALFORMED),
     ("JSON string, not an object", as_json("iVBORw0KGgo="), MALFORMED),
     ("JSON image null", as_json({"image": None}), MALFORMED),
+    ("JSON with both image and images", as_json({"image": b64(SEVEN), "images": []}), MALFORMED),
     ("JSON not UTF-8", raw(b'{"image": "\xff\xfe"}', "application/json"), MALFORMED),
     ("base64 with bad characters", as_json({"image": "iVBOR*w0KGgo!"}), MALFORMED),
     ("base64 of nothing", as_json({"image": "===="}), MALFORMED),
@@ -279,6 +280,11 @@ UNUSUAL_BUT_VALID = [
         7,
     ),
     ("animated GIF of 3000 frames (the first is read)", raw(GIF_OF_3000_FRAMES, "image/gif"), 7),
+    (
+        "data: URL with its scheme in capitals",
+        as_json({"image": "DATA:image/png;base64," + b64(SEVEN)}),
+        7,
+    ),
 ]
 
 
@@ -307,7 +313,7 @@ def test_the_many_frames_gif_really_has_them():
     [
         ({"data": {"file": (io.BytesIO(HUGE_PNG), "huge.png")}}, 413),
         ({"data": {"file": (io.BytesIO(SVG), "seven.png")}}, 415),
-        ({"data": {"file": (io.BytesIO(b""), "empty.png")}}, 415),
+        ({"data": {"file": (io.BytesIO(b""), "empty.png")}}, 400),
         ({"data": {"file": [(io.BytesIO(SEVEN), "a.png"), (io.BytesIO(SEVEN), "b.png")]}}, 400),
     ],
     ids=["bomb", "svg", "empty", "two files"],
@@ -346,3 +352,18 @@ def test_a_body_still_arriving_at_its_deadline_is_answered_408(
     monkeypatch.undo()
     on_time = hardened.post("/api/v1/predict", data=body, headers={"Content-Type": content_type})
     assert on_time.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b'{"image": ', "not valid JSON"),
+        (b'{"image": "\xff"}', "not valid JSON"),
+        (b"null", "not a JSON object"),
+        (b'["iVBORw0KGgo="]', "not a JSON object"),
+    ],
+)
+def test_json_that_does_not_parse_is_told_apart_from_json_of_the_wrong_shape(client, body, detail):
+    response = client.post("/api/v1/predict", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert detail in response.get_json()["detail"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from dataclasses import dataclass
 
@@ -17,7 +18,9 @@ import flask
 from digitrec.errors import MalformedRequestError, NotAnImageError
 
 RAW_IMAGE_TYPES = ("application/octet-stream",)
-DATA_URL = re.compile(r"^data:(?P<type>[\w.+/-]*)(?P<params>(;[\w.+-]+(=[\w.+-]*)?)*),", re.ASCII)
+DATA_URL = re.compile(
+    r"^(?i:data):(?P<type>[\w.+/-]*)(?P<params>(;[\w.+-]+(=[\w.+-]*)?)*),", re.ASCII
+)
 
 
 @dataclass(frozen=True)
@@ -64,17 +67,30 @@ def _from_multipart(request: flask.Request, max_batch: int) -> Upload:
     if not files:
         raise MalformedRequestError("no image in the form: attach it as the multipart field `file`")
     _check_batch(len(files), max_batch)
-    return Upload([file.read() for file in files], is_batch=len(files) > 1)
+    images = [file.read() for file in files]
+    for position, image in enumerate(images, start=1):
+        if not image:
+            where = f"file {position} of {len(images)}" if len(images) > 1 else "the file"
+            raise MalformedRequestError(f"{where} in the form is empty: attach the image's bytes")
+    return Upload(images, is_batch=len(images) > 1)
 
 
 def _from_json(request: flask.Request, max_batch: int) -> Upload:
     try:
-        body = request.get_json(silent=True)
+        body = json.loads(request.get_data(cache=False))
     except RecursionError:  # nested deeper than Python's parser goes: not an image request
         body = None
+    except ValueError:  # not JSON, or not UTF-8
+        raise MalformedRequestError(
+            'the body is not valid JSON: send {"image": "<base64>"} or {"images": [...]}'
+        ) from None
     if not isinstance(body, dict):
         raise MalformedRequestError(
             'the body is not a JSON object: send {"image": "<base64>"} or {"images": [...]}'
+        )
+    if "image" in body and "images" in body:
+        raise MalformedRequestError(
+            'send either "image" (one image) or "images" (a batch), not both'
         )
     if "image" in body:
         return Upload([decode_base64(body["image"], "image")], is_batch=False)
