@@ -208,3 +208,29 @@ def test_decoding_is_still_importable_from_preprocess():
     assert preprocess.decode_image is decode.decode_image
     assert preprocess.MAX_PIXELS == decode.MAX_PIXELS == 32_000_000
     assert preprocess.MAX_SIDE == decode.MAX_SIDE == 20_000
+
+
+def _with_chunk_before_idat(png: bytes, kind: bytes, payload: bytes) -> bytes:
+    chunk = struct.pack(">I", len(payload)) + kind + payload
+    chunk += struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF)
+    at = png.index(b"IDAT") - 4
+    return png[:at] + chunk + png[at:]
+
+
+@pytest.mark.parametrize("kind, prefix", [(b"zTXt", b"k\x00\x00"), (b"iCCP", b"p\x00\x00")])
+def test_metadata_that_inflates_past_pillows_cap_is_too_large_not_corrupt(kind, prefix):
+    # 50 MB of text or colour profile in a few KB: Pillow refuses to inflate it.
+    bomb = prefix + zlib.compress(b"a" * 50_000_000, 9)
+    image = png_bytes(render_digit(1).convert("L"), optimize=False)
+    with pytest.raises(ImageTooLargeError, match=r"metadata .* is too large"):
+        decode_image(_with_chunk_before_idat(image, kind, bomb))
+
+
+def test_a_bmp_of_negative_width_is_unusable_not_too_large():
+    bmp = bytearray(png_bytes(render_digit(9), "BMP"))
+    bmp[18:26] = struct.pack("<ii", -5, 280)
+    with pytest.raises(UnusableImageError, match="impossible size"):
+        decode_image(bytes(bmp))
+    top_down = bytearray(png_bytes(render_digit(9), "BMP"))
+    top_down[22:26] = struct.pack("<i", -struct.unpack("<i", top_down[22:26])[0])
+    assert decode_image(bytes(top_down)).size == (280, 280)  # a negative height is allowed

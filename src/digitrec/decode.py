@@ -118,11 +118,19 @@ def decode_image(
             ) from None
         raise _reject_unknown(data) from None
     except Exception as error:  # Pillow's parsers raise many untyped errors on hostile headers
+        if "too large" in str(error).lower():  # Pillow's caps on text chunks and ICC profiles
+            raise ImageTooLargeError(
+                "the image's metadata (text or colour profile) is too large to read; send the "
+                f"{ACCEPTED_IMAGES} image without it"
+            ) from None
         raise UnusableImageError(
-            f"the image header is corrupt ({type(error).__name__}); send a complete "
-            f"{ACCEPTED_IMAGES} image"
+            f"the image header is corrupt; send a complete {ACCEPTED_IMAGES} image"
         ) from None
     width, height = image.size
+    if max(width, height) >= 1 << 31:  # a negative size read as unsigned (BMP allows a sign)
+        raise UnusableImageError(
+            f"the image header declares an impossible size; send a complete {ACCEPTED_IMAGES} image"
+        )
     # A TIFF may declare decoding tiles bigger than the image itself; those get allocated too.
     tile_width, tile_height = getattr(image, "_tile_size", None) or image.size
     pixels = max(width * height, tile_width * tile_height)
