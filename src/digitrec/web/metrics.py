@@ -7,6 +7,7 @@ and tests keep them in memory, one registry per app.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 # Seconds; single-image predictions take a few milliseconds, batches and photos longer.
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -64,8 +66,20 @@ def init_app(app: flask.Flask) -> None:
 
 
 def _route() -> str:
-    rule = flask.request.url_rule
-    return rule.rule if rule is not None else "unmatched"
+    """The matched rule; for a 405, the rule the path matched with another method (a bounded
+    set of labels either way); "unmatched" for a 404."""
+    request = flask.request
+    if request.url_rule is not None:
+        return request.url_rule.rule
+    wrong_method = request.routing_exception
+    if isinstance(wrong_method, MethodNotAllowed) and wrong_method.valid_methods:
+        adapter = flask.current_app.url_map.bind("localhost")
+        with contextlib.suppress(HTTPException):
+            rule, _ = adapter.match(
+                request.path, method=wrong_method.valid_methods[0], return_rule=True
+            )
+            return rule.rule
+    return "unmatched"
 
 
 def _start_timer() -> None:
