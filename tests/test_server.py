@@ -378,3 +378,21 @@ def test_uploads_that_stop_arriving_are_answered_408_and_do_not_stall_the_server
                 assert response.getheader("Content-Type") == "application/problem+json"
                 assert "did not arrive in time" in json.loads(response.read())["detail"]
                 response.close()
+
+
+@pytest.mark.parametrize(
+    "arguments, env, named",
+    [
+        ([], {"DIGITREC_PORT": "abc"}, "environment variable DIGITREC_PORT"),
+        ([], {"DIGITREC_WORKERS": "0"}, "environment variable DIGITREC_WORKERS"),
+        (["--port", "abc"], {}, "'--port'"),
+    ],
+)
+def test_a_bad_serve_option_names_where_it_came_from(arguments, env, named):
+    from click.testing import CliRunner
+
+    from digitrec.cli import main
+
+    result = CliRunner().invoke(main, ["serve", *arguments], env=env)
+    assert result.exit_code == 2
+    assert f"Invalid value for {named}" in result.output

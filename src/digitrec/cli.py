@@ -310,6 +310,29 @@ def _describe(answer: dict) -> str:
     return f"{answer['file']}: {answer['digit']} ({answer['confidence']:.1%}){verdict}"
 
 
+class FromEnvironment(click.ParamType):
+    """An option's type whose errors name the environment variable when the value came from
+    one: `DIGITREC_PORT=abc` is the mistake to fix, not a `--port` nobody typed."""
+
+    def __init__(self, inner: click.ParamType):
+        self.inner = inner
+        self.name = inner.name
+
+    def convert(self, value, param, ctx):
+        try:
+            return self.inner.convert(value, param, ctx)
+        except click.BadParameter as error:
+            source = ctx.get_parameter_source(param.name) if ctx and param else None
+            if source is not click.core.ParameterSource.ENVIRONMENT:
+                raise
+            raise click.BadParameter(
+                error.message, ctx, param, param_hint=f"environment variable {param.envvar}"
+            ) from None
+
+    def get_metavar(self, param, ctx=None):
+        return self.inner.get_metavar(param, ctx) if ctx else self.inner.get_metavar(param)
+
+
 @main.command()
 @click.option(
     "--host",
@@ -320,7 +343,7 @@ def _describe(answer: dict) -> str:
 )
 @click.option(
     "--port",
-    type=click.IntRange(1, 65535),
+    type=FromEnvironment(click.IntRange(1, 65535)),
     default=5000,
     show_default=True,
     envvar="DIGITREC_PORT",
@@ -328,7 +351,7 @@ def _describe(answer: dict) -> str:
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=FromEnvironment(click.IntRange(min=1)),
     default=None,
     envvar="DIGITREC_WORKERS",
     help="gunicorn worker processes. Default: the number of CPU cores.",
