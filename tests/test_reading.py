@@ -182,8 +182,8 @@ def test_cli_reads_a_number_as_json(tmp_path):
 
 
 def test_an_image_with_more_marks_than_a_number_is_refused_before_any_reading(recogniser):
+    from digitrec.candidates import MAX_GROUPS
     from digitrec.errors import UnusableImageError
-    from digitrec.segment import MAX_GROUPS
 
     rows = [compose([glyph(str(d % 10)) for d in range(12)])[0] for _ in range(3)]
     page = np.zeros((sum(r.shape[0] for r in rows), max(r.shape[1] for r in rows)), np.float32)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from number_images import compose, five_with_detached_bar, glyph, touching, zero_in_halves
 
-from digitrec import segment
+from digitrec import candidates, segment
 from digitrec.errors import UnusableImageError
 from digitrec.inference import Prediction
 from digitrec.seams import GRID_STEP, SEAM_MARGIN, seams_through
@@ -186,7 +186,7 @@ def test_any_ink_map_gives_pieces_inside_it():
         try:
             pieces = segment.segment(ink.astype(np.float32))
         except UnusableImageError as refused:  # noise of more marks than a number has
-            assert f"up to {segment.MAX_GROUPS} digits" in str(refused)
+            assert f"up to {candidates.MAX_GROUPS} digits" in str(refused)
             continue
         for piece in pieces:
             x, y, pw, ph = piece.box
@@ -206,20 +206,20 @@ def test_boxes_found_for_all_boundary_pairs_at_once_are_the_cut_out_pieces_boxes
         boundaries = np.vstack([np.full((1, h), -1), inner, np.full((1, h), w - 1)])
         pairs = [(s, e) for s in range(len(boundaries)) for e in range(len(boundaries))]
         starts, ends = [s for s, _ in pairs], [e for _, e in pairs]
-        boxes = segment._boxes_between(mask, boundaries, starts, ends)
-        group = segment.Group([1], 0, 0, int(w), int(h), 0.0)
+        boxes = candidates._boxes_between(mask, boundaries, starts, ends)
+        group = candidates.Group([1], 0, 0, int(w), int(h), 0.0)
         for (start, end), box in zip(pairs, boxes, strict=True):
-            piece = segment._piece_between(
+            piece = candidates._piece_between(
                 ink, mask, mask, group, boundaries[start], boundaries[end]
             )
             assert box == (piece.box if piece else None)
 
 
 def test_candidates_cut_out_their_ink_only_when_it_is_asked_for():
-    candidates, _, _ = segment.candidate_pieces(touching("4711"))
-    assert len(candidates) > 10
-    assert not any("piece" in vars(c) for c in candidates), "no ink cut out yet"
-    for candidate in candidates:
+    offered, _, _ = candidates.candidate_pieces(touching("4711"))
+    assert len(offered) > 10
+    assert not any("piece" in vars(c) for c in offered), "no ink cut out yet"
+    for candidate in offered:
         assert candidate.piece.box == candidate.box
         assert candidate.piece.ink.shape == candidate.box[:1:-1]
 

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from digitrec.candidates import candidate_pieces
 from digitrec.components import SEGMENT_THRESHOLD
 from digitrec.composed_numbers import STYLES, compose_ink, digit_crops, render
 from digitrec.frame import fit_to_mnist_frame
 from digitrec.reading import number_ink_map
-from digitrec.segment import candidate_pieces
 
 LENGTHS = (2, 3, 4, 5)
 # A piece is a digit when it holds at least WHOLE of that digit's ink pixels and at most
