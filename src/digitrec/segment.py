@@ -107,17 +107,22 @@ def segment(ink: np.ndarray, recogniser: Recogniser | None = None) -> list[Piece
         return sorted((candidates[i].piece for i in chain), key=_centre_x)
     judge = getattr(recogniser, "cut_judge", None) or recogniser
     predictions: dict[int, Prediction] = {}
+    framed: dict[int, np.ndarray] = {}  # every read candidate's 28x28 frame
 
     def read(indices: list[int]) -> list[float]:
-        found, confidences = _predict_distinct(judge, [candidates[i].piece for i in indices])
+        found, confidences, frames = _predict_distinct(
+            judge, [candidates[i].piece for i in indices]
+        )
         predictions.update(zip(indices, found, strict=True))
+        framed.update(zip(indices, frames, strict=True))
         return [CONFIDENCE_WEIGHT * math.log(max(c, 1e-6)) for c in confidences]
 
-    chain = best_chain(spans, boundary_count, priors, read)
+    chain = best_chain(spans, boundary_count, priors, read)  # takes only candidates it read
     if judge is not recogniser and chain:
         # The judge only chose the cuts: the digits reported are the recogniser's own reading.
-        framed = np.stack([fit_to_mnist_frame(candidates[i].piece.ink) for i in chain])
-        read_by_recogniser = recogniser.predict(framed, threshold=recogniser.number_threshold)
+        read_by_recogniser = recogniser.predict(
+            np.stack([framed[i] for i in chain]), threshold=recogniser.number_threshold
+        )
         predictions = dict(zip(chain, read_by_recogniser, strict=True))
     pieces = [
         Piece(candidates[i].piece.box, candidates[i].piece.ink, predictions[i]) for i in chain
@@ -127,9 +132,10 @@ def segment(ink: np.ndarray, recogniser: Recogniser | None = None) -> list[Piece
 
 def _predict_distinct(
     recogniser: Recogniser, pieces: list[Piece]
-) -> tuple[list[Prediction], list[float]]:
-    """One batch through the model -> each piece's prediction and its confidence for choosing
-    cuts (`_second_opinion`); pieces with the same box and ink are classified once.
+) -> tuple[list[Prediction], list[float], list[np.ndarray]]:
+    """One batch through the model -> each piece's prediction, its confidence for choosing
+    cuts (`_second_opinion`) and its 28x28 frame; pieces with the same box and ink are framed
+    and classified once.
 
     Seams that pass through empty space make many candidates identical.
     """
@@ -144,7 +150,11 @@ def _predict_distinct(
     framed = np.stack([fit_to_mnist_frame(p.ink) for p in distinct])
     predictions = recogniser.predict(framed, threshold=recogniser.number_threshold)
     confidences = _second_opinion(recogniser, framed, predictions)
-    return [predictions[i] for i in index_of], [confidences[i] for i in index_of]
+    return (
+        [predictions[i] for i in index_of],
+        [confidences[i] for i in index_of],
+        [framed[i] for i in index_of],
+    )
 
 
 def _second_opinion(recogniser: Recogniser, framed: np.ndarray, predictions) -> list[float]:
