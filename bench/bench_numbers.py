@@ -38,8 +38,8 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
-from digitrec.composed_numbers import STYLES, compose_ink, digit_crops, render
-from digitrec.reading import NOT_A_DIGIT
+from digitrec.numbers.reading import NOT_A_DIGIT
+from digitrec.training.composed_numbers import STYLES, compose_ink, digit_crops, render
 
 LENGTHS = range(2, 9)
 
@@ -121,7 +121,7 @@ def digits_of(data_dir: str, source: str):
     Segmentation's priors are tuned on numbers made of held-out validation digits, so that
     the test-digit figures stay a measurement rather than a fit.
     """
-    from digitrec import data
+    from digitrec.training import data
 
     train, test = data.load_mnist(data_dir, download=False)
     if source == "test":
@@ -139,7 +139,7 @@ def run(
     model: str | None = None,
 ) -> str:
     from digitrec.inference import Recogniser
-    from digitrec.segment import read_number
+    from digitrec.numbers import read_number
 
     test = digits_of(data_dir, source)
     crops = digit_crops(test.images)

@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from handwriting import STYLES, draw_digit, make_style
 
-from digitrec import data, nondigits
-from digitrec.evaluate import NONDIGIT_EVAL_COUNT, NONDIGIT_EVAL_SEED
 from digitrec.inference import Recogniser
+from digitrec.training import data, nondigits
+from digitrec.training.evaluate import NONDIGIT_EVAL_COUNT, NONDIGIT_EVAL_SEED
 
 TARGET_ACCURACY = 0.97
 ROUND_TRIP_TOLERANCE = 0.0005  # 0.05 points

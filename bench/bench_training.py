@@ -36,7 +36,7 @@ def time_to_target(training: dict, target: float = TARGET) -> tuple[float, int] 
 
 
 def train_once(arch: str, data_dir: str, epochs: int, out: Path, record: bool) -> dict:
-    from digitrec.train import TrainConfig, train
+    from digitrec.training.train import TrainConfig, train
 
     config = TrainConfig(
         arch=arch,

@@ -47,7 +47,7 @@ def free_port() -> int:
 
 def probe_png(digit: int = PROBE_DIGIT) -> bytes:
     """A rendered digit already in MNIST form (28x28, white on black, 20 px box, centred)."""
-    from digitrec.preprocess import fit_to_mnist_frame
+    from digitrec.imaging.frame import fit_to_mnist_frame
 
     canvas = Image.open(io.BytesIO(loadgen.render_digit_png(digit)))
     ink = np.asarray(canvas, dtype=np.float32) / 255.0

@@ -23,8 +23,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from digitrec import data
-from digitrec.preprocess import fit_to_mnist_frame
+from digitrec.imaging.frame import fit_to_mnist_frame
+from digitrec.training import data
 
 FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 

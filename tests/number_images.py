@@ -6,8 +6,8 @@ import numpy as np
 from conftest import png_bytes, render_digit
 from PIL import Image
 
-from digitrec import segment
-from digitrec.segment import NumberReading, label_components, read_number
+from digitrec.numbers import NumberReading, read_number
+from digitrec.numbers.components import SEGMENT_THRESHOLD, label_components
 
 
 def glyph(digit: str, height: int = 120) -> np.ndarray:
@@ -24,7 +24,7 @@ def touching(digits: str, overlap: int = 2) -> np.ndarray:
     glyphs = [glyph(d) for d in digits]
     for gap in range(0, -60, -1):
         ink, _ = compose(glyphs, gaps=gap)
-        if label_components(ink > segment.SEGMENT_THRESHOLD)[1] == 1:
+        if label_components(ink > SEGMENT_THRESHOLD)[1] == 1:
             return compose(glyphs, gaps=gap - overlap)[0]
     raise AssertionError(f"{digits} never touched")
 

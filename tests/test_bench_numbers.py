@@ -95,7 +95,7 @@ def test_overlapping_is_the_accuracy_and_share_of_numbers_whose_neighbours_overl
 ):
     # A stand-in reader gets every other number right; the column must count, among the
     # numbers whose composed neighbours overlap, how many of those it got right.
-    from digitrec.reading import NumberReading
+    from digitrec.numbers.reading import NumberReading
 
     test = bench_numbers.digits_of(str(mnist_dir), "test")
 
@@ -105,7 +105,7 @@ def test_overlapping_is_the_accuracy_and_share_of_numbers_whose_neighbours_overl
         return NumberReading(truth if len(numbers) % 2 else "?")
 
     monkeypatch.setattr("digitrec.inference.Recogniser", lambda *args: recogniser)
-    monkeypatch.setattr("digitrec.segment.read_number", read_number)
+    monkeypatch.setattr("digitrec.numbers.read_number", read_number)
     numbers = _record_numbers(monkeypatch)
     table = bench_numbers.run(str(mnist_dir), 40, seed=5, lengths=range(4, 5))
 

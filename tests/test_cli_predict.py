@@ -85,7 +85,7 @@ def test_plain_errors_go_to_stderr_and_answers_to_stdout(files, tmp_path):
 
 
 def test_a_file_too_big_to_be_an_image_is_not_read_through(files, tmp_path, monkeypatch):
-    from digitrec import decode
+    from digitrec.imaging import decode
 
     monkeypatch.setattr(decode, "MAX_FILE_BYTES", 20_000)
     assert files["seven"].stat().st_size < 20_000

@@ -26,14 +26,8 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from digitrec.errors import RecognitionError
-
-try:
-    from digitrec.preprocess import decode_image, to_mnist_style
-except ImportError:  # the preprocessing of issue 3 has not landed yet
-    pytest.skip(
-        "digitrec.preprocess.decode_image / to_mnist_style are not there yet",
-        allow_module_level=True,
-    )
+from digitrec.imaging.decode import decode_image
+from digitrec.imaging.preprocess import to_mnist_style
 
 # Pillow warns about the corrupt metadata it survives (EXIF, truncated reads): expected here.
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:PIL")
@@ -261,7 +255,7 @@ def test_the_api_never_answers_5xx_to_hostile_uploads(fuzz_client, form, data):
 
 def test_the_largest_allowed_image_is_read_within_the_time_bound():
     """A photo-sized grey PNG just under the pixel limit: decoded in full, still under 2 s."""
-    from digitrec.preprocess import MAX_PIXELS
+    from digitrec.imaging.decode import MAX_PIXELS
 
     side = int(MAX_PIXELS**0.5) - 1
     paper = Image.new("L", (side, side), 235)

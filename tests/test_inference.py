@@ -14,10 +14,10 @@ import pytest
 from conftest import png_bytes, render_digit
 from PIL import Image
 
-from digitrec.decode import MAX_PIXELS
 from digitrec.errors import ImageTooLargeError, NotAnImageError
+from digitrec.imaging.decode import MAX_PIXELS
+from digitrec.imaging.preprocess import Preprocessed
 from digitrec.inference import PIECES_MODEL, Recogniser, Recognition
-from digitrec.preprocess import Preprocessed
 
 # Large, clear digits that any model worth bundling reads, the placeholder MLP included.
 CLEAR_DIGITS = (0, 2, 3, 7)
@@ -166,7 +166,7 @@ def test_a_large_batch_goes_through_the_model_in_bounded_runs(recogniser, monkey
 
 
 def test_the_threshold_decides_is_digit_and_numbers_have_a_lower_one(recogniser):
-    from digitrec.nondigits import make_nondigits
+    from digitrec.training.nondigits import make_nondigits
 
     images, _ = make_nondigits(50, seed=9)
     confidences = [p.confidence for p in recogniser.predict(images)]
@@ -185,6 +185,7 @@ _PEAK_OF_ONE_REQUEST = """
 import io, json, resource, sys
 from PIL import Image
 from digitrec.inference import Recogniser
+from digitrec.numbers import read_number
 def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
 data = open(sys.argv[1], "rb").read()
@@ -195,7 +196,7 @@ recogniser.recognise([warm_up.getvalue()])[0].preprocessed.steps()
 before = peak_mb()
 [result] = recogniser.recognise([data])
 result.preprocessed.steps()
-number = recogniser.read_number(data).number
+number = read_number(recogniser, data).number
 grown_mb = peak_mb() - before
 print(json.dumps({"grown_mb": grown_mb, "digit": result.prediction.digit, "number": number}))
 """

@@ -21,7 +21,7 @@ import numpy as np
 from flask import Flask, jsonify, request
 from PIL import Image
 
-from digitrec.model import build_model
+from digitrec.training.model import build_model
 
 KERAS_MODEL_PATH = os.environ.get("BASELINE_KERAS_MODEL", "")
 if KERAS_MODEL_PATH:

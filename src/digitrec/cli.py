@@ -152,10 +152,10 @@ def train(
     limit,
 ):
     """Train a model on MNIST, export it to ONNX, calibrate it and write its model card."""
-    from digitrec.data import DatasetError
-    from digitrec.from_onnx import UnknownGraphError
-    from digitrec.train import TrainConfig
-    from digitrec.train import train as run_training
+    from digitrec.training.data import DatasetError
+    from digitrec.training.from_onnx import UnknownGraphError
+    from digitrec.training.train import TrainConfig
+    from digitrec.training.train import train as run_training
 
     config = TrainConfig(
         arch=arch,
@@ -202,9 +202,9 @@ def train(
 )
 def evaluate(model_path, data_dir, as_json, report_dir):
     """Measure a model on the MNIST test set: accuracy, per-class accuracy, confusion matrix."""
-    from digitrec import data
-    from digitrec import evaluate as evaluation
     from digitrec.inference import ModelLoadError, Recogniser
+    from digitrec.training import data
+    from digitrec.training import evaluate as evaluation
 
     try:
         recogniser = Recogniser(model_path)
@@ -246,7 +246,7 @@ def evaluate(model_path, data_dir, as_json, report_dir):
 )
 def export(model_path, out_path, arch):
     """Convert a Keras model to ONNX and check ONNX Runtime matches Keras within 1e-5."""
-    from digitrec.export import ExportMismatchError, export_onnx, load_keras_model
+    from digitrec.training.export import ExportMismatchError, export_onnx, load_keras_model
 
     try:
         difference = export_onnx(load_keras_model(model_path, arch), out_path)
@@ -269,9 +269,10 @@ def export(model_path, out_path, arch):
 @click.option("--number", is_flag=True, help="Read a multi-digit number instead of one digit.")
 def predict(files, model_path, as_json, number):
     """Recognise the digit (or with --number, the number) in each image FILE."""
-    from digitrec.decode import read_image_file
     from digitrec.errors import RecognitionError
+    from digitrec.imaging.decode import read_image_file
     from digitrec.inference import ModelLoadError, Recogniser
+    from digitrec.numbers import read_number
 
     try:
         recogniser = Recogniser(model_path)
@@ -282,7 +283,7 @@ def predict(files, model_path, as_json, number):
         try:
             content = read_image_file(file)
             if number:
-                answer = {"file": file, **recogniser.read_number(content).as_dict()}
+                answer = {"file": file, **read_number(recogniser, content).as_dict()}
             else:
                 answer = {"file": file, **recogniser.recognise([content])[0].as_dict()}
         except OSError as error:

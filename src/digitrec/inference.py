@@ -21,10 +21,10 @@ import onnxruntime as ort
 from PIL import Image
 
 from digitrec.calibration import apply_temperature
-from digitrec.decode import MAX_PIXELS, decode_image
+from digitrec.imaging.decode import MAX_PIXELS, decode_image
+from digitrec.imaging.preprocess import Preprocessed, to_mnist_style
 from digitrec.memory import keep_freed_memory
 from digitrec.model_card import CARD_FILENAME, ModelCard, replaced_model_problem
-from digitrec.preprocess import Preprocessed, to_mnist_style
 
 # An all-but-empty 28x28 input (less ink than a couple of full pixels) has no digit to read.
 BLANK_INK = 2.0
@@ -117,7 +117,7 @@ class Recogniser:
         self._input_name = self.session.get_inputs()[0].name
         # A model may come with a pieces model beside it (pieces/model.onnx, as the bundled one
         # does): fine-tuned on the candidate pieces of numbers, it judges the number reader's
-        # cuts better than it reads digits, so it only chooses cuts (`digitrec.segment`).
+        # cuts better than it reads digits, so it only chooses cuts (`digitrec.numbers.segment`).
         judge_path = self.model_path.parent / PIECES_MODEL
         self.cut_judge = (
             Recogniser(judge_path, threads, max_pixels) if judge_path.is_file() else None
@@ -182,12 +182,6 @@ class Recogniser:
             Recognition(_blank(prediction) if item.is_blank else prediction, item)
             for prediction, item in zip(predictions, preprocessed, strict=True)
         ]
-
-    def read_number(self, image: bytes | Image.Image):
-        """Every digit in an image, left to right: a `digitrec.segment.NumberReading`."""
-        from digitrec.segment import read_number  # segment imports this module
-
-        return read_number(self, image)
 
     def _as_image(self, image: bytes | Image.Image) -> Image.Image:
         if isinstance(image, Image.Image):

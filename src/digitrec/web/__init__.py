@@ -87,8 +87,8 @@ def create_app(config: dict | None = None) -> flask.Flask:
 
 def init_recogniser(app: flask.Flask) -> None:
     """Load the model once for this app (one per gunicorn worker) and run its self-test."""
+    from digitrec.imaging.decode import MAX_PIXELS
     from digitrec.inference import Recogniser
-    from digitrec.preprocess import MAX_PIXELS
     from digitrec.web import health
 
     megapixels = app.config["DIGITREC_MAX_MEGAPIXELS"]

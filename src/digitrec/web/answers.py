@@ -13,8 +13,9 @@ import numpy as np
 from PIL import Image
 
 from digitrec.errors import RecognitionError
-from digitrec.preprocess import decode_image, grey_of, working_copy
-from digitrec.segment import choose_mode
+from digitrec.imaging.decode import decode_image
+from digitrec.imaging.preprocess import grey_of, working_copy
+from digitrec.numbers import choose_mode, read_number
 
 # Input previews wider or taller than this are shrunk for display.
 PREVIEW_PX = 560
@@ -109,5 +110,5 @@ def read(recogniser, images: list[bytes], mode: str, with_steps: bool) -> list[d
             if mode == "auto" and choose_mode(image) == "digit":
                 answers.append(digit_answer(recogniser.recognise([image])[0], with_steps))
             else:
-                answers.append(number_answer(recogniser.read_number(image)))
+                answers.append(number_answer(read_number(recogniser, image)))
     return answers

@@ -69,7 +69,7 @@ SETTINGS: dict[str, tuple[Callable[[str, str], object], object]] = {
     # Largest request body in bytes; beyond it the answer is 413.
     "DIGITREC_MAX_UPLOAD_BYTES": (_positive_int, DEFAULT_MAX_UPLOAD_BYTES),
     # Largest image in megapixels, read from its header before decoding; beyond it 413.
-    # None means preprocess.MAX_PIXELS (32). A colour image costs 4 bytes a pixel while it is
+    # None means decode.MAX_PIXELS (32). A colour image costs 4 bytes a pixel while it is
     # decoded; everything after works on a reduced copy.
     "DIGITREC_MAX_MEGAPIXELS": (_positive_int, None),
     # Most images in one predict request; beyond it the answer is 400.

@@ -15,8 +15,8 @@ from werkzeug.exceptions import (
     RequestEntityTooLarge,
 )
 
-from digitrec.decode import MAX_SIDE, MIN_SIDE
 from digitrec.errors import ACCEPTED_IMAGES, RecognitionError
+from digitrec.imaging.decode import MAX_SIDE, MIN_SIDE
 from digitrec.web.body_deadline import BODY_DEADLINE_S, BODY_STALL_S, is_timeout
 
 PROBLEM_JSON = "application/problem+json"

@@ -81,8 +81,8 @@ def _compose_number(digits, gap: int = 3):
 
 def generate(data_dir: str | None, out_dir: Path) -> list[Path]:
     """Write every sample PNG into `out_dir` from the MNIST test set; returns the paths."""
-    from digitrec import data
     from digitrec.inference import Recogniser
+    from digitrec.training import data
 
     _, test = data.load_mnist(data_dir)
     recogniser = Recogniser()

@@ -1,0 +1,331 @@
+"""Any image -> the MNIST-style 28x28 input the model was trained on.
+
+The path a picture takes, in order:
+1. `digitrec.imaging.decode.decode_image`: bytes -> a Pillow image, its first frame, EXIF orientation
+   applied, refused from its header when it is too big (re-exported here with `MAX_PIXELS`).
+2. `grey_of`: any mode (1-bit, palette, 16-bit, CMYK, RGBA...) -> 8-bit grey, transparency
+   composited over whichever background makes the opaque strokes stand out.
+3. `ink_map` (the work is in `digitrec.imaging.ink`): grey -> white ink on black, 0..1: polarity read
+   from the image itself, uneven background (a shadow across a photo of paper) divided out,
+   contrast stretched so that faint or thin strokes reach full strength, specks dropped.
+4. `fit_to_mnist_frame`: what MNIST itself did. Scale the digit's bounding box so its longer side
+   is 20 px (aspect kept, anti-aliased) and place it in 28x28 with its centre of mass at the centre.
+
+`to_mnist_style` runs 2-4 and keeps what the web page shows as "what the model sees".
+Pure numpy and Pillow; everything per image is a handful of C-speed passes, so a 280x280 canvas
+takes a fraction of a millisecond.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from digitrec.imaging.frame import INK_THRESHOLD, MNIST_BOX, MNIST_SIZE, frame_ink_image
+from digitrec.imaging.ink import (
+    LookupTable,
+    clean_background,
+    clean_ink_table,
+    drop_specks,
+    ink_image,
+    reduced,
+)
+from digitrec.imaging.png import known_alpha_range
+from digitrec.imaging.sizes import LARGE_LONG_SIDE
+
+# The ink map is computed on a copy no longer than this; bigger photos are box-reduced first.
+WORK_LONG_SIDE = 320
+# Modes that Image.reduce cannot average as they are (bits, palette indices, 16-bit) are
+# converted a strip of about this many pixels at a time on the way.
+_STRIP_PIXELS = 1 << 20
+# Modes Image.reduce averages directly, allocating only its result.
+_REDUCED_AS_THEY_ARE = ("L", "RGB", "CMYK", "I", "F")
+# Steps shown to people are at most this big (the model input itself is always 28x28).
+STEP_DISPLAY_PX = 280
+# On a clean background, the grey-to-ink table, specks and the rough box come from a copy at
+# most this big; a small digit's own region is then made ink at full resolution.
+_CLEAN_STATS_LONG_SIDE = 160
+# A digit at least this long on the reduced copy (twice the 20 px it is framed to, so that
+# framing still averages its pixels down) is framed from the reduced copy's ink; a smaller one
+# is made ink again at full resolution, where its strokes have more pixels.
+_REDUCED_CROP_SIDE = 2 * MNIST_BOX
+# An image whose ink fits in a box shorter than this share of its longer side is nearly blank
+# (a stray dot or tap on an empty canvas): there is no digit to read.
+MIN_DIGIT_FRACTION = 0.04
+
+
+def _grey_of_wide(image: Image.Image) -> Image.Image:
+    """16-bit, 32-bit integer and float images -> 8-bit grey, keeping their full range."""
+    values = np.asarray(image).astype(np.float32)
+    top = float(values.max()) if values.size else 0.0
+    if image.mode == "F" and top <= 1.0:
+        values = values * 255.0
+    elif image.mode.startswith("I;16") or 255.0 < top <= 65535.0:
+        values = values / 257.0
+    elif top > 65535.0 or float(values.min()) < 0.0:
+        low = float(values.min())
+        values = (values - low) * (255.0 / max(top - low, 1e-12))
+    return Image.fromarray(np.clip(np.round(values), 0, 255).astype(np.uint8), mode="L")
+
+
+def grey_of(image: Image.Image) -> Image.Image:
+    """Any Pillow image -> 8-bit grey ("L"), transparency composited.
+
+    A transparent canvas holds its drawing in the opaque pixels: they are laid over white when
+    they are dark and over black when they are light, so strokes drawn only in the alpha channel
+    still show, whatever colour the invisible pixels happen to have.
+    """
+    if image.mode in ("I", "F") or image.mode.startswith("I;16"):
+        return _grey_of_wide(image)
+    if image.mode == "L" and "transparency" not in image.info:
+        return image
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or image.has_transparency_data
+    if not has_alpha:
+        try:
+            return image.convert("L")
+        except ValueError:  # modes without a direct grey conversion (LAB, HSV...)
+            return image.convert("RGB").convert("L")
+    rgba = image if image.mode == "RGBA" else image.convert("RGBA")
+    known = known_alpha_range(rgba)  # a canvas PNG's, read while it was decoded
+    if known == (255, 255):  # opaque: the alpha channel need not even be taken out
+        return rgba.convert("L")
+    alpha = rgba.getchannel("A")
+    grey = rgba.convert("L")
+    least_alpha, most_alpha = known or _extrema(alpha)
+    if least_alpha == 255:
+        return grey
+    if most_alpha < 128:  # no pixel counts as drawn
+        return Image.new("L", grey.size, 255)  # nothing drawn: an empty page
+    darkest, lightest = _extrema(grey)
+    paper = 255 if _drawn_is_dark(grey, alpha, darkest, lightest) else 0
+    if darkest == lightest:  # one ink colour (a drawing pad): the blend depends on alpha alone
+        return alpha.point(_composite_table(darkest, paper))
+    return Image.composite(grey, Image.new("L", grey.size, paper), alpha)
+
+
+def _extrema(image: Image.Image) -> tuple[int, int]:
+    """getextrema() of an "L" image. Pillow's scans a byte at a time and stops early only
+    once it has met both 0 and 255, so an opaque alpha channel or an all-black canvas cost it
+    a full slow pass; numpy's vectorised min and max take a third of that."""
+    levels = np.asarray(image)
+    return int(levels.min()), int(levels.max())
+
+
+@functools.lru_cache(maxsize=512)  # one per (ink level, paper level)
+def _composite_table(level: int, paper: int) -> LookupTable:
+    """Alpha -> what Image.composite makes of grey `level` over `paper` at that alpha: Pillow's
+    own blend, read off once for all 256 alphas, so the table has its exact rounding."""
+    alpha = Image.frombytes("L", (256, 1), bytes(range(256)))
+    blended = Image.composite(
+        Image.new("L", alpha.size, level), Image.new("L", alpha.size, paper), alpha
+    )
+    return LookupTable(np.frombuffer(blended.tobytes(), np.uint8))
+
+
+def _drawn_is_dark(grey: Image.Image, alpha: Image.Image, darkest: int, lightest: int) -> bool:
+    """Whether the pixels that count as drawn (alpha >= 128) are dark on average (< 128);
+    `darkest` and `lightest` are grey's extrema."""
+    if lightest < 128 or darkest >= 128:  # a canvas's strokes are all one colour
+        return lightest < 128
+    # Mode "1" without dithering is exactly alpha >= 128.
+    drawn = alpha.convert("1", dither=Image.Dither.NONE)
+    histogram = np.asarray(grey.histogram(mask=drawn), dtype=np.float64)
+    return float((histogram * _LEVEL_NUMBERS).sum() / histogram.sum()) < 128
+
+
+# _LEVEL_NUMBERS[level] is level: a histogram's mean is one dot product.
+_LEVEL_NUMBERS = np.arange(256)
+
+
+def _reducible_strip(strip: Image.Image) -> Image.Image:
+    """A strip of an image in a mode Image.reduce averages correctly, per pixel as grey_of
+    would read it: palette and bits to grey (or RGBA when transparent), 16-bit to 8-bit."""
+    if strip.mode in ("I", "F") or strip.mode.startswith("I;16"):
+        return _grey_of_wide(strip) if strip.mode.startswith("I;16") else strip
+    if strip.mode in ("P", "PA", "1"):
+        transparent = strip.mode == "PA" or "transparency" in strip.info
+        return strip.convert("RGBA" if transparent else "L")
+    return strip
+
+
+def reduced_original(image: Image.Image, factor: int) -> Image.Image:
+    """`image` box-reduced by an integer factor in its own mode (or the nearest one that can be
+    averaged), without a full-size copy: it goes a strip at a time, since converting a mode and
+    reducing with alpha (Pillow premultiplies it) would each copy the whole image."""
+    if factor <= 1:
+        return image
+    if image.mode in _REDUCED_AS_THEY_ARE:
+        return image.reduce(factor)
+    width, height = image.size
+    rows = factor * max(1, _STRIP_PIXELS // (width * factor))
+    pieces = [
+        _reducible_strip(image.crop((0, top, width, min(height, top + rows)))).reduce(factor)
+        for top in range(0, height, rows)
+    ]
+    reduced = Image.new(pieces[0].mode, (-(-width // factor), -(-height // factor)))
+    for index, piece in enumerate(pieces):
+        reduced.paste(piece, (0, index * rows // factor))
+    return reduced
+
+
+def working_copy(image: Image.Image) -> tuple[Image.Image, int]:
+    """(the image itself, 1) up to LARGE_LONG_SIDE; beyond, (a copy box-reduced in its own mode
+    to between LARGE_LONG_SIDE and twice that, the integer factor it was reduced by)."""
+    factor = max(image.size) // LARGE_LONG_SIDE
+    return reduced_original(image, factor), max(factor, 1)
+
+
+def ink_map(image: Image.Image, long_side: int = WORK_LONG_SIDE) -> tuple[np.ndarray, float]:
+    """The whole image as an ink map, and the scale from original pixels to ink-map pixels.
+
+    Returns ((h, w) float32 in [0, 1], white ink on black, background removed, contrast
+    normalised, specks dropped; scale). Images longer than `long_side` are box-reduced by an
+    integer factor first, so scale is 1 / that factor.
+    """
+    first = 1
+    if max(image.size) > LARGE_LONG_SIDE:  # reduced before it is made grey: see LARGE_LONG_SIDE
+        first = -(-max(image.size) // long_side)
+        image = reduced_original(image, first)
+    ink, factor = ink_image(grey_of(image), long_side)
+    return np.asarray(ink, dtype=np.float32) / 255.0, 1.0 / (first * factor)
+
+
+# The 8-bit ink levels that count towards the bounding box are those above this one.
+_INK_LEVEL = int(INK_THRESHOLD * 255)
+
+
+# Levels above _INK_LEVEL -> 255, the rest -> 0: Pillow's getbbox then finds the ink box in C,
+# with no copy of the image into numpy.
+_INK_MASK = LookupTable(np.where(np.arange(256) > _INK_LEVEL, 255, 0))
+
+
+def _ink_box(ink: Image.Image) -> tuple[int, int, int, int] | None:
+    """`ink_bounding_box` of an "L" ink image, on its 8-bit levels: (x, y, w, h) or None."""
+    found = ink.point(_INK_MASK).getbbox()
+    if found is None:
+        return None
+    left, top, right, bottom = found
+    return left, top, right - left, bottom - top
+
+
+@dataclass
+class Preprocessed:
+    """One image made MNIST-style, with what the web page shows of the way there."""
+
+    mnist: np.ndarray  # (28, 28) float32 in [0, 1], white ink on black: the model input
+    is_blank: bool  # no digit to read: an empty page, or only a dot or speck on it
+    box: tuple[int, int, int, int] | None  # (x, y, w, h) of the digit in the original image
+    grey_image: Image.Image = field(repr=False)  # the image in grey (reduced if > 1024 px)
+    ink_image: Image.Image = field(repr=False)  # the whole ink map as "L", possibly reduced
+    cropped_image: Image.Image | None = field(repr=False)  # the digit's ink, before framing
+
+    @property
+    def ink(self) -> np.ndarray:
+        """The whole ink map: (h, w) float32 in [0, 1]."""
+        return np.asarray(self.ink_image, dtype=np.float32) / 255.0
+
+    def steps(self) -> dict[str, np.ndarray]:
+        """What the model sees, in order, as uint8 (h, w) images at most 280 px on a side."""
+        cropped = self.cropped_image or Image.new("L", (1, 1), 0)
+        return {
+            "grey": _as_display(self.grey_image),
+            "ink": _as_display(self.ink_image),
+            "cropped": _as_display(cropped),
+            "mnist": np.round(self.mnist * 255).astype(np.uint8),
+        }
+
+
+def _as_display(image: Image.Image) -> np.ndarray:
+    if max(image.size) > STEP_DISPLAY_PX:
+        image = image.copy()
+        image.thumbnail((STEP_DISPLAY_PX, STEP_DISPLAY_PX), Image.Resampling.BOX)
+    return np.asarray(image)
+
+
+def _is_nearly_blank(box, size: tuple[int, int]) -> bool:
+    return box is None or max(box[2], box[3]) < max(2, MIN_DIGIT_FRACTION * max(size))
+
+
+def _blank(grey: Image.Image, ink: Image.Image) -> Preprocessed:
+    return Preprocessed(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), True, None, grey, ink, None)
+
+
+def _clean_to_mnist_style(grey: Image.Image, paper: int, dark_ink: bool, histogram, small):
+    """The clean-background path: statistics, specks and the rough box on a reduced copy. A
+    digit long enough there is framed from that copy's ink; a smaller one has the same lookup
+    table applied at full resolution to its region only."""
+    small_grey, factor = small
+    table = clean_ink_table(histogram, paper, dark_ink)
+    if table is None:
+        return _blank(grey, Image.new("L", small_grey.size, 0))
+    ink, kept = drop_specks(small_grey.point(table), with_mask=True)
+    rough = _ink_box(ink)
+    if _is_nearly_blank(rough, ink.size):
+        return _blank(grey, ink)
+    x, y, w, h = rough
+    if factor > 1 and max(w, h) >= _REDUCED_CROP_SIDE:
+        # Framing averages the crop down to 20 px anyway: the reduced copy's ink is as good.
+        crop = ink.crop((x, y, x + w, y + h))
+        box = _box_in_original(rough, factor, grey.size)
+        return Preprocessed(frame_ink_image(crop), False, box, grey, ink, crop)
+    region = (
+        max(0, (x - 1) * factor),
+        max(0, (y - 1) * factor),
+        min(grey.width, (x + w + 1) * factor),
+        min(grey.height, (y + h + 1) * factor),
+    )
+    crop = grey.crop(region).point(table)
+    if kept is not None:  # specks dropped on the reduced copy are dropped here too
+        mask = kept.resize((kept.width * factor, kept.height * factor), Image.Resampling.NEAREST)
+        crop = Image.composite(crop, Image.new("L", crop.size, 0), mask.crop(region))
+    x, y, w, h = _ink_box(crop) or (0, 0, crop.width, crop.height)
+    crop = crop.crop((x, y, x + w, y + h))
+    box = (region[0] + x, region[1] + y, w, h)
+    return Preprocessed(frame_ink_image(crop), False, box, grey, ink, crop)
+
+
+def _in_original(preprocessed: Preprocessed, factor: int, size: tuple[int, int]) -> Preprocessed:
+    """`preprocessed` of a copy reduced by `factor`, its box in the original's pixels."""
+    if factor > 1 and preprocessed.box is not None:
+        preprocessed.box = _box_in_original(preprocessed.box, factor, size)
+    return preprocessed
+
+
+def to_mnist_style(image: Image.Image) -> Preprocessed:
+    """Any Pillow image of one digit -> its MNIST-style 28x28 input and the steps on the way.
+
+    The ink of `ink_map`, framed as `fit_to_mnist_frame` does. An image with no ink, or whose
+    ink fits in a box under 4 % of its longer side (a dot, a tap), is blank: `is_blank`, an
+    empty frame and no box. On a clean background the lookup table from grey to ink is read
+    off a reduced copy, and the digit is framed from that copy's ink when it is at least 40 px
+    long there (framing averages it down to 20 px anyway), else from its region made ink at
+    full resolution: this keeps a 280x280 canvas's preprocessing to about 0.3 ms. An image
+    longer than 1024 px is read from a copy box-reduced in its own mode to 1024-2047 px (`box`
+    is still in its pixels).
+    """
+    working, first = working_copy(image)
+    grey = grey_of(working)
+    small = reduced(grey, _CLEAN_STATS_LONG_SIDE)
+    histogram = np.asarray(small[0].histogram(), dtype=np.float64)
+    clean = clean_background(histogram)
+    if clean is not None:
+        found = _clean_to_mnist_style(grey, *clean, histogram, small)
+        return _in_original(found, first, image.size)
+    ink, factor = ink_image(grey, WORK_LONG_SIDE)
+    box = _ink_box(ink)
+    if _is_nearly_blank(box, ink.size):
+        return _blank(grey, ink)
+    x, y, w, h = box
+    crop = ink.crop((x, y, x + w, y + h))
+    original = _box_in_original(box, first * factor, image.size)
+    return Preprocessed(frame_ink_image(crop), False, original, grey, ink, crop)
+
+
+def _box_in_original(box, factor: int, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    x, y, w, h = box
+    left, top = x * factor, y * factor
+    right, bottom = min(size[0], (x + w) * factor), min(size[1], (y + h) * factor)
+    return left, top, right - left, bottom - top

@@ -1,0 +1,123 @@
+"""An image of a number -> a `NumberReading`: its digits left to right, with boxes and confidences.
+
+`read_number(recogniser, image)` decodes the image, makes its ink map (the same polarity and
+background handling as single digits, at up to LARGE_LONG_SIDE px), splits it into digits with
+`digitrec.numbers.segment.segment` and reports each piece in the original image's pixels. A piece the
+model does not take for a digit is reported with `is_digit` False and shows as "?" in `number`.
+Pieces are judged by the card's `number_threshold`, fitted to reject 0.1 % of held-out digits
+rather than a single image's 0.5 %: beside other digits, a piece is most likely a digit too, and
+every doubt costs the whole number.
+`choose_mode(image)` tells one digit from a number without the model, for `mode=auto`.
+Measured by bench/bench_numbers.py (MNIST test digits composed into numbers).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image
+
+from digitrec.imaging import decode, frame, preprocess
+from digitrec.imaging.sizes import LARGE_LONG_SIDE
+from digitrec.numbers.segment import segment
+
+if TYPE_CHECKING:
+    from digitrec.inference import Recogniser
+
+# How a piece the model does not take for a digit shows in `NumberReading.number`.
+NOT_A_DIGIT = "?"
+
+
+@dataclass(frozen=True)
+class DigitReading:
+    box: tuple[int, int, int, int]  # x, y, w, h in the original image's pixels
+    digit: int | None
+    confidence: float
+    probabilities: tuple[float, ...]
+    is_digit: bool
+
+    def as_dict(self) -> dict:
+        return {
+            "box": list(self.box),
+            "digit": self.digit,
+            "confidence": self.confidence,
+            "probabilities": list(self.probabilities),
+            "is_digit": self.is_digit,
+        }
+
+
+@dataclass(frozen=True)
+class NumberReading:
+    """The digits of a number, left to right; `number` is "" when the image holds no ink."""
+
+    number: str  # one character per piece: its digit, or "?" when is_digit is False
+    digits: list[DigitReading] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"number": self.number, "digits": [digit.as_dict() for digit in self.digits]}
+
+
+def read_number(recogniser: Recogniser, image: bytes | Image.Image) -> NumberReading:
+    """Read every digit in an image (bytes or a PIL image), left to right.
+
+    A single digit answers a one-digit number. A piece the model does not take for a digit
+    stays in `digits` (is_digit False, its best guess in `digit`) and shows as "?" in
+    `number`. No ink -> NumberReading("", []). Boxes are in the original image's pixels.
+    """
+    ink, scale = number_ink_map(image, getattr(recogniser, "max_pixels", decode.MAX_PIXELS))
+    digits = []
+    for piece in segment(ink, recogniser):
+        prediction = piece.prediction
+        digits.append(
+            DigitReading(
+                _original_box(piece.box, scale),
+                prediction.digit,
+                prediction.confidence,
+                prediction.probabilities,
+                prediction.is_digit,
+            )
+        )
+    number = "".join(
+        str(d.digit) if d.is_digit and d.digit is not None else NOT_A_DIGIT for d in digits
+    )
+    return NumberReading(number, digits)
+
+
+def choose_mode(image: bytes | Image.Image) -> str:
+    """ "number" when an image (bytes or a PIL image) holds more than one digit, else "digit".
+
+    Decided from the ink alone (no model): several separate pieces, or one piece too wide for a
+    single digit, make a number. For `mode=auto`.
+    """
+    ink, _ = number_ink_map(image)
+    return "number" if len(segment(ink)) > 1 else "digit"
+
+
+def number_ink_map(
+    image: bytes | Image.Image, max_pixels: int = decode.MAX_PIXELS
+) -> tuple[np.ndarray, float]:
+    """bytes or a PIL image -> (ink map, scale from original to ink-map pixels), as
+    `read_number` works on it (and training cuts it: `digitrec.training.number_pieces`).
+
+    An image whose ink is only a dot or speck (as `to_mnist_style` judges single digits)
+    gives an empty ink map: there is nothing to read.
+    """
+    if isinstance(image, bytes | bytearray | memoryview):
+        image = decode.decode_image(bytes(image), max_pixels)
+    if not isinstance(image, Image.Image):
+        raise TypeError(f"expected image bytes or a PIL image, got {type(image).__name__}")
+    ink, scale = preprocess.ink_map(image, LARGE_LONG_SIDE)
+    box = frame.ink_bounding_box(ink)
+    if box is None or max(box[2], box[3]) < max(2, preprocess.MIN_DIGIT_FRACTION * max(ink.shape)):
+        return np.zeros_like(ink), scale
+    return ink, scale
+
+
+def _original_box(box, scale: float) -> tuple[int, int, int, int]:
+    x, y, w, h = box
+    left, top = math.floor(x / scale), math.floor(y / scale)
+    right, bottom = math.ceil((x + w) / scale), math.ceil((y + h) / scale)
+    return left, top, right - left, bottom - top

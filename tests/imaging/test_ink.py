@@ -1,0 +1,111 @@
+"""digitrec.imaging.ink: a grey picture of a digit -> white ink on black, background and specks gone."""
+
+from __future__ import annotations
+
+import numpy as np
+from conftest import render_digit
+from PIL import Image
+
+from digitrec.imaging import ink
+
+
+def ink_levels(grey: Image.Image, long_side: int = 320) -> np.ndarray:
+    found, _ = ink.ink_image(grey, long_side)
+    return np.asarray(found)
+
+
+def test_dark_ink_on_light_and_light_on_dark_give_the_same_ink():
+    dark_on_light = ink_levels(render_digit(3))
+    light_on_dark = ink_levels(render_digit(3, ink=255, paper=0))
+    assert dark_on_light.max() == 255
+    assert np.array_equal(dark_on_light, light_on_dark)
+
+
+def test_a_faint_digit_on_a_clean_background_is_stretched_to_full_strength():
+    faint = render_digit(3, ink=215, paper=240)
+    assert ink.clean_background(np.asarray(faint.histogram(), np.float64)) == (240, True)
+    assert ink_levels(faint).max() == 255
+
+
+def test_a_page_with_no_ink_gives_an_empty_ink_image_of_its_reduced_size():
+    found, factor = ink.ink_image(Image.new("L", (1000, 500), 255), 320)
+    assert (found.size, factor) == ((250, 125), 4)
+    assert not np.asarray(found).any()
+
+
+def test_specks_much_lighter_than_the_digit_are_dropped():
+    pixels = np.asarray(render_digit(3)).copy()
+    pixels[10:13, 10:13] = 0  # dust far from the digit
+    levels = ink_levels(Image.fromarray(pixels))
+    assert not levels[5:20, 5:20].any()
+    assert levels.max() == 255
+
+
+def test_label_components_are_eight_connected():
+    mask = np.array(
+        [
+            [1, 0, 0, 1],
+            [0, 1, 0, 1],
+            [0, 0, 0, 0],
+            [1, 1, 0, 1],
+        ],
+        dtype=bool,
+    )
+    labels = ink.label_components(mask)
+    assert labels[0, 0] == labels[1, 1]  # diagonal neighbours join
+    assert len({labels[0, 3], labels[0, 0], labels[3, 0], labels[3, 3]}) == 4
+    assert (labels == 0).sum() == (~mask).sum()
+
+
+def test_one_piece_agrees_with_labelling_the_grown_mask_on_random_masks():
+    rng = np.random.default_rng(0)
+    gave_up = 0
+    for _ in range(3000):
+        shape = tuple(rng.integers(1, 34, 2))
+        mask = rng.random(shape) < rng.uniform(0.0, 0.3)
+        pieces = int(ink.label_components(ink._grown(mask)).max())
+        if ink._grown_is_one_piece(mask):
+            assert pieces <= 1
+        else:
+            gave_up += pieces <= 1  # a flood that stopped short says no; labelling decides
+    assert gave_up < 30
+
+
+def test_one_piece_joins_pixels_two_apart_but_not_across_row_ends():
+    two_apart = np.array([[1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 1, 0]], dtype=bool)
+    assert ink._grown_is_one_piece(two_apart)
+    # The last pixel of one row and the first of the next are not neighbours.
+    wrapped = np.array([[0, 0, 0, 0, 1], [0, 0, 0, 0, 0], [1, 0, 0, 0, 0]], dtype=bool)
+    assert not ink._grown_is_one_piece(wrapped)
+    assert ink._grown_is_one_piece(np.zeros((4, 4), bool))
+
+
+def test_the_flood_gives_up_on_a_long_winding_stroke():
+    spiral = np.zeros((17, 17), bool)  # a square spiral, its turns two pixels apart
+    spiral[0, :] = spiral[:, 16] = spiral[16, :] = spiral[4:, 0] = True
+    spiral[4, :13] = spiral[4:13, 12] = spiral[12, 4:13] = spiral[8:13, 4] = True
+    spiral[8, 4:9] = True
+    assert int(ink.label_components(ink._grown(spiral)).max()) == 1
+    assert not ink._grown_is_one_piece(spiral)  # more than h + w steps from end to end
+
+
+def _spread(histogram: np.ndarray, centre: int) -> float:
+    """The robust standard deviation around `centre`, as ink.py used to compute it."""
+    distances = np.abs(np.arange(256) - centre)
+    by_distance = np.bincount(distances, weights=histogram, minlength=256)
+    cumulative = np.cumsum(by_distance)
+    return 1.4826 * int(np.searchsorted(cumulative, 0.5 * cumulative[-1], side="left"))
+
+
+def test_one_level_is_a_robust_spread_under_one():
+    rng = np.random.default_rng(0)
+    for _ in range(3000):
+        histogram = np.zeros(256)
+        levels = rng.integers(0, 256, rng.integers(1, 6))
+        histogram[levels] = rng.integers(0, 5000, len(levels))
+        histogram[rng.choice(levels)] += rng.integers(1, 3)  # ties at exactly half, and beside
+        paper = int(rng.choice(levels)) if rng.random() < 0.8 else int(rng.integers(0, 256))
+        assert ink._is_one_level(histogram, paper) == (_spread(histogram, paper) < 1.0)
+    tie = np.zeros(256)
+    tie[[10, 200]] = 50  # exactly half the pixels on the paper's level
+    assert ink._is_one_level(tie, 200) and _spread(tie, 200) == 0.0

@@ -1,0 +1,376 @@
+"""The JSON API through Flask's test client: every input form, batches, each error, health,
+readiness and metrics. Every response is validated against the app's own OpenAPI document."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+import pytest
+from conftest import png_bytes, render_digit
+from jsonschema import Draft202012Validator
+from PIL import Image
+from prometheus_client.parser import text_string_to_metric_families
+
+from digitrec.web import create_app, openapi
+
+SEVEN = png_bytes(render_digit(7))
+THREE = png_bytes(render_digit(3))
+BLANK = png_bytes(Image.new("L", (200, 200), 255))
+
+
+def matches_spec(spec: dict, response, path: str, method: str) -> None:
+    """Fail unless the response's status, content type and body are what the spec documents."""
+    operation = spec["paths"].get(path, {}).get(method.lower())
+    if operation is None:  # an undocumented path or method: only ever a problem
+        assert response.status_code in (404, 405), f"{method} {path} is not in the OpenAPI document"
+        assert response.mimetype == "application/problem+json"
+        schema = {"$ref": "#/components/schemas/Problem"}
+    else:
+        responses = operation["responses"]
+        documented = responses.get(str(response.status_code)) or responses.get("default")
+        assert documented, f"{method} {path} answered {response.status_code}, not documented"
+        content = documented["content"]
+        assert response.mimetype in content, (
+            f"{method} {path} {response.status_code} answered {response.mimetype}, "
+            f"documented {sorted(content)}"
+        )
+        schema = content[response.mimetype]["schema"]
+    if response.mimetype.endswith("json"):
+        validator = Draft202012Validator({**schema, "components": spec["components"]})
+        errors = sorted(validator.iter_errors(response.get_json()), key=str)
+        assert not errors, f"{method} {path}: {errors[0].message} at {list(errors[0].path)}"
+
+
+class SpecCheckedClient:
+    """Flask's test client, checking every answer against the OpenAPI document."""
+
+    def __init__(self, app):
+        self.client = app.test_client()
+        with app.app_context():
+            self.spec = openapi.document(app)
+
+    def open(self, path, method="GET", **options):
+        response = self.client.open(path, method=method, **options)
+        matches_spec(self.spec, response, path.split("?")[0], method)
+        return response
+
+    def get(self, path, **options):
+        return self.open(path, "GET", **options)
+
+    def post(self, path, **options):
+        return self.open(path, "POST", **options)
+
+
+@pytest.fixture
+def api(app):
+    return SpecCheckedClient(app)
+
+
+def limited_api(**config) -> SpecCheckedClient:
+    return SpecCheckedClient(create_app({"TESTING": True, **config}))
+
+
+def predict_raw(api, image: bytes, query: str = "", content_type: str = "image/png"):
+    return api.post(f"/api/v1/predict{query}", data=image, content_type=content_type)
+
+
+def without_timing(answer: dict) -> dict:
+    return {key: value for key, value in answer.items() if key != "timing_ms"}
+
+
+# Input forms -------------------------------------------------------------------------------
+
+
+def test_a_large_clear_seven_is_read_as_seven(api):
+    answer = predict_raw(api, SEVEN).get_json()
+    assert answer["digit"] == 7
+    assert answer["is_digit"] is True
+    assert answer["confidence"] == max(answer["probabilities"])
+    assert sum(answer["probabilities"]) == pytest.approx(1.0, abs=1e-3)
+    assert answer["model"]["name"] and answer["model"]["version"]
+    assert answer["timing_ms"] >= 0
+
+
+INPUT_FORMS = {
+    "multipart file": lambda image: {"data": {"file": (io.BytesIO(image), "seven.png")}},
+    "raw image/png": lambda image: {"data": image, "content_type": "image/png"},
+    "raw octet-stream": lambda image: {"data": image, "content_type": "application/octet-stream"},
+    "json base64": lambda image: {"json": {"image": base64.b64encode(image).decode()}},
+    "json url-safe base64 without padding": lambda image: {
+        "json": {"image": base64.urlsafe_b64encode(image).decode().rstrip("=")}
+    },
+    "json data url": lambda image: {
+        "json": {"image": "data:image/png;base64," + base64.b64encode(image).decode()}
+    },
+    "json base64 with line breaks": lambda image: {
+        "json": {"image": base64.encodebytes(image).decode()}
+    },
+}
+
+
+@pytest.mark.parametrize("form", INPUT_FORMS, ids=list(INPUT_FORMS))
+def test_every_input_form_gets_the_same_answer(api, form):
+    expected = without_timing(predict_raw(api, THREE).get_json())
+    response = api.post("/api/v1/predict", **INPUT_FORMS[form](THREE))
+    assert response.status_code == 200
+    assert without_timing(response.get_json()) == expected
+
+
+def test_several_file_fields_are_a_batch_answered_in_order(api):
+    images = [SEVEN, BLANK, THREE]
+    singles = [without_timing(predict_raw(api, image).get_json()) for image in images]
+    files = [(io.BytesIO(image), f"{i}.png") for i, image in enumerate(images)]
+    answer = api.post("/api/v1/predict", data={"file": files}).get_json()
+    assert [{**result, "model": answer["model"]} for result in answer["results"]] == singles
+
+
+def test_json_images_are_a_batch_even_of_one(api):
+    encoded = [base64.b64encode(image).decode() for image in (THREE, SEVEN)]
+    answer = api.post("/api/v1/predict", json={"images": encoded}).get_json()
+    assert [result["digit"] for result in answer["results"]] == [3, 7]
+    one = api.post("/api/v1/predict", json={"images": encoded[:1]}).get_json()
+    assert len(one["results"]) == 1
+
+
+def test_a_blank_page_has_no_digit(api):
+    answer = predict_raw(api, BLANK).get_json()
+    assert answer["digit"] is None
+    assert answer["is_digit"] is False
+
+
+def test_steps_show_what_the_model_sees_ending_in_28x28(api):
+    answer = predict_raw(api, SEVEN, "?steps=1").get_json()
+    assert [step["name"] for step in answer["steps"]] == ["grey", "ink", "cropped", "mnist"]
+    for step in answer["steps"]:
+        png = base64.b64decode(step["image"].removeprefix("data:image/png;base64,"))
+        with Image.open(io.BytesIO(png)) as image:
+            assert image.format == "PNG"
+            assert image.size == (step["width"], step["height"])
+            assert max(image.size) <= 280
+    assert (answer["steps"][-1]["width"], answer["steps"][-1]["height"]) == (28, 28)
+    assert "steps" not in predict_raw(api, SEVEN).get_json()
+
+
+# Errors ------------------------------------------------------------------------------------
+
+TRUNCATED_PNG = SEVEN[: len(SEVEN) // 2]
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+BAD_REQUESTS = [
+    # (what, request options, status, problem slug)
+    ("text body", {"data": b"seven", "content_type": "text/plain"}, 415, "not-an-image"),
+    ("no content type", {"data": b"\x89PNG"}, 400, "malformed-request"),
+    ("empty image body", {"data": b"", "content_type": "image/png"}, 400, "malformed-request"),
+    (
+        "form without file",
+        {"data": {"other": "x"}, "content_type": "multipart/form-data"},
+        400,
+        "malformed-request",
+    ),
+    (
+        "url-encoded form",
+        {"data": "file=x", "content_type": "application/x-www-form-urlencoded"},
+        415,
+        "not-an-image",
+    ),
+    (
+        "invalid json",
+        {"data": b"{nope", "content_type": "application/json"},
+        400,
+        "malformed-request",
+    ),
+    ("json list", {"json": [1, 2]}, 400, "malformed-request"),
+    ("json without image", {"json": {"picture": "x"}}, 400, "malformed-request"),
+    ("json image not a string", {"json": {"image": 7}}, 400, "malformed-request"),
+    ("json image not base64", {"json": {"image": "not base64!"}}, 400, "malformed-request"),
+    ("json image empty", {"json": {"image": ""}}, 400, "malformed-request"),
+    (
+        "json data url not base64",
+        {"json": {"image": "data:image/png,abc"}},
+        400,
+        "malformed-request",
+    ),
+    ("json images empty", {"json": {"images": []}}, 400, "malformed-request"),
+    ("json images not a list", {"json": {"images": "abc"}}, 400, "malformed-request"),
+    ("pdf sent as png", {"data": PDF, "content_type": "image/png"}, 415, "not-an-image"),
+    ("truncated png", {"data": TRUNCATED_PNG, "content_type": "image/png"}, 422, "unusable-image"),
+]
+
+
+@pytest.mark.parametrize(
+    ("request_options", "status", "slug"),
+    [case[1:] for case in BAD_REQUESTS],
+    ids=[case[0] for case in BAD_REQUESTS],
+)
+def test_bad_requests_are_problems_saying_what_is_accepted(api, request_options, status, slug):
+    response = api.post("/api/v1/predict", **request_options)
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["status"] == status
+    assert problem["type"] == f"/api#problem-{slug}"
+    assert problem["detail"]
+    assert problem["instance"] == "/api/v1/predict"
+    assert "PNG" in problem["accepted"]["formats"]
+    assert problem["accepted"]["max_batch"] == 64
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [("?mode=roman", "mode=digit"), ("?steps=maybe", "steps=1")],
+)
+def test_bad_query_arguments_say_which_values_work(api, query, words):
+    problem = predict_raw(api, SEVEN, query).get_json()
+    assert problem["status"] == 400
+    assert words in problem["detail"]
+
+
+def test_a_batch_over_the_limit_is_refused_with_the_limit():
+    api = limited_api(DIGITREC_MAX_BATCH=2)
+    files = [(io.BytesIO(SEVEN), f"{i}.png") for i in range(3)]
+    problem = api.post("/api/v1/predict", data={"file": files}).get_json()
+    assert problem["status"] == 400
+    assert "3 images" in problem["detail"]
+    assert "limit is 2" in problem["detail"]
+    assert problem["accepted"]["max_batch"] == 2
+
+
+def test_a_body_over_the_upload_limit_is_413():
+    api = limited_api(DIGITREC_MAX_UPLOAD_BYTES=1000)
+    response = predict_raw(api, SEVEN + bytes(1000))
+    assert response.status_code == 413
+    problem = response.get_json()
+    assert problem["type"] == "/api#problem-image-too-large"
+    assert "1,000 bytes" in problem["detail"]
+    assert problem["accepted"]["max_bytes"] == 1000
+
+
+def test_a_bad_image_in_a_batch_is_named_by_its_position(api):
+    files = [(io.BytesIO(SEVEN), "a.png"), (io.BytesIO(TRUNCATED_PNG), "b.png")]
+    problem = api.post("/api/v1/predict", data={"file": files}).get_json()
+    assert problem["status"] == 422
+    assert problem["detail"].startswith("image 2 of 2: ")
+
+
+def test_uploads_are_never_written_to_disk(api, monkeypatch):
+    import tempfile
+
+    def no_disk(*args, **kwargs):
+        raise AssertionError("an upload was spooled to a temporary file")
+
+    monkeypatch.setattr(tempfile, "SpooledTemporaryFile", no_disk)
+    monkeypatch.setattr(tempfile, "TemporaryFile", no_disk)
+    big = png_bytes(Image.effect_noise((900, 900), 60).convert("L"))
+    assert len(big) > 500_000  # above werkzeug's in-memory threshold for form files
+    response = api.post("/api/v1/predict", data={"file": (io.BytesIO(big), "noise.png")})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/api/v1/nothing-here", 404), ("GET", "/api/v1/predict", 405)],
+)
+def test_unknown_paths_and_methods_are_problems(api, method, path, status):
+    response = api.open(path, method)
+    assert response.status_code == status
+    assert response.get_json()["status"] == status
+    if status == 405:
+        assert "POST" in response.headers["Allow"]
+
+
+# Model, health, readiness, metrics ---------------------------------------------------------
+
+
+def test_model_card_is_the_served_models(api, app):
+    card = api.get("/api/v1/model").get_json()
+    assert card == app.extensions["digitrec"].card.raw
+
+
+def test_healthz_is_ok(api):
+    assert api.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_readyz_after_the_self_test_reads_the_bundled_seven(api, app):
+    answer = api.get("/readyz").get_json()
+    assert answer["status"] == "ready"
+    assert answer["model"]["name"] == app.extensions["digitrec"].card.name
+
+
+def test_readyz_is_503_while_the_self_test_fails(api, app, monkeypatch):
+    from digitrec.web import health
+
+    def broken(images):
+        raise RuntimeError("model gone")
+
+    monkeypatch.setattr(app.extensions["digitrec"], "recognise", broken)
+    health.run_self_test(app)
+    response = api.get("/readyz")
+    assert response.status_code == 503
+    assert "model gone" in response.get_json()["detail"]
+
+
+def metric_samples(api) -> dict:
+    response = api.get("/metrics")
+    assert response.status_code == 200
+    samples = {}
+    for family in text_string_to_metric_families(response.get_data(as_text=True)):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
+
+
+def test_metrics_count_requests_latency_and_digits(api):
+    predict_raw(api, SEVEN)
+    predict_raw(api, b"", content_type="image/png")
+    samples = metric_samples(api)
+    route = ("route", "/api/v1/predict")
+    assert (
+        samples[("digitrec_http_requests_total", (("method", "POST"), route, ("status", "200")))]
+        == 1
+    )
+    assert (
+        samples[("digitrec_http_requests_total", (("method", "POST"), route, ("status", "400")))]
+        == 1
+    )
+    assert samples[("digitrec_http_request_duration_seconds_count", (route,))] == 2
+    assert samples[("digitrec_predictions_total", (("digit", "7"), ("is_digit", "true")))] == 1
+
+
+def test_metrics_label_a_wrong_method_with_its_route_and_an_unknown_path_as_unmatched(api):
+    assert api.get("/api/v1/predict").status_code == 405
+    assert api.post("/api/v1/nowhere").status_code == 404
+    samples = metric_samples(api)
+    wrong_method = (("method", "GET"), ("route", "/api/v1/predict"), ("status", "405"))
+    assert samples[("digitrec_http_requests_total", wrong_method)] == 1
+    unknown = (("method", "POST"), ("route", "unmatched"), ("status", "404"))
+    assert samples[("digitrec_http_requests_total", unknown)] == 1
+
+
+# Numbers -----------------------------------------------------------------------------------
+
+
+def test_number_mode_reads_each_digit_left_to_right_with_boxes(api):
+    image = png_bytes(render_digit("307", size=(600, 200), scale=0.6))
+    answer = predict_raw(api, image, "?mode=number").get_json()
+    assert answer["mode"] == "number"
+    assert len(answer["digits"]) == 3
+    xs = [digit["box"][0] for digit in answer["digits"]]
+    assert xs == sorted(xs)
+    assert re.fullmatch(r"[0-9?]{3}", answer["number"])
+
+
+def test_auto_mode_tells_a_number_from_a_digit(api):
+    number = png_bytes(render_digit("307", size=(600, 200), scale=0.6))
+    assert predict_raw(api, number, "?mode=auto").get_json()["mode"] == "number"
+    assert predict_raw(api, SEVEN, "?mode=auto").get_json()["mode"] == "digit"
+
+
+def test_number_mode_batches_answer_in_order(api):
+    files = [
+        (io.BytesIO(png_bytes(render_digit(text, size=(500, 200), scale=0.6))), f"{text}.png")
+        for text in ("30", "7")
+    ]
+    answer = api.post("/api/v1/predict?mode=number", data={"file": files}).get_json()
+    assert [len(result["digits"]) for result in answer["results"]] == [2, 1]
