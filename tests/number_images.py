@@ -6,8 +6,9 @@ import numpy as np
 from conftest import png_bytes, render_digit
 from PIL import Image
 
+from digitrec.imaging.masks import label_components
 from digitrec.numbers import NumberReading, read_number
-from digitrec.numbers.components import SEGMENT_THRESHOLD, label_components
+from digitrec.numbers.components import SEGMENT_THRESHOLD
 
 
 def glyph(digit: str, height: int = 120) -> np.ndarray:

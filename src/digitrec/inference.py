@@ -21,7 +21,7 @@ import onnxruntime as ort
 from PIL import Image
 
 from digitrec.calibration import apply_temperature
-from digitrec.imaging.decode import MAX_PIXELS, decode_image
+from digitrec.imaging.decode import MAX_PIXELS, as_image
 from digitrec.imaging.preprocess import Preprocessed, to_mnist_style
 from digitrec.memory import keep_freed_memory
 from digitrec.model_card import CARD_FILENAME, ModelCard, replaced_model_problem
@@ -174,7 +174,7 @@ class Recogniser:
         ImageTooLargeError, UnusableImageError); every image is made MNIST-style, then all of
         them go through the model in one batch. A blank or nearly blank image answers digit None.
         """
-        preprocessed = [to_mnist_style(self._as_image(image)) for image in images]
+        preprocessed = [to_mnist_style(as_image(image, self.max_pixels)) for image in images]
         if not preprocessed:
             return []
         predictions = self.predict(np.stack([item.mnist for item in preprocessed]))
@@ -182,13 +182,6 @@ class Recogniser:
             Recognition(_blank(prediction) if item.is_blank else prediction, item)
             for prediction, item in zip(predictions, preprocessed, strict=True)
         ]
-
-    def _as_image(self, image: bytes | Image.Image) -> Image.Image:
-        if isinstance(image, Image.Image):
-            return image
-        if isinstance(image, bytes | bytearray | memoryview):
-            return decode_image(image, self.max_pixels)
-        raise TypeError(f"expected image bytes or a PIL image, not {type(image).__name__}")
 
 
 def _blank(prediction: Prediction) -> Prediction:

@@ -186,3 +186,20 @@ def test_an_image_with_more_marks_than_a_number_is_refused_before_any_reading(re
     with pytest.raises(UnusableImageError, match=f"36 separate marks.*up to {MAX_GROUPS} digits"):
         read_number(recogniser, image)
     assert len(read_number(recogniser, Image.fromarray(np.uint8(255 - rows[0] * 255))).number) == 12
+
+
+@pytest.mark.parametrize("digit", ["3", "7", "0"])
+def test_a_digit_read_alone_and_cut_from_a_number_gets_the_same_28x28(digit):
+    from digitrec.imaging.frame import fit_to_mnist_frame
+    from digitrec.imaging.preprocess import to_mnist_style
+    from digitrec.numbers.reading import number_ink_map
+    from digitrec.numbers.segment import segment
+
+    def pen(d):  # hard edges, and small enough for both paths to work at full resolution
+        return (glyph(d, height=60) > 0.5).astype(np.float32)
+
+    alone, _ = compose([pen(digit)])
+    in_a_number, _ = compose([pen(digit), pen("1")])
+    framed_alone = to_mnist_style(on_paper(alone)).mnist
+    first_piece = segment(number_ink_map(on_paper(in_a_number))[0])[0]
+    assert np.array_equal(fit_to_mnist_frame(first_piece.ink), framed_alone)

@@ -6,7 +6,7 @@ import numpy as np
 from conftest import render_digit
 
 from digitrec.imaging.frame import ink_bounding_box
-from digitrec.numbers.components import label_components
+from digitrec.imaging.masks import label_components
 from digitrec.training.digit_pairs import make_pairs, touching_pair
 
 

@@ -171,6 +171,15 @@ def decode_image(
     return image
 
 
+def as_image(image: bytes | Image.Image, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Image file bytes (decoded by `decode_image`) or a Pillow image (as it is) -> an image."""
+    if isinstance(image, Image.Image):
+        return image
+    if isinstance(image, bytes | bytearray | memoryview):
+        return decode_image(image, max_pixels)
+    raise TypeError(f"expected image bytes or a PIL image, not {type(image).__name__}")
+
+
 def read_image_file(path: str | Path) -> bytes:
     """A file's bytes, read no further than MAX_FILE_BYTES (ImageTooLargeError beyond);
     OSError for a missing file, a directory or no permission."""

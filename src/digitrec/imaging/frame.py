@@ -58,28 +58,13 @@ def _centred_frame(small: np.ndarray) -> np.ndarray:
     return _shift_to_centre_of_mass(frame)
 
 
-def _frame_crop(crop: np.ndarray) -> np.ndarray:
-    """A digit's crop (h, w) float32 -> scaled so its longer side is 20 px, centred by mass."""
-    h, w = crop.shape
-    scale = MNIST_BOX / max(w, h)
-    new_w = max(1, round(w * scale))
-    new_h = max(1, round(h * scale))
-    if (new_w, new_h) == (w, h):
-        small = crop
-    else:
-        # Big reductions first average whole blocks (reducing_gap): the same anti-aliasing
-        # for a quarter of the work of a full-width Lanczos kernel.
-        resized = Image.fromarray(crop.astype(np.float32, copy=False), mode="F").resize(
-            (new_w, new_h),
-            Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BILINEAR,
-            reducing_gap=3.0 if scale < 1 else None,
-        )
-        small = np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
-    return _centred_frame(small)
-
-
 def frame_ink_image(crop: Image.Image) -> np.ndarray:
-    """`_frame_crop` of an 8-bit "L" crop, resized in 8 bits (MNIST's own depth) for speed."""
+    """An 8-bit "L" crop of a digit's ink -> (28, 28) float32 in [0, 1]: scaled so its longer
+    side is 20 px (aspect kept, anti-aliased), placed in 28x28 and centred by mass.
+
+    Resized in 8 bits, MNIST's own depth, for speed; big reductions first average whole blocks
+    (reducing_gap), the same anti-aliasing for a fraction of a full-width Lanczos kernel's work.
+    """
     scale = MNIST_BOX / max(crop.size)
     size = (max(1, round(crop.width * scale)), max(1, round(crop.height * scale)))
     if size != crop.size:
@@ -101,4 +86,7 @@ def fit_to_mnist_frame(ink: np.ndarray) -> np.ndarray:
     if box is None:
         return np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
     x, y, w, h = box
-    return _frame_crop(ink[y : y + h, x : x + w])
+    # Ink maps are 8-bit levels over 255, so this is exact for them: every digit, read alone or
+    # cut from a number, is framed by the one function.
+    levels = np.round(np.clip(ink[y : y + h, x : x + w], 0.0, 1.0) * 255.0).astype(np.uint8)
+    return frame_ink_image(Image.fromarray(levels))

@@ -14,6 +14,8 @@ import functools
 import numpy as np
 from PIL import Image, ImageFilter
 
+from digitrec.imaging.masks import grown, label_components
+
 # Statistics of the background are read from a thumbnail this small.
 _THUMB_LONG_SIDE = 32
 # Dark strokes narrower than this many thumbnail pixels are closed over when estimating paper.
@@ -241,59 +243,6 @@ def ink_of_grey(grey: Image.Image) -> Image.Image | None:
     return None if stretch is None else contrast.point(_lut(stretch))
 
 
-def label_components(mask):
-    """8-connected components of a boolean (h, w) mask -> int32 labels 1, 2, ...; 0 is background.
-
-    Union-find over horizontal runs: a thumbnail-sized mask has a few hundred runs at most.
-    """
-    mask = np.asarray(mask, dtype=bool)
-    h, w = mask.shape
-    # Each row framed by background: steps up start runs and steps down end them, in pairs.
-    framed = np.zeros((h, w + 2), np.int8)
-    framed[:, 1:-1] = mask
-    rows, columns = np.divmod(np.flatnonzero(np.diff(framed, axis=1)), w + 1)
-    lengths = columns[1::2] - columns[::2]
-    rows = rows[::2].tolist()
-    starts, ends = columns[::2].tolist(), columns[1::2].tolist()  # ends exclusive
-    parent = list(range(len(rows)))
-
-    def root(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    above_first = above_end = 0  # runs [above_first, above_end) lie on the row above
-    for i, row in enumerate(rows):
-        if i and row != rows[i - 1]:
-            above_first, above_end = (above_end, i) if rows[i - 1] == row - 1 else (i, i)
-        for j in range(above_first, above_end):
-            if starts[j] <= ends[i] and starts[i] <= ends[j]:
-                a, b = root(i), root(j)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-    numbers: dict[int, int] = {}
-    run_labels = np.array(
-        [numbers.setdefault(root(i), len(numbers) + 1) for i in range(len(rows))], np.int32
-    )
-    labels = np.zeros(mask.shape, np.int32)
-    # Row-major order meets each run's pixels together, and the runs in the order found above.
-    labels[mask] = np.repeat(run_labels, lengths)
-    return labels
-
-
-def _grown(mask: np.ndarray) -> np.ndarray:
-    """A boolean mask dilated by one pixel in all eight directions."""
-    h, w = mask.shape
-    padded = np.zeros((h + 2, w + 2), bool)
-    padded[1:-1, 1:-1] = mask
-    across = padded[:, :-2] | padded[:, 1:-1]
-    across |= padded[:, 2:]
-    grown = across[:-2] | across[1:-1]
-    grown |= across[2:]
-    return grown
-
-
 @functools.lru_cache(maxsize=64)  # one per thumbnail shape
 def _all_pixels(h: int, w: int) -> int:
     """Every pixel of an (h, w) mask in the bit layout of `_grown_is_one_piece`."""
@@ -302,7 +251,7 @@ def _all_pixels(h: int, w: int) -> int:
 
 
 def _grown_is_one_piece(mask: np.ndarray) -> bool:
-    """Whether a boolean (h, w) mask grown by one pixel (`_grown`) is empty or one 8-connected
+    """Whether a boolean (h, w) mask grown by one pixel (`masks.grown`) is empty or one 8-connected
     piece; False also when unsure.
 
     Labelling every piece is a loop in Python (about 30 us for a 28x28 thumbnail); this floods
@@ -344,8 +293,7 @@ def drop_specks(ink: Image.Image, with_mask: bool = False):
     if _grown_is_one_piece(inked):  # the usual drawing: nothing to weigh, nothing to drop
         return (ink, None) if with_mask else ink
     weights = levels.astype(np.float32)
-    mask = _grown(inked)
-    labels = label_components(mask)
+    labels, _ = label_components(grown(inked))
     masses = np.bincount(labels.ravel(), weights=weights.ravel())
     masses[0] = 0.0
     keep = masses >= SPECK_FRACTION * masses.max()

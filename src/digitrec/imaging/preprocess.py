@@ -178,19 +178,19 @@ def working_copy(image: Image.Image) -> tuple[Image.Image, int]:
     return reduced_original(image, factor), max(factor, 1)
 
 
-def ink_map(image: Image.Image, long_side: int = WORK_LONG_SIDE) -> tuple[np.ndarray, float]:
-    """The whole image as an ink map, and the scale from original pixels to ink-map pixels.
+def ink_map(image: Image.Image, long_side: int = WORK_LONG_SIDE) -> tuple[np.ndarray, int]:
+    """The whole image as an ink map, and how many original pixels an ink-map pixel spans.
 
     Returns ((h, w) float32 in [0, 1], white ink on black, background removed, contrast
-    normalised, specks dropped; scale). Images longer than `long_side` are box-reduced by an
-    integer factor first, so scale is 1 / that factor.
+    normalised, specks dropped; factor). Images longer than `long_side` are box-reduced by the
+    integer `factor` first.
     """
     first = 1
     if max(image.size) > LARGE_LONG_SIDE:  # reduced before it is made grey: see LARGE_LONG_SIDE
         first = -(-max(image.size) // long_side)
         image = reduced_original(image, first)
     ink, factor = ink_image(grey_of(image), long_side)
-    return np.asarray(ink, dtype=np.float32) / 255.0, 1.0 / (first * factor)
+    return np.asarray(ink, dtype=np.float32) / 255.0, first * factor
 
 
 # The 8-bit ink levels that count towards the bounding box are those above this one.
@@ -245,7 +245,9 @@ def _as_display(image: Image.Image) -> np.ndarray:
     return np.asarray(image)
 
 
-def _is_nearly_blank(box, size: tuple[int, int]) -> bool:
+def is_nearly_blank(box, size: tuple[int, int]) -> bool:
+    """Whether ink with bounding box `box` (x, y, w, h, or None) is no digit in an image of
+    `size`: none at all, or a dot or tap under MIN_DIGIT_FRACTION of the longer side."""
     return box is None or max(box[2], box[3]) < max(2, MIN_DIGIT_FRACTION * max(size))
 
 
@@ -263,13 +265,13 @@ def _clean_to_mnist_style(grey: Image.Image, paper: int, dark_ink: bool, histogr
         return _blank(grey, Image.new("L", small_grey.size, 0))
     ink, kept = drop_specks(small_grey.point(table), with_mask=True)
     rough = _ink_box(ink)
-    if _is_nearly_blank(rough, ink.size):
+    if is_nearly_blank(rough, ink.size):
         return _blank(grey, ink)
     x, y, w, h = rough
     if factor > 1 and max(w, h) >= _REDUCED_CROP_SIDE:
         # Framing averages the crop down to 20 px anyway: the reduced copy's ink is as good.
         crop = ink.crop((x, y, x + w, y + h))
-        box = _box_in_original(rough, factor, grey.size)
+        box = box_in_original(rough, factor, grey.size)
         return Preprocessed(frame_ink_image(crop), False, box, grey, ink, crop)
     region = (
         max(0, (x - 1) * factor),
@@ -290,7 +292,7 @@ def _clean_to_mnist_style(grey: Image.Image, paper: int, dark_ink: bool, histogr
 def _in_original(preprocessed: Preprocessed, factor: int, size: tuple[int, int]) -> Preprocessed:
     """`preprocessed` of a copy reduced by `factor`, its box in the original's pixels."""
     if factor > 1 and preprocessed.box is not None:
-        preprocessed.box = _box_in_original(preprocessed.box, factor, size)
+        preprocessed.box = box_in_original(preprocessed.box, factor, size)
     return preprocessed
 
 
@@ -316,15 +318,17 @@ def to_mnist_style(image: Image.Image) -> Preprocessed:
         return _in_original(found, first, image.size)
     ink, factor = ink_image(grey, WORK_LONG_SIDE)
     box = _ink_box(ink)
-    if _is_nearly_blank(box, ink.size):
+    if is_nearly_blank(box, ink.size):
         return _blank(grey, ink)
     x, y, w, h = box
     crop = ink.crop((x, y, x + w, y + h))
-    original = _box_in_original(box, first * factor, image.size)
+    original = box_in_original(box, first * factor, image.size)
     return Preprocessed(frame_ink_image(crop), False, original, grey, ink, crop)
 
 
-def _box_in_original(box, factor: int, size: tuple[int, int]) -> tuple[int, int, int, int]:
+def box_in_original(box, factor: int, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(x, y, w, h) on a copy reduced by `factor` -> the same box in the original's pixels,
+    within the original's `size`."""
     x, y, w, h = box
     left, top = x * factor, y * factor
     right, bottom = min(size[0], (x + w) * factor), min(size[1], (y + h) * factor)

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from digitrec.errors import UnusableImageError
+from digitrec.imaging.masks import grown, label_components
 from digitrec.numbers.components import (
     MERGED_HEIGHT,
     SEGMENT_THRESHOLD,
     Group,
     component_groups,
     group_components,
-    label_components,
     typical_height,
 )
 from digitrec.numbers.seams import boundaries as cut_boundaries
@@ -53,17 +53,6 @@ class Piece:
     box: tuple[int, int, int, int]  # x, y, w, h in ink-map pixels
     ink: np.ndarray  # (h, w) float32 in [0, 1], white on black: this piece's ink only
     prediction: Prediction | None = None  # set when `segment` was given a recogniser
-
-
-def _dilate(mask: np.ndarray) -> np.ndarray:
-    """Grow a boolean mask by one pixel in all eight directions."""
-    grown = mask.copy()
-    grown[1:] |= mask[:-1]
-    grown[:-1] |= mask[1:]
-    wide = grown.copy()
-    wide[:, 1:] |= grown[:, :-1]
-    wide[:, :-1] |= grown[:, 1:]
-    return wide
 
 
 @dataclass
@@ -96,7 +85,7 @@ def _candidates_of(group: Group, ink: np.ndarray, labels: np.ndarray, first: int
     crop_labels = labels[group.y0 : group.y1, group.x0 : group.x1]
     mask = np.isin(crop_labels, group.labels)
     crop_ink = ink[group.y0 : group.y1, group.x0 : group.x1]
-    region = _dilate(mask) & ((crop_labels == 0) | mask)  # never another piece's ink
+    region = grown(mask) & ((crop_labels == 0) | mask)  # never another piece's ink
     h, w = mask.shape
     own_ink = np.where(mask, crop_ink, 0.0)
     seams = seams_through(crop_ink, mask)
@@ -240,7 +229,7 @@ def _merged_candidates(groups, ink, labels, firsts, digit_height: float) -> list
             continue
         crop_labels = labels[union.y0 : union.y1, union.x0 : union.x1]
         mask = np.isin(crop_labels, union.labels)
-        region = _dilate(mask) & ((crop_labels == 0) | mask)
+        region = grown(mask) & ((crop_labels == 0) | mask)
         crop_ink = ink[union.y0 : union.y1, union.x0 : union.x1]
         piece = _piece_from(crop_ink, mask, region, union)
         if piece is not None:

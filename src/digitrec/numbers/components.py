@@ -1,7 +1,7 @@
 """Ink -> groups of connected components, each believed to be one digit (or touching digits).
 
-`label_components` finds 8-connected components of ink in numpy from horizontal runs;
-`group_components` drops specks and merges each digit's fragments (the detached bar of a 5 or
+`component_groups` boxes and weighs the 8-connected components of ink
+(`digitrec.imaging.masks.label_components`); `group_components` drops specks and merges each digit's fragments (the detached bar of a 5 or
 7, a loop broken in two) with the digit they sit above or below. `digitrec.numbers.segment` then cuts
 groups that are too wide and may join neighbours that read better as one digit.
 """
@@ -26,55 +26,6 @@ MERGED_HEIGHT = 1.5  # a merged digit is at most this many typical heights tall
 # A group left alone this small (ink and height) after merging is noise, not a digit.
 STRAY_MASS = 0.12
 STRAY_HEIGHT = 0.45
-
-
-def label_components(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """8-connected components of a boolean mask -> (labels (h, w) int32, 0 = none; count).
-
-    Pixels are grouped into horizontal runs first; runs touching across consecutive rows are
-    joined with a vectorised union-find (hooking plus pointer jumping), so the Python-level
-    loop runs a handful of times whatever the image size.
-    """
-    mask = np.asarray(mask, dtype=bool)
-    h, w = mask.shape
-    flat = mask.ravel()
-    if not flat.any():
-        return np.zeros((h, w), np.int32), 0
-    starts = flat.copy()
-    starts[1:] &= ~flat[:-1]
-    starts[::w] = flat[::w]  # every row's first pixel starts a run
-    run_of = np.cumsum(starts, dtype=np.int64) - 1
-    run_count = int(run_of[-1]) + 1
-    run_image = np.where(mask, run_of.reshape(h, w), -1)
-
-    upper, lower = run_image[:-1], run_image[1:]
-    firsts, seconds = [], []
-    for dx in (-1, 0, 1):  # lower pixel at column c + dx touches upper pixel at column c
-        a = upper[:, max(0, -dx) : w - max(0, dx)]
-        b = lower[:, max(0, dx) : w - max(0, -dx)]
-        both = (a >= 0) & (b >= 0)
-        firsts.append(a[both])
-        seconds.append(b[both])
-    pairs = np.unique(np.concatenate(firsts) * run_count + np.concatenate(seconds))
-    a, b = pairs // run_count, pairs % run_count
-
-    parent = np.arange(run_count)
-    while True:
-        root_a, root_b = parent[a], parent[b]
-        if np.array_equal(root_a, root_b):
-            break
-        lowest = np.minimum(root_a, root_b)
-        np.minimum.at(parent, root_a, lowest)
-        np.minimum.at(parent, root_b, lowest)
-        while True:  # pointer jumping until every run points at its root
-            jumped = parent[parent]
-            if np.array_equal(jumped, parent):
-                break
-            parent = jumped
-    roots, component_of_run = np.unique(parent, return_inverse=True)
-    labels = np.zeros(h * w, np.int32)
-    labels[flat] = component_of_run[run_of[flat]] + 1
-    return labels.reshape(h, w), len(roots)
 
 
 @dataclass

@@ -13,14 +13,15 @@ Measured by bench/bench_numbers.py (MNIST test digits composed into numbers).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
-from digitrec.imaging import decode, frame, preprocess
+from digitrec.imaging import preprocess
+from digitrec.imaging.decode import MAX_PIXELS, as_image
+from digitrec.imaging.frame import ink_bounding_box
 from digitrec.imaging.sizes import LARGE_LONG_SIDE
 from digitrec.numbers.segment import segment
 
@@ -67,13 +68,14 @@ def read_number(recogniser: Recogniser, image: bytes | Image.Image) -> NumberRea
     stays in `digits` (is_digit False, its best guess in `digit`) and shows as "?" in
     `number`. No ink -> NumberReading("", []). Boxes are in the original image's pixels.
     """
-    ink, scale = number_ink_map(image, getattr(recogniser, "max_pixels", decode.MAX_PIXELS))
+    image = as_image(image, getattr(recogniser, "max_pixels", MAX_PIXELS))
+    ink, factor = number_ink_map(image)
     digits = []
     for piece in segment(ink, recogniser):
         prediction = piece.prediction
         digits.append(
             DigitReading(
-                _original_box(piece.box, scale),
+                preprocess.box_in_original(piece.box, factor, image.size),
                 prediction.digit,
                 prediction.confidence,
                 prediction.probabilities,
@@ -92,32 +94,18 @@ def choose_mode(image: bytes | Image.Image) -> str:
     Decided from the ink alone (no model): several separate pieces, or one piece too wide for a
     single digit, make a number. For `mode=auto`.
     """
-    ink, _ = number_ink_map(image)
+    ink, _ = number_ink_map(as_image(image, MAX_PIXELS))
     return "number" if len(segment(ink)) > 1 else "digit"
 
 
-def number_ink_map(
-    image: bytes | Image.Image, max_pixels: int = decode.MAX_PIXELS
-) -> tuple[np.ndarray, float]:
-    """bytes or a PIL image -> (ink map, scale from original to ink-map pixels), as
+def number_ink_map(image: Image.Image) -> tuple[np.ndarray, int]:
+    """An image -> (ink map, how many original pixels an ink-map pixel spans), as
     `read_number` works on it (and training cuts it: `digitrec.training.number_pieces`).
 
     An image whose ink is only a dot or speck (as `to_mnist_style` judges single digits)
     gives an empty ink map: there is nothing to read.
     """
-    if isinstance(image, bytes | bytearray | memoryview):
-        image = decode.decode_image(bytes(image), max_pixels)
-    if not isinstance(image, Image.Image):
-        raise TypeError(f"expected image bytes or a PIL image, got {type(image).__name__}")
-    ink, scale = preprocess.ink_map(image, LARGE_LONG_SIDE)
-    box = frame.ink_bounding_box(ink)
-    if box is None or max(box[2], box[3]) < max(2, preprocess.MIN_DIGIT_FRACTION * max(ink.shape)):
-        return np.zeros_like(ink), scale
-    return ink, scale
-
-
-def _original_box(box, scale: float) -> tuple[int, int, int, int]:
-    x, y, w, h = box
-    left, top = math.floor(x / scale), math.floor(y / scale)
-    right, bottom = math.ceil((x + w) / scale), math.ceil((y + h) / scale)
-    return left, top, right - left, bottom - top
+    ink, factor = preprocess.ink_map(image, LARGE_LONG_SIDE)
+    if preprocess.is_nearly_blank(ink_bounding_box(ink), ink.shape[::-1]):
+        return np.zeros_like(ink), factor
+    return ink, factor

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from digitrec.imaging.decode import decode_image
 from digitrec.imaging.frame import fit_to_mnist_frame
 from digitrec.numbers.candidates import candidate_pieces
 from digitrec.numbers.components import SEGMENT_THRESHOLD
@@ -97,7 +98,7 @@ def make_pieces(
         index += 1
         chosen = rng.integers(0, len(crops), length)
         composed = compose_ink([crops[i] for i in chosen], rng)
-        ink, _ = number_ink_map(render(composed.ink, style, rng))
+        ink, _ = number_ink_map(decode_image(render(composed.ink, style, rng)))
         if ink.shape != composed.ink.shape:  # reduced: the layers no longer line up
             continue
         masks = []
