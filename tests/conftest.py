@@ -152,12 +152,29 @@ def serving(*options: str, workers: int = 2, env: dict | None = None, ready_with
     Fails the test with the server's output if it exits or is not ready in time.
     """
     port = free_port()
-    log = Path(tempfile.mkstemp(prefix="digitrec-serve-", suffix=".log")[1])
     command = [*digitrec_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(workers), *options]
+    with running(command, port, env=env, ready_within_s=ready_within_s) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def running(
+    command: list[str],
+    port: int,
+    env: dict | None = None,
+    cwd: Path | None = None,
+    ready_within_s: float = 30,
+):
+    """Run a server `command` that listens on `port` until /readyz answers 200; always stop it."""
+    log = Path(tempfile.mkstemp(prefix="digitrec-serve-", suffix=".log")[1])
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            command, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+            command,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            cwd=cwd,
         )
     server = LiveServer(f"http://127.0.0.1:{port}", process, log)
     try:

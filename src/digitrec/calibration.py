@@ -12,8 +12,8 @@ import numpy as np
 # Reject at most this fraction of held-out digits, so the test set stays well under 1 %.
 TARGET_REJECTED = 0.005
 # A piece of a written number, among other digits, is far more likely a digit than an image
-# sent on its own: the number reader's threshold rejects at most this fraction instead. Each
-# 0.1 % rejected costs about 0.4 % of 4-digit numbers.
+# sent on its own, and every doubt costs the whole number: the number reader's threshold rejects
+# at most this fraction instead.
 TARGET_REJECTED_IN_NUMBERS = 0.001
 _TEMPERATURES = np.exp(np.linspace(np.log(0.25), np.log(8.0), 241))
 

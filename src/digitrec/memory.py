@@ -3,8 +3,8 @@
 One canvas makes buffers of a few hundred KB (inflated rows, pixels, grey copies). glibc's
 allocator gives blocks that big their own fresh pages, or hands the top of its heap back to
 the system once a few of them are freed; either way the next request's buffers are new pages,
-and on a virtual machine each of the ~200 first touches per canvas costs microseconds: 0.2-0.4 ms
-a request, as long as the model itself, depending only on the order in which buffers happen to
+and on a virtual machine each first touch of a page costs microseconds, hundreds of them a
+request: about as long as the model itself, depending only on the order in which buffers happen to
 be freed. Fixed thresholds keep blocks under MMAP_THRESHOLD in the heap and up to
 TRIM_THRESHOLD of free heap in the process, so steady traffic reuses pages it already touched.
 Blocks bigger than MMAP_THRESHOLD (a large photo's pixels) still go back as soon as they are

@@ -24,10 +24,9 @@ from digitrec.imaging.png import read_plain_png
 from digitrec.imaging.sizes import LARGE_LONG_SIDE
 
 # A 4000x3000 photo is 12 megapixels; 32 leaves room for 24 MP cameras, panoramas and A4 scans
-# up to 550 dpi but stops bombs. It also bounds a request's memory: Pillow holds a decoded colour image at 4 bytes
-# a pixel, and everything after decoding works on a reduced copy, so the worst accepted image
-# (32 MP RGB or RGBA) costs about 128 MB plus a few; at 40 MP it was over 160 MB, beyond what
-# one worker may use.
+# up to 550 dpi but stops bombs. It also bounds a request's memory: Pillow holds a decoded colour
+# image at 4 bytes a pixel, and everything after decoding works on a reduced copy, so the worst
+# accepted image (32 MP RGB or RGBA) costs about 128 MB plus a few.
 MAX_PIXELS = 32_000_000
 # An image file bigger than this is refused before it is read through: an uncompressed RGBA image
 # at the pixel limit, with room for its headers (the CLI may be pointed at /dev/zero).

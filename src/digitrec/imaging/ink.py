@@ -22,12 +22,11 @@ _THUMB_LONG_SIDE = 32
 _PAPER_WINDOW = 7
 # The local paper level that photos' polarity is judged against is the median of this many
 # thumbnail pixels square: wide enough to hold more paper than ink inside a digit's loops, and
-# little wider, so that it still follows the lighting (7 let loops through, 11 the light).
+# little wider, so that it still follows the lighting.
 _POLARITY_WINDOW = 9
 # A polarity witness is sure when one side's extremes lie this many times further than the
-# other's. Of 600 photos of held-out numbers, the whole picture's put the ink's side at least
-# 1.15x further, but two in 2,000 others at 0.94x and 0.96x (wrong); the local one put those two
-# at 3.0x and 4.1x, yet reached 1.6x the wrong way for digits filling a small photo.
+# other's. The whole picture's witness is rarely wrong but can be unsure under uneven light; the
+# local one decides those, but needs a higher bar, since a digit filling a small photo fools it.
 _SURE_POLARITY = 1.5
 _SURE_LOCAL_POLARITY = 2.0
 # An image whose strongest ink differs from the paper by less than this (0..255, relative to the
@@ -186,7 +185,7 @@ class LookupTable(Image.ImagePointHandler):
     """A 256-entry grey -> ink table for `Image.point`.
 
     Handing Pillow a plain list makes it round all 256 entries in Python on every call (about
-    45 us, a tenth of a canvas's preprocessing); as a point handler the table goes to Pillow's C
+    a tenth of a canvas's preprocessing); as a point handler the table goes to Pillow's C
     code as it is.
     """
 

@@ -2,8 +2,8 @@
 
 A browser's canvas.toBlob("image/png") is an 8-bit, non-interlaced grey or RGB(A) PNG with
 nothing but IHDR, IDAT and IEND chunks (Chromium's: RGBA, zlib level 1, the Up filter on every
-row). Pillow inflates such a file with the system zlib and unfilters it a byte at a time: for a
-280x280 RGBA canvas, 0.3-0.6 ms, as long as the model itself takes. Here zlib-ng inflates it
+row). Pillow inflates such a file with the system zlib and unfilters it a byte at a time, which
+takes about as long as the model itself. Here zlib-ng inflates it
 (several times faster); when every row is filtered Up, the browser's case, the rows are summed
 down the columns with a few dozen whole-row numpy additions, and any other filters are undone
 by Pillow's own decoder, fed stored (uncompressed) deflate blocks so that it has nothing left
@@ -12,7 +12,7 @@ to inflate.
 `read_plain_png` returns None for anything it does not fully vouch for (other colour types or
 depths, interlacing, any other chunk, a bad CRC, a zlib stream that is corrupt, short, long or
 followed by junk, an unknown filter, too many pixels): the caller then decodes the bytes with
-Pillow exactly as before, so errors and every other behaviour stay Pillow's. What it does return
+Pillow, so errors and every other behaviour stay Pillow's. What it does return
 is pixel for pixel what Pillow would have decoded, with two exceptions, each the "L" image that
 is all recognition reads of it, for a quarter of the work: an opaque RGBA canvas whose every
 pixel is grey (the page's black ink on white) comes back as its grey levels, and black strokes
@@ -234,7 +234,7 @@ def _opaque_grey_levels(filtered: np.ndarray) -> np.ndarray | None:
 def _alpha_range(rgba_rows: np.ndarray) -> tuple[int, int]:
     """(least, most) alpha of RGBA rows. Read as little-endian 32-bit words, a pixel's alpha
     is its top byte, so the least word holds the least alpha: one vectorised pass instead of a
-    strided one over every fourth byte (4 us instead of 35 for a 280x280 canvas)."""
+    strided one over every fourth byte."""
     words = rgba_rows.view(np.dtype("<u4"))
     least = int(words.min()) >> 24
     return (255, 255) if least == 255 else (least, int(words.max()) >> 24)

@@ -304,7 +304,7 @@ def to_mnist_style(image: Image.Image) -> Preprocessed:
     empty frame and no box. On a clean background the lookup table from grey to ink is read
     off a reduced copy, and the digit is framed from that copy's ink when it is at least 40 px
     long there (framing averages it down to 20 px anyway), else from its region made ink at
-    full resolution: this keeps a 280x280 canvas's preprocessing to about 0.3 ms. An image
+    full resolution, so a canvas costs a fraction of the model's time. An image
     longer than 1024 px is read from a copy box-reduced in its own mode to 1024-2047 px (`box`
     is still in its pixels).
     """
