@@ -8,6 +8,7 @@ import subprocess
 import sys
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +18,13 @@ from PIL import Image
 from digitrec.errors import ImageTooLargeError, NotAnImageError
 from digitrec.imaging.decode import MAX_PIXELS
 from digitrec.imaging.preprocess import Preprocessed
-from digitrec.inference import PIECES_MODEL, Recogniser, Recognition
+from digitrec.inference import (
+    PIECES_MODEL,
+    ModelLoadError,
+    Recogniser,
+    Recognition,
+    bundled_model_path,
+)
 
 # Large, clear digits that any model worth bundling reads, the placeholder MLP included.
 CLEAR_DIGITS = (0, 2, 3, 7)
@@ -252,3 +259,35 @@ def test_the_largest_accepted_colour_image_fits_a_workers_memory(tmp_path):
     assert answer["digit"] == 7
     assert answer["number"] == "7"
     assert answer["grown_mb"] < LARGEST_IMAGE_MB, f"{side}x{side} RGB grew {answer}"
+
+
+def bundled_model_with_card(tmp_path, change) -> Path:
+    """A copy of the bundled model whose card is changed by `change(card_dict)`."""
+    bundled = bundled_model_path()
+    (tmp_path / "model.onnx").write_bytes(bundled.read_bytes())
+    card = json.loads(bundled.with_name("model.json").read_text())
+    change(card)
+    (tmp_path / "model.json").write_text(json.dumps(card))
+    return tmp_path / "model.onnx"
+
+
+def test_the_digits_reported_are_the_cards_labels(tmp_path):
+    def reversed_labels(card):
+        card["labels"] = card["labels"][::-1]
+
+    three = png_bytes(render_digit(3))
+    relabelled = Recogniser(bundled_model_with_card(tmp_path, reversed_labels))
+    assert relabelled.recognise([three])[0].prediction.digit == 9 - 3
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda card: card["input"].update(shape=[None, 32, 32, 1]),
+        lambda card: card.update(labels=["a", "b"]),
+    ],
+    ids=["input shape", "labels"],
+)
+def test_a_card_whose_input_or_labels_digitrec_cannot_serve_is_refused(tmp_path, change):
+    with pytest.raises(ModelLoadError, match="card"):
+        Recogniser(bundled_model_with_card(tmp_path, change))

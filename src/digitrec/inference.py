@@ -22,6 +22,7 @@ from PIL import Image
 
 from digitrec.calibration import apply_temperature
 from digitrec.imaging.decode import MAX_PIXELS, as_image
+from digitrec.imaging.frame import MNIST_SIZE
 from digitrec.imaging.preprocess import Preprocessed, to_mnist_style
 from digitrec.memory import keep_freed_memory
 from digitrec.model_card import CARD_FILENAME, ModelCard, replaced_model_problem
@@ -110,6 +111,7 @@ class Recogniser:
             raise ModelLoadError(str(error)) from error
         if problem:
             raise ModelLoadError(problem)
+        self.digits = _digits_read_by(self.card, self.model_path)
         self.session = load_session(self.model_path, threads)
         # A recogniser serves request after request: their buffers should reuse the same pages.
         keep_freed_memory()
@@ -160,7 +162,7 @@ class Recogniser:
             if total_ink < BLANK_INK:
                 predictions.append(Prediction(None, 0.0, probabilities, False))
                 continue
-            digit = int(row.argmax())
+            digit = self.digits[int(row.argmax())]
             confidence = float(row[digit])
             predictions.append(
                 Prediction(digit, round(confidence, 6), probabilities, confidence >= threshold)
@@ -182,6 +184,21 @@ class Recogniser:
             Recognition(_blank(prediction) if item.is_blank else prediction, item)
             for prediction, item in zip(predictions, preprocessed, strict=True)
         ]
+
+
+def _digits_read_by(card: ModelCard, model_path: Path) -> tuple[int, ...]:
+    """The digit each of the model's outputs stands for, from its card's labels; the card's input
+    must be the MNIST-style 28x28x1 that preprocessing makes."""
+    if tuple(card.input_shape[1:]) != (MNIST_SIZE, MNIST_SIZE, 1):
+        raise ModelLoadError(
+            f"{model_path}: its card says it reads {card.input_shape[1:]} inputs; digitrec makes "
+            f"{MNIST_SIZE}x{MNIST_SIZE}x1 MNIST-style images"
+        )
+    if sorted(card.labels) != [str(digit) for digit in range(10)]:
+        raise ModelLoadError(
+            f"{model_path}: its card's labels {card.labels} are not the digits 0-9"
+        )
+    return tuple(int(label) for label in card.labels)
 
 
 def _blank(prediction: Prediction) -> Prediction:

@@ -1,7 +1,7 @@
 """The model card (`model.json`) that travels with every exported model.
 
-It says what the ONNX file expects and what it was measured to do, so the recogniser reads the
-input shape, normalisation, labels and calibration from it instead of hard-coding any of them.
+It says what the ONNX file expects and what it was measured to do. The recogniser checks the
+input shape against what preprocessing makes, and reads the labels and calibration from it.
 """
 
 from __future__ import annotations
