@@ -115,6 +115,15 @@ def main() -> None:
     "many per training digit (0.2: a fifth). Off by default: see bench/results.md.",
 )
 @click.option(
+    "--wild-digits",
+    type=click.FloatRange(0.0, 2.0),
+    default=0.0,
+    show_default=True,
+    help="cnn: also train on training digits changed as photos and scans change them "
+    "(elastic, stretched to fill, low resolution, 1-bit, a piece of ruled line beside), this "
+    "many per training digit (digitrec.training.wild_digits).",
+)
+@click.option(
     "--self-distil",
     type=click.FloatRange(0.0, 1.0),
     default=0.0,
@@ -147,6 +156,7 @@ def train(
     record_test_accuracy,
     init_from,
     number_pieces,
+    wild_digits,
     self_distil,
     learning_rate,
     limit,
@@ -171,6 +181,7 @@ def train(
         limit_train=limit,
         init_from=init_from,
         number_pieces=number_pieces,
+        wild_digits=wild_digits,
         self_distil=self_distil,
         learning_rate=learning_rate,
     )

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from digitrec import calibration, model_card
-from digitrec.training import data, digit_pairs, evaluate, nondigits, number_pieces
+from digitrec.training import data, digit_pairs, evaluate, nondigits, number_pieces, wild_digits
 from digitrec.training.data import VALIDATION_IMAGES, split_validation
 from digitrec.training.model import build_model, num_classes
 from digitrec.training.number_pieces import KINDS as NUMBER_PIECE_KINDS
@@ -58,6 +58,9 @@ class TrainConfig:
     # share of the training digits; 0 leaves them out.
     number_pieces: float = 0.0
     number_piece_kinds: tuple[str, ...] = NUMBER_PIECE_KINDS
+    # cnn: training digits changed as photos and scans change them (`digitrec.training.wild_digits`),
+    # as a share of the training digits; 0 leaves them out.
+    wild_digits: float = 0.0
     # With init_from: this share of each training digit's target is the starting model's own
     # probabilities rather than its label, so that fine-tuning on new pieces keeps how the
     # model read ambiguous digits (the bundled pieces model: 0.5, learning_rate 1e-4).
@@ -203,7 +206,7 @@ def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split
     keras.utils.set_random_seed(seed)
     x = as_model_input(fit_split.images)
     labels = fit_split.labels.astype(int)
-    outlier_count = pair_count = piece_count = 0
+    outlier_count = pair_count = piece_count = wild_count = 0
     if config.arch == "cnn":
         # Outlier exposure: non-digits, and two digits touching (what a number reader gets
         # when it misses a cut), with a uniform target teach the model to say "unsure".
@@ -218,9 +221,14 @@ def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split
             kinds=config.number_piece_kinds,
         )
         piece_count = len(pieces.labels)
-        x = np.concatenate([x, outliers[..., None], pairs[..., None], pieces.images[..., None]])
+        wild_count = round(len(fit_split.labels) * config.wild_digits)
+        wild, wild_labels = wild_digits.make_wild_digits(
+            fit_split.images, fit_split.labels, wild_count, seed=seed + 4000
+        )
+        extra = [outliers[..., None], pairs[..., None], pieces.images[..., None]]
+        x = np.concatenate([x, *extra, as_model_input(wild)])
         outlier_labels = np.full(outlier_count + pair_count, number_pieces.NO_DIGIT)
-        labels = np.concatenate([labels, outlier_labels, pieces.labels])
+        labels = np.concatenate([labels, outlier_labels, pieces.labels, wild_labels])
     y = _targets(labels)
     model = _initial_model(config)
     if config.self_distil:
@@ -249,6 +257,8 @@ def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split
         "nondigit_images": outlier_count,
         "touching_pair_images": pair_count,
         "number_piece_images": piece_count,
+        "wild_digit_images": wild_count,
+        "wild_digit_kinds": list(wild_digits.KINDS) if wild_count else [],
         "init_from": config.init_from,
         "self_distil": config.self_distil,
         "learning_rate": config.learning_rate,

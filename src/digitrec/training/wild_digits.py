@@ -1,0 +1,118 @@
+"""Training digits made to look like what photos and scans leave in the 28x28 frame.
+
+Preprocessing finds the digit on a page and frames it as MNIST did, but what it frames is not
+an MNIST scan: a form scanner stretches a digit to fill its box, a phone thumbnail or an 8x8 scan
+has a few pixels of stroke, a 1-bit scan has hard edges, removing a ruled line leaves a short
+piece of it beside the strokes, and hands vary more than MNIST's writers. Each function here
+makes one of those from MNIST-style digits; `make_wild_digits` mixes them. Every result is
+framed again by `digitrec.imaging.frame.fit_to_mnist_frame`, exactly as the reader frames.
+
+images: (n, 28, 28) uint8, white ink on black, as MNIST stores them.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from digitrec.imaging.frame import fit_to_mnist_frame, ink_bounding_box
+
+SIZE = 28
+
+
+def elastic(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A smooth random displacement of every pixel (Simard et al. 2003): another writer's hand."""
+    alpha, sigma = rng.uniform(20, 36), rng.uniform(4.0, 5.0)
+    shifts = rng.uniform(-1, 1, size=(2, SIZE, SIZE)).astype(np.float32)
+    dx, dy = (cv2.GaussianBlur(s, (0, 0), sigma) * alpha for s in shifts)
+    ys, xs = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
+    return cv2.remap(image, xs + dx, ys + dy, cv2.INTER_LINEAR, borderValue=0)
+
+
+def stretched_to_fill(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The digit's box stretched towards a square, as a form scanner fills its field with it."""
+    box = ink_bounding_box(image.astype(np.float32) / 255.0)
+    if box is None:
+        return image
+    x, y, w, h = box
+    crop = image[y : y + h, x : x + w]
+    side, short = max(w, h), min(w, h)
+    # The shorter side grows by up to 60 %, never past square: a 1 stays a stroke, not a block.
+    stretched = min(side, max(1, round(short * rng.uniform(1.15, 1.6))))
+    size = (side, stretched) if w >= h else (stretched, side)
+    return cv2.resize(crop, size, interpolation=cv2.INTER_LINEAR)
+
+
+def low_resolution(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The digit read from a few pixels (a phone thumbnail, an 8x8 scan) and enlarged again."""
+    box = ink_bounding_box(image.astype(np.float32) / 255.0)
+    if box is None:
+        return image
+    x, y, w, h = box
+    crop = image[y : y + h, x : x + w]
+    side = int(rng.integers(7, 15))  # the digit's longer side in the small copy
+    scale = side / max(w, h)
+    small = cv2.resize(
+        crop,
+        (max(1, round(w * scale)), max(1, round(h * scale))),
+        interpolation=cv2.INTER_AREA,
+    )
+    if rng.random() < 0.5:  # an 8x8 scan keeps only 16 levels of grey
+        small = (small // 16 * 17).astype(np.uint8)
+    large = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.GaussianBlur(large, (0, 0), rng.uniform(0.3, 0.9))
+
+
+def binarised(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A 1-bit scan: every pixel ink or paper, at a threshold the scanner chose."""
+    threshold = rng.uniform(0.25, 0.65) * 255
+    hard = np.where(image > threshold, 255, 0).astype(np.uint8)
+    return cv2.GaussianBlur(hard, (0, 0), 0.5) if rng.random() < 0.5 else hard
+
+
+def with_line_piece(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A short piece of a ruled line or a box's edge beside the strokes, as line removal may
+    leave where a line met the digit."""
+    line = np.zeros_like(image)
+    length = int(rng.integers(3, 9))
+    thickness = int(rng.integers(1, 3))
+    level = int(rng.integers(120, 256))
+    ys, xs = np.nonzero(image > 128)
+    if len(ys) == 0:
+        return image
+    at = int(rng.integers(len(ys)))  # the piece starts at a stroke and runs off it
+    y, x = int(ys[at]), int(xs[at])
+    direction = rng.choice([-1, 1])
+    if rng.random() < 0.7:  # ruled lines are horizontal; a form box's edges also vertical
+        end = (int(np.clip(x + direction * length, 0, SIZE - 1)), y)
+    else:
+        end = (x, int(np.clip(y + direction * length, 0, SIZE - 1)))
+    cv2.line(line, (x, y), end, level, thickness)
+    return np.maximum(image, line)  # the line lies under the ink, never over it
+
+
+KINDS = {
+    "elastic": elastic,
+    "stretched": stretched_to_fill,
+    "low-resolution": low_resolution,
+    "binarised": binarised,
+    "line-piece": with_line_piece,
+}
+
+
+def make_wild_digits(
+    images: np.ndarray, labels: np.ndarray, count: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """`count` digits drawn from `images` (with their labels), each changed by one or two of
+    KINDS and framed again MNIST-style -> ((count, 28, 28) uint8, (count,) labels)."""
+    rng = np.random.default_rng(seed)
+    chosen = rng.integers(0, len(images), count)
+    changes = list(KINDS.values())
+    out = np.zeros((count, SIZE, SIZE), np.uint8)
+    for i, index in enumerate(chosen):
+        image = images[index]
+        for change in rng.choice(changes, size=int(rng.integers(1, 3)), replace=False):
+            image = change(image, rng)
+        framed = fit_to_mnist_frame(image.astype(np.float32) / 255.0)
+        out[i] = np.round(framed * 255).astype(np.uint8)
+    return out, labels[chosen]
