@@ -20,6 +20,15 @@ from digitrec.imaging.frame import fit_to_mnist_frame, ink_bounding_box
 SIZE = 28
 
 
+def _ink_crop(image: np.ndarray) -> np.ndarray:
+    """The digit's bounding box cut out of its frame (the whole frame when it holds no ink)."""
+    box = ink_bounding_box(image.astype(np.float32) / 255.0)
+    if box is None:
+        return image
+    x, y, w, h = box
+    return image[y : y + h, x : x + w]
+
+
 def elastic(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A smooth random displacement of every pixel (Simard et al. 2003): another writer's hand."""
     alpha, sigma = rng.uniform(20, 36), rng.uniform(4.0, 5.0)
@@ -31,11 +40,8 @@ def elastic(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def stretched_to_fill(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The digit's box stretched towards a square, as a form scanner fills its field with it."""
-    box = ink_bounding_box(image.astype(np.float32) / 255.0)
-    if box is None:
-        return image
-    x, y, w, h = box
-    crop = image[y : y + h, x : x + w]
+    crop = _ink_crop(image)
+    h, w = crop.shape
     side, short = max(w, h), min(w, h)
     # The shorter side grows by up to 60 %, never past square: a 1 stays a stroke, not a block.
     stretched = min(side, max(1, round(short * rng.uniform(1.15, 1.6))))
@@ -45,11 +51,8 @@ def stretched_to_fill(image: np.ndarray, rng: np.random.Generator) -> np.ndarray
 
 def low_resolution(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The digit read from a few pixels (a phone thumbnail, an 8x8 scan) and enlarged again."""
-    box = ink_bounding_box(image.astype(np.float32) / 255.0)
-    if box is None:
-        return image
-    x, y, w, h = box
-    crop = image[y : y + h, x : x + w]
+    crop = _ink_crop(image)
+    h, w = crop.shape
     side = int(rng.integers(7, 15))  # the digit's longer side in the small copy
     scale = side / max(w, h)
     small = cv2.resize(
