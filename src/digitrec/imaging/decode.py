@@ -147,6 +147,13 @@ def decode_image(
             f"image is {width}x{height} pixels; digitrec needs at least {MIN_SIDE}x{MIN_SIDE} "
             f"pixels to read a digit. Send a bigger {ACCEPTED_IMAGES} image"
         )
+    if image.format in ("JPEG", "MPO") and not _has_jpeg_end(data):
+        # libjpeg pads a cut-short scan with grey, so Pillow would decode every declared pixel
+        # of a few hundred bytes claiming megapixels; a JPEG without its end marker is cut short.
+        raise UnusableImageError(
+            f"the JPEG pixel data is truncated (no end-of-image marker); send a complete "
+            f"{ACCEPTED_IMAGES} image"
+        )
     if image.format in ("JPEG", "MPO") and max(width, height) > LARGE_LONG_SIDE:
         with contextlib.suppress(Exception):  # only YCbCr JPEGs have a luma-only decoding
             image.draft("L", image.size)
@@ -169,6 +176,11 @@ def decode_image(
     with contextlib.suppress(Exception):
         ImageOps.exif_transpose(image, in_place=True)
     return image
+
+
+def _has_jpeg_end(data: bytes) -> bool:
+    """Whether an end-of-image marker (FFD9) follows the last start-of-scan marker (FFDA)."""
+    return data.rfind(b"\xff\xd9") > data.rfind(b"\xff\xda") >= 0
 
 
 def read_image_file(path: str | Path) -> bytes:

@@ -16,7 +16,8 @@ from digitrec.errors import (
     NotAnImageError,
     UnusableImageError,
 )
-from digitrec.web.body_deadline import BODY_DEADLINE_S, BODY_STALL_S
+from digitrec.web.body import HEAD_DEADLINE_S
+from digitrec.web.config import DEFAULT_BODY_TIMEOUT_S
 from digitrec.web.problems import PROBLEM_JSON, problem_type
 from digitrec.web.schemas import ref
 from digitrec.web.schemas import schemas as _schemas  # tests parametrise over it
@@ -85,8 +86,8 @@ def _predict_operation(max_bytes: int, max_batch: int) -> dict:
             ),
             "400": _problem(MalformedRequestError.__doc__),
             "408": _problem(
-                f"The body stopped arriving: no byte for {BODY_STALL_S} s, or not all of it "
-                f"within {BODY_DEADLINE_S} s."
+                f"The request did not arrive in time: its head within {HEAD_DEADLINE_S} s, its "
+                f"body within {DEFAULT_BODY_TIMEOUT_S} s after (DIGITREC_BODY_TIMEOUT_S)."
             ),
             "413": _problem(ImageTooLargeError.__doc__),
             "415": _problem(NotAnImageError.__doc__ + " Also: a content type not accepted."),
