@@ -55,9 +55,11 @@ def init_recogniser(app: flask.Flask) -> None:
     from digitrec.imaging.decode import MAX_PIXELS
     from digitrec.inference import Recogniser
     from digitrec.web import health
+    from digitrec.web.work_limits import PixelBudget
 
     megapixels = app.config["DIGITREC_MAX_MEGAPIXELS"]
     max_pixels = megapixels * 1_000_000 if megapixels else MAX_PIXELS
     recogniser = Recogniser(app.config["DIGITREC_MODEL"], max_pixels=max_pixels)
     app.extensions["digitrec"] = recogniser
+    app.extensions["digitrec_pixels"] = PixelBudget(max_pixels)
     health.run_self_test(app)

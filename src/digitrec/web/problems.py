@@ -82,7 +82,9 @@ def _wants_html() -> bool:
 
 
 def on_recognition_error(error: RecognitionError) -> flask.Response:
-    return problem_response(error.status, error.slug, error.title, str(error))
+    retry_after = getattr(error, "retry_after_s", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return problem_response(error.status, error.slug, error.title, str(error), headers)
 
 
 def on_http_error(error: HTTPException) -> flask.Response:
