@@ -147,12 +147,12 @@ def decode_image(
             f"image is {width}x{height} pixels; digitrec needs at least {MIN_SIDE}x{MIN_SIDE} "
             f"pixels to read a digit. Send a bigger {ACCEPTED_IMAGES} image"
         )
-    if image.format in ("JPEG", "MPO") and not _has_jpeg_end(data):
-        # libjpeg pads a cut-short scan with grey, so Pillow would decode every declared pixel
-        # of a few hundred bytes claiming megapixels; a JPEG without its end marker is cut short.
+    if image.format in ("JPEG", "MPO") and _is_cut_short(data, width, height):
+        # libjpeg fills whatever the scan lacks with grey, so Pillow would decode every pixel a
+        # few hundred bytes claim (30 megapixels from 380 bytes) and answer as if nothing lacked.
         raise UnusableImageError(
-            f"the JPEG pixel data is truncated (no end-of-image marker); send a complete "
-            f"{ACCEPTED_IMAGES} image"
+            f"the JPEG pixel data is truncated: {len(data):,} bytes cannot hold {width}x{height} "
+            f"pixels; send a complete {ACCEPTED_IMAGES} image"
         )
     if image.format in ("JPEG", "MPO") and max(width, height) > LARGE_LONG_SIDE:
         with contextlib.suppress(Exception):  # only YCbCr JPEGs have a luma-only decoding
@@ -178,9 +178,12 @@ def decode_image(
     return image
 
 
-def _has_jpeg_end(data: bytes) -> bool:
-    """Whether an end-of-image marker (FFD9) follows the last start-of-scan marker (FFDA)."""
-    return data.rfind(b"\xff\xd9") > data.rfind(b"\xff\xda") >= 0
+def _is_cut_short(data: bytes, width: int, height: int) -> bool:
+    """Whether a JPEG lacks its end marker (FFD9 after the last scan, FFDA) or has fewer bits
+    than its 8x8 blocks of luma: a Huffman-coded scan spends at least one bit on each block's
+    DC coefficient, whatever the tables."""
+    ends = data.rfind(b"\xff\xd9") > data.rfind(b"\xff\xda") >= 0
+    return not ends or len(data) * 8 < (width // 8) * (height // 8)
 
 
 def read_image_file(path: str | Path) -> bytes:
