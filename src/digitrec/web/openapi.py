@@ -14,6 +14,8 @@ from digitrec.errors import (
     ImageTooLargeError,
     MalformedRequestError,
     NotAnImageError,
+    ServerBusyError,
+    TooMuchWorkError,
     UnusableImageError,
 )
 from digitrec.web.body import HEAD_DEADLINE_S
@@ -91,7 +93,8 @@ def _predict_operation(max_bytes: int, max_batch: int) -> dict:
             ),
             "413": _problem(ImageTooLargeError.__doc__),
             "415": _problem(NotAnImageError.__doc__ + " Also: a content type not accepted."),
-            "422": _problem(UnusableImageError.__doc__),
+            "422": _problem(UnusableImageError.__doc__ + " Also: " + TooMuchWorkError.__doc__),
+            "503": _problem(ServerBusyError.__doc__ + " Retry-After says when."),
             "default": _problem("Any other error, such as 405 or 500, as a problem."),
         },
     }
