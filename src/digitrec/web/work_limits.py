@@ -7,7 +7,8 @@
   under SMALL_IMAGE_PIXELS (a canvas, a phone photo's thumbnail) are not counted, so they never
   wait. When the last big image is done, freed memory goes back to the system.
 - Images in number mode: each may take a second or two (every cut of up to 32 marks is
-  judged), so a request reads at most MAX_NUMBER_IMAGES of them; more is 422.
+  judged), so a request reads at most MAX_NUMBER_IMAGES of them; more is 422. Reading one may
+  cost as much memory as the largest image, so each read holds the whole pixel budget.
 - Seconds: recognition checks a deadline (DIGITREC_REQUEST_TIMEOUT_S after the request began)
   between batches of work; past it the request stops with 422, so no request holds a worker
   thread much longer than that.
