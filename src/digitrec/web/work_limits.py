@@ -63,7 +63,7 @@ class PixelBudget:
         with self._room:
             if not self._room.wait_for(lambda: self._free >= pixels, timeout=self.wait_s):
                 raise ServerBusyError(
-                    f"the server is reading other big images ({self.total / 1e6:g} megapixels "
+                    f"the server is reading other big images or numbers ({self.total / 1e6:g} megapixels "
                     f"at once); try again in a few seconds, or send a smaller image"
                 )
             self._free -= pixels
