@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).parent
-# Cheap and independent first; the server benchmark last, on an otherwise idle machine.
-ORDER = ("training", "recognition", "numbers", "instructions", "server")
+# Cheap and independent first; the server benchmarks last, on an otherwise idle machine.
+ORDER = ("training", "recognition", "numbers", "instructions", "server", "abuse")
 
 
 def main() -> int:
@@ -34,7 +34,7 @@ def main() -> int:
         if not script.is_file():
             continue
         command = [sys.executable, str(script)]
-        if name != "server":
+        if name not in ("server", "abuse"):
             command += ["--data-dir", args.data_dir]
         print(f"--- {script.name}", flush=True)
         started = time.perf_counter()

@@ -48,3 +48,21 @@ class UnusableImageError(RecognitionError):
     status = 422
     title = "Unusable image"
     slug = "unusable-image"
+
+
+class TooMuchWorkError(RecognitionError):
+    """A request asks for more reading than one request may do: too many images in number
+    mode, or more recognition than the server's time limit per request."""
+
+    status = 422
+    title = "Too much to read in one request"
+    slug = "too-much-work"
+
+
+class ServerBusyError(RecognitionError):
+    """The server is decoding as many pixels as it may at once: try again shortly."""
+
+    status = 503
+    title = "Server busy"
+    slug = "server-busy"
+    retry_after_s = 2

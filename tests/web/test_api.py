@@ -338,13 +338,13 @@ def test_metrics_count_requests_latency_and_digits(api):
     assert samples[("digitrec_predictions_total", (("digit", "7"), ("is_digit", "true")))] == 1
 
 
-def test_metrics_label_a_wrong_method_with_its_route_and_an_unknown_path_as_unmatched(api):
+def test_metrics_label_a_wrong_method_with_its_route_and_an_unknown_path_as_other(api):
     assert api.get("/api/v1/predict").status_code == 405
     assert api.post("/api/v1/nowhere").status_code == 404
     samples = metric_samples(api)
     wrong_method = (("method", "GET"), ("route", "/api/v1/predict"), ("status", "405"))
     assert samples[("digitrec_http_requests_total", wrong_method)] == 1
-    unknown = (("method", "POST"), ("route", "unmatched"), ("status", "404"))
+    unknown = (("method", "POST"), ("route", "other"), ("status", "404"))
     assert samples[("digitrec_http_requests_total", unknown)] == 1
 
 

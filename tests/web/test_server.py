@@ -352,34 +352,6 @@ def test_a_worker_stopped_alone_leaves_the_shared_metrics_in_place():
         assert sevens_counted(server.url) == 4
 
 
-def test_uploads_that_stop_arriving_are_answered_408_and_do_not_stall_the_server():
-    from digitrec.web.body_deadline import BODY_STALL_S
-    from digitrec.web.server import THREADS_PER_WORKER
-
-    with serving(workers=1) as server:
-        port = int(server.url.rsplit(":", 1)[1])
-        stalled = []
-        for _ in range(THREADS_PER_WORKER + 1):  # more than the worker has threads
-            connection = socket.create_connection(("127.0.0.1", port))
-            connection.sendall(
-                b"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
-                b"Content-Length: 100000\r\n\r\n\x89PNG"
-            )
-            stalled.append(connection)
-        # Before the stall limit the worker's threads are all waiting; after it they are free.
-        with urllib.request.urlopen(f"{server.url}/healthz", timeout=3 * BODY_STALL_S) as health:
-            assert health.status == 200
-        for connection in stalled:
-            connection.settimeout(3 * BODY_STALL_S)
-            with connection:
-                response = http.client.HTTPResponse(connection)
-                response.begin()
-                assert response.status == 408
-                assert response.getheader("Content-Type") == "application/problem+json"
-                assert "did not arrive in time" in json.loads(response.read())["detail"]
-                response.close()
-
-
 @pytest.mark.parametrize(
     "arguments, env, named",
     [

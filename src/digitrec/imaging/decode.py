@@ -146,6 +146,13 @@ def decode_image(
             f"image is {width}x{height} pixels; digitrec needs at least {MIN_SIDE}x{MIN_SIDE} "
             f"pixels to read a digit. Send a bigger {ACCEPTED_IMAGES} image"
         )
+    if image.format in ("JPEG", "MPO") and _is_cut_short(data, width, height):
+        # libjpeg fills whatever the scan lacks with grey, so Pillow would decode every pixel a
+        # few hundred bytes claim (30 megapixels from 380 bytes) and answer as if nothing lacked.
+        raise UnusableImageError(
+            f"the JPEG pixel data is truncated: {len(data):,} bytes cannot hold {width}x{height} "
+            f"pixels; send a complete {ACCEPTED_IMAGES} image"
+        )
     if image.format in ("JPEG", "MPO") and max(width, height) > LARGE_LONG_SIDE:
         with contextlib.suppress(Exception):  # only YCbCr JPEGs have a luma-only decoding
             image.draft("L", image.size)
@@ -177,6 +184,14 @@ def as_image(image: bytes | Image.Image, max_pixels: int = MAX_PIXELS) -> Image.
     if isinstance(image, bytes | bytearray | memoryview):
         return decode_image(image, max_pixels)
     raise TypeError(f"expected image bytes or a PIL image, not {type(image).__name__}")
+
+
+def _is_cut_short(data: bytes, width: int, height: int) -> bool:
+    """Whether a JPEG lacks its end marker (FFD9 after the last scan, FFDA) or has fewer bits
+    than its 8x8 blocks of luma: a Huffman-coded scan spends at least one bit on each block's
+    DC coefficient, whatever the tables."""
+    ends = data.rfind(b"\xff\xd9") > data.rfind(b"\xff\xda") >= 0
+    return not ends or len(data) * 8 < (width // 8) * (height // 8)
 
 
 def read_image_file(path: str | Path) -> bytes:

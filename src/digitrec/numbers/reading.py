@@ -13,6 +13,7 @@ Measured by bench/bench_numbers.py (MNIST test digits composed into numbers).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -61,17 +62,23 @@ class NumberReading:
         return {"number": self.number, "digits": [digit.as_dict() for digit in self.digits]}
 
 
-def read_number(recogniser: Recogniser, image: bytes | Image.Image) -> NumberReading:
+def read_number(
+    recogniser: Recogniser,
+    image: bytes | Image.Image,
+    check_time: Callable[[], None] | None = None,
+) -> NumberReading:
     """Read every digit in an image (bytes or a PIL image), left to right.
 
     A single digit answers a one-digit number. A piece the model does not take for a digit
     stays in `digits` (is_digit False, its best guess in `digit`) and shows as "?" in
     `number`. No ink -> NumberReading("", []). Boxes are in the original image's pixels.
+    `check_time`, if given, is called between batches of the model's reads and may raise to
+    stop (`segment`).
     """
     image = as_image(image, getattr(recogniser, "max_pixels", MAX_PIXELS))
     ink, factor = number_ink_map(image)
     digits = []
-    for piece in segment(ink, recogniser):
+    for piece in segment(ink, recogniser, check_time):
         prediction = piece.prediction
         digits.append(
             DigitReading(

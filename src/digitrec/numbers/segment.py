@@ -29,6 +29,7 @@ Measured by bench/bench_numbers.py (MNIST test digits composed into numbers).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -71,7 +72,11 @@ def _piece_prior(candidate: Candidate, digit_height: float) -> float:
     return score
 
 
-def segment(ink: np.ndarray, recogniser: Recogniser | None = None) -> list[Piece]:
+def segment(
+    ink: np.ndarray,
+    recogniser: Recogniser | None = None,
+    check_time: Callable[[], None] | None = None,
+) -> list[Piece]:
     """Split an ink map into one piece per digit, ordered left to right.
 
     ink: (h, w) float32 in [0, 1], white ink on black, background removed (as from
@@ -79,7 +84,8 @@ def segment(ink: np.ndarray, recogniser: Recogniser | None = None) -> list[Piece
     neighbouring pieces) are chosen by how confidently the model reads the pieces (by its
     `cut_judge`, the pieces model, when it has one; only the candidates that could be in the
     best chain are read, `digitrec.numbers.chains`) and each piece carries the recogniser's
-    `prediction`; without one, by digit-width priors alone. No ink -> [].
+    `prediction`; without one, by digit-width priors alone. No ink -> []. `check_time` is
+    called before each batch of reads and may raise to stop the reading (a request's deadline).
     """
     candidates, boundary_count, digit_height = candidate_pieces(ink)
     if not candidates:
@@ -94,6 +100,8 @@ def segment(ink: np.ndarray, recogniser: Recogniser | None = None) -> list[Piece
     framed: dict[int, np.ndarray] = {}  # every read candidate's 28x28 frame
 
     def read(indices: list[int]) -> list[float]:
+        if check_time is not None:
+            check_time()
         found, confidences, frames = _predict_distinct(
             judge, [candidates[i].piece for i in indices]
         )

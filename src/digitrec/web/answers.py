@@ -16,10 +16,13 @@ from digitrec.errors import RecognitionError
 from digitrec.imaging.decode import decode_image
 from digitrec.imaging.preprocess import grey_of, working_copy
 from digitrec.numbers import choose_mode, read_number
+from digitrec.web.work_limits import WorkLimits, declared_pixels
 
 # Input previews wider or taller than this are shrunk for display.
 PREVIEW_PX = 560
 MODES = ("digit", "number", "auto")
+# Digit mode reads a batch this many images to a model run, checking the deadline between.
+DIGIT_CHUNK = 16
 
 
 def model_summary(recogniser) -> dict:
@@ -83,32 +86,48 @@ def naming_the_image(position: int, count: int):
         raise type(error)(f"image {position} of {count}: {error}") from error
 
 
-def recognise_in_order(recogniser, images: list[bytes]) -> list:
-    """One Recognition per image, in order, read as one batch."""
-    try:
-        return recogniser.recognise(images)
-    except RecognitionError:
-        if len(images) == 1:
-            raise
-    # The batch failed as a whole: find which image did, so the error can say so. Bad
-    # requests are rare, so re-reading a few images costs nothing that matters.
-    for position, image in enumerate(images, start=1):
-        with naming_the_image(position, len(images)):
-            recogniser.recognise([image])
-    return recogniser.recognise(images)
+def recognise_in_order(recogniser, images: list[bytes], limits: WorkLimits) -> list:
+    """One Recognition per image, in order, read DIGIT_CHUNK images to a model batch, with
+    the request's deadline checked between batches."""
+    recognitions = []
+    for start in range(0, len(images), DIGIT_CHUNK):
+        limits.check_time()
+        chunk = images[start : start + DIGIT_CHUNK]
+        try:
+            recognitions += recogniser.recognise(chunk)
+            continue
+        except RecognitionError:
+            if len(images) == 1:
+                raise
+        # The batch failed as a whole: find which image did, so the error can say so. Bad
+        # requests are rare, so re-reading a few images costs nothing that matters.
+        for position, image in enumerate(chunk, start=start + 1):
+            with naming_the_image(position, len(images)):
+                recogniser.recognise([image])
+        recognitions += recogniser.recognise(chunk)
+    return recognitions
 
 
-def read(recogniser, images: list[bytes], mode: str, with_steps: bool) -> list[dict]:
+def read(
+    recogniser, images: list[bytes], mode: str, with_steps: bool, limits: WorkLimits
+) -> list[dict]:
     """Each image's answer for `mode`: digit, number, or auto (a number when the image holds
-    several digits, else a digit with its steps)."""
+    several digits, else a digit with its steps), within the request's `limits`."""
     if mode == "digit":
-        return [digit_answer(r, with_steps) for r in recognise_in_order(recogniser, images)]
+        with limits.pixels.reserve(max(declared_pixels(image) for image in images)):
+            recognitions = recognise_in_order(recogniser, images, limits)
+        return [digit_answer(r, with_steps) for r in recognitions]
+    limits.check_number_images(len(images))
     answers = []
     for position, data in enumerate(images, start=1):
-        with naming_the_image(position, len(images)):
+        limits.check_time()
+        # Reading a number may cost a worker as much memory as the largest image (bench_abuse's
+        # line of 31 touching digits: 130 MB), so each read holds the whole pixel budget.
+        with naming_the_image(position, len(images)), limits.pixels.reserve(limits.pixels.total):
             image = decode_image(data, recogniser.max_pixels)
             if mode == "auto" and choose_mode(image) == "digit":
                 answers.append(digit_answer(recogniser.recognise([image])[0], with_steps))
             else:
-                answers.append(number_answer(read_number(recogniser, image)))
+                reading = read_number(recogniser, image, limits.check_time)
+                answers.append(number_answer(reading))
     return answers

@@ -9,6 +9,7 @@ import flask
 from digitrec.errors import MalformedRequestError
 from digitrec.web import answers, metrics, openapi
 from digitrec.web.uploads import images_from_request
+from digitrec.web.work_limits import request_limits
 
 blueprint = flask.Blueprint("api", __name__, url_prefix="/api")
 
@@ -42,7 +43,7 @@ def predict():
     with_steps = flag("steps")
     upload = images_from_request(flask.request, flask.current_app.config["DIGITREC_MAX_BATCH"])
     recogniser = flask.current_app.extensions["digitrec"]
-    results = answers.read(recogniser, upload.images, mode, with_steps)
+    results = answers.read(recogniser, upload.images, mode, with_steps, request_limits())
     metrics.count_answers(results)
     body = {"results": results} if upload.is_batch else results[0]
     body["model"] = answers.model_summary(recogniser)

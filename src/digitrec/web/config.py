@@ -12,6 +12,10 @@ from collections.abc import Callable, Mapping
 
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB per request
 DEFAULT_MAX_BATCH = 64  # images per request
+# A request's whole body, after its head: a 10 MB upload at 2 Mbit/s takes 40 s.
+DEFAULT_BODY_TIMEOUT_S = 60
+# Recognition work one request may take: a canvas takes milliseconds, a full batch a second.
+DEFAULT_REQUEST_TIMEOUT_S = 10
 # A shorter API token could be guessed; 32 bytes from `secrets.token_urlsafe` make 43 characters.
 MIN_TOKEN_LENGTH = 16
 ORIGIN = re.compile(r"^https?://[^\s/?#]+$", re.ASCII)
@@ -74,6 +78,10 @@ SETTINGS: dict[str, tuple[Callable[[str, str], object], object]] = {
     "DIGITREC_MAX_MEGAPIXELS": (_positive_int, None),
     # Most images in one predict request; beyond it the answer is 400.
     "DIGITREC_MAX_BATCH": (_positive_int, DEFAULT_MAX_BATCH),
+    # Seconds a request body may take to arrive after its head; then 408.
+    "DIGITREC_BODY_TIMEOUT_S": (_positive_int, DEFAULT_BODY_TIMEOUT_S),
+    # Seconds of recognition one request may take before it stops with 503 (Retry-After).
+    "DIGITREC_REQUEST_TIMEOUT_S": (_positive_int, DEFAULT_REQUEST_TIMEOUT_S),
     # Bearer token required by the recognition API, the no-JS form and /metrics; None: open.
     "DIGITREC_API_TOKEN": (_token, None),
     # Origins whose pages may call the API from the browser (CORS); empty: same origin only.

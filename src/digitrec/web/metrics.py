@@ -25,6 +25,13 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 # Seconds; single-image predictions take a few milliseconds, batches and photos longer.
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
+# Label values come from fixed sets, so that no request can add a series: a method outside
+# HTTP's standard ones and a path matching no route are both counted as OTHER.
+STANDARD_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+)
+OTHER = "other"
+
 blueprint = flask.Blueprint("metrics", __name__)
 
 
@@ -67,7 +74,7 @@ def init_app(app: flask.Flask) -> None:
 
 def _route() -> str:
     """The matched rule; for a 405, the rule the path matched with another method (a bounded
-    set of labels either way); "unmatched" for a 404."""
+    set of labels either way); OTHER for a 404."""
     request = flask.request
     if request.url_rule is not None:
         return request.url_rule.rule
@@ -79,7 +86,12 @@ def _route() -> str:
                 request.path, method=wrong_method.valid_methods[0], return_rule=True
             )
             return rule.rule
-    return "unmatched"
+    return OTHER
+
+
+def _method() -> str:
+    method = flask.request.method
+    return method if method in STANDARD_METHODS else OTHER
 
 
 def _start_timer() -> None:
@@ -90,7 +102,7 @@ def _observe(response: flask.Response) -> flask.Response:
     started = flask.g.get("request_started")
     metrics = flask.current_app.extensions["digitrec_metrics"]
     route = _route()
-    metrics.requests.labels(flask.request.method, route, str(response.status_code)).inc()
+    metrics.requests.labels(_method(), route, str(response.status_code)).inc()
     if started is not None:
         metrics.latency.labels(route).observe(time.perf_counter() - started)
     return response

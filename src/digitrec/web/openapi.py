@@ -14,9 +14,12 @@ from digitrec.errors import (
     ImageTooLargeError,
     MalformedRequestError,
     NotAnImageError,
+    ServerBusyError,
+    TooMuchWorkError,
     UnusableImageError,
 )
-from digitrec.web.body_deadline import BODY_DEADLINE_S, BODY_STALL_S
+from digitrec.web.body import HEAD_DEADLINE_S
+from digitrec.web.config import DEFAULT_BODY_TIMEOUT_S
 from digitrec.web.problems import PROBLEM_JSON, problem_type
 from digitrec.web.schemas import ref
 from digitrec.web.schemas import schemas as _schemas  # tests parametrise over it
@@ -85,12 +88,13 @@ def _predict_operation(max_bytes: int, max_batch: int) -> dict:
             ),
             "400": _problem(MalformedRequestError.__doc__),
             "408": _problem(
-                f"The body stopped arriving: no byte for {BODY_STALL_S} s, or not all of it "
-                f"within {BODY_DEADLINE_S} s."
+                f"The request did not arrive in time: its head within {HEAD_DEADLINE_S} s, its "
+                f"body within {DEFAULT_BODY_TIMEOUT_S} s after (DIGITREC_BODY_TIMEOUT_S)."
             ),
             "413": _problem(ImageTooLargeError.__doc__),
             "415": _problem(NotAnImageError.__doc__ + " Also: a content type not accepted."),
-            "422": _problem(UnusableImageError.__doc__),
+            "422": _problem(UnusableImageError.__doc__ + " Also: " + TooMuchWorkError.__doc__),
+            "503": _problem(ServerBusyError.__doc__ + " Retry-After says when."),
             "default": _problem("Any other error, such as 405 or 500, as a problem."),
         },
     }

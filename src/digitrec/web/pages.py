@@ -16,6 +16,7 @@ from digitrec import errors
 from digitrec.web import answers, metrics, openapi, security
 from digitrec.web.samples import SAMPLES, SAMPLES_BY_NAME
 from digitrec.web.uploads import images_from_request
+from digitrec.web.work_limits import request_limits
 
 blueprint = flask.Blueprint("pages", __name__)
 
@@ -71,7 +72,7 @@ def index_result():
     else:
         image = images_from_request(flask.request, max_batch=1).images[0]
     recogniser = flask.current_app.extensions["digitrec"]
-    result = answers.read(recogniser, [image], mode, with_steps=True)[0]
+    result = answers.read(recogniser, [image], mode, True, request_limits())[0]
     metrics.count_answers([result])
     if result["mode"] == "number":
         result["input"] = answers.input_preview(image, recogniser.max_pixels)

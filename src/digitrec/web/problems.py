@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import flask
 from werkzeug.exceptions import (
-    ClientDisconnected,
     HTTPException,
     InternalServerError,
     RequestEntityTooLarge,
+    RequestTimeout,
 )
 
 from digitrec.errors import ACCEPTED_IMAGES, RecognitionError
 from digitrec.imaging.decode import MAX_SIDE, MIN_SIDE
-from digitrec.web.body_deadline import BODY_DEADLINE_S, BODY_STALL_S, is_timeout
+from digitrec.web.body import late_request_detail
 
 PROBLEM_JSON = "application/problem+json"
 # How an image may reach POST /api/v1/predict.
@@ -82,19 +82,17 @@ def _wants_html() -> bool:
 
 
 def on_recognition_error(error: RecognitionError) -> flask.Response:
-    return problem_response(error.status, error.slug, error.title, str(error))
+    retry_after = getattr(error, "retry_after_s", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return problem_response(error.status, error.slug, error.title, str(error), headers)
 
 
 def on_http_error(error: HTTPException) -> flask.Response:
     status = error.code or 500
-    if isinstance(error, ClientDisconnected) and is_timeout(error):
+    if isinstance(error, RequestTimeout):
+        detail = late_request_detail(flask.current_app.config["DIGITREC_BODY_TIMEOUT_S"])
         return problem_response(
-            408,
-            "request-timeout",
-            "Request Timeout",
-            f"the request body did not arrive in time: no byte for {BODY_STALL_S} s, or not "
-            f"all of it within {BODY_DEADLINE_S} s; send the whole body at once",
-            {"Connection": "close"},
+            408, "request-timeout", "Request Timeout", detail, {"Connection": "close"}
         )
     if isinstance(error, RequestEntityTooLarge):
         return problem_response(413, "image-too-large", "Image too large", _too_large_detail())

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import hmac
+from urllib.parse import urlsplit
 
 import flask
 
@@ -56,6 +57,7 @@ def init_app(app: flask.Flask) -> None:
     app.before_request(answer_preflight)
     app.before_request(require_token)
     app.after_request(add_headers)
+    app.after_request(relative_redirect)
 
 
 def token_required(app: flask.Flask) -> bool:
@@ -67,7 +69,7 @@ def _presented_token(request: flask.Request) -> str | None:
     if scheme.lower() == "bearer" and credentials.strip():
         return credentials.strip()
     if request.endpoint == "pages.index_result":
-        return request.form.get(TOKEN_FIELD) or None
+        return request.form.get(TOKEN_FIELD, "").strip() or None
     return None
 
 
@@ -137,4 +139,15 @@ def add_headers(response: flask.Response) -> flask.Response:
         if allowed is not None:
             response.headers["Access-Control-Allow-Origin"] = allowed
             response.headers["Access-Control-Expose-Headers"] = "WWW-Authenticate"
+    return response
+
+
+def relative_redirect(response: flask.Response) -> flask.Response:
+    """after_request: a redirect names only the path, never a host taken from the request's
+    Host header (werkzeug builds `//` -> `/` redirects as absolute URLs from it)."""
+    location = response.headers.get("Location")
+    if 300 <= response.status_code < 400 and location:
+        parts = urlsplit(location)
+        path = "/" + parts.path.lstrip("/")  # never "//host": that would be another site
+        response.headers["Location"] = path + (f"?{parts.query}" if parts.query else "")
     return response

@@ -12,17 +12,17 @@ proves nothing about the file, so then a short child process loads it in ONNX Ru
 (about 0.3 s; the bundled model has a checksum and skips it). Should a worker still fail to
 load the model, it says why in one line and gunicorn stops the server.
 
-Faults: gunicorn replaces a worker that dies; on SIGTERM workers stop accepting and finish the
-requests they hold (up to GRACEFUL_TIMEOUT_S) before the server exits.
+Connections are read by gevent and requests answered by a few real threads in each worker
+(`web/worker.py`), so slow clients cost greenlets, not threads.
+
+Faults: gunicorn replaces a worker that dies; on SIGTERM workers stop accepting and answer every
+request they have accepted (up to GRACEFUL_TIMEOUT_S) before the server exits.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -31,13 +31,7 @@ from pathlib import Path
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.errors import HaltServer
-from gunicorn.workers.gthread import ThreadWorker
 
-from digitrec.web.body_deadline import BODY_STALL_S
-
-# Threads per worker: requests are CPU-bound and short, but a slow upload must not hold a
-# whole worker while it trickles in.
-THREADS_PER_WORKER = 4
 # A worker silent this long is killed and replaced; an answer takes milliseconds.
 WORKER_TIMEOUT_S = 30
 # On SIGTERM, how long workers may take to finish the requests they hold: enough for a 10 MB
@@ -55,20 +49,6 @@ except ModelLoadError as error:
     print(error)
     sys.exit(1)
 """
-
-
-class TimedThreadWorker(ThreadWorker):
-    """gunicorn's gthread worker, with a timeout on every connection's reads and writes: a
-    client that stops sending (or reading) frees its thread after BODY_STALL_S
-    (`digitrec.web.body_deadline`). SO_RCVTIMEO and SO_SNDTIMEO, not Python's socket timeout,
-    which gunicorn resets with setblocking(True) before each request."""
-
-    def handle(self, conn):
-        limit = struct.pack("ll", BODY_STALL_S, 0)
-        with contextlib.suppress(OSError):  # a connection already gone: handle() will see
-            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, limit)
-            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, limit)
-        return super().handle(conn)
 
 
 def _child_exit(server, worker) -> None:
@@ -175,6 +155,7 @@ def _load_in_child(path: Path) -> None:
 def run_gunicorn(host: str, port: int, workers: int | None, model_path: str | None) -> int:
     """Serve until stopped; returns the exit status (non-zero when it could not start)."""
     from digitrec.web.config import ConfigError, from_environment
+    from digitrec.web.worker import CONNECTIONS_PER_WORKER, DigitrecWorker
 
     try:
         settings = from_environment()
@@ -197,10 +178,12 @@ def run_gunicorn(host: str, port: int, workers: int | None, model_path: str | No
     options = {
         "bind": bind_address(host, port),
         "workers": workers,
-        "worker_class": TimedThreadWorker,
-        "threads": THREADS_PER_WORKER,
+        "worker_class": DigitrecWorker,
+        "worker_connections": CONNECTIONS_PER_WORKER,
         "timeout": WORKER_TIMEOUT_S,
         "graceful_timeout": GRACEFUL_TIMEOUT_S,
+        # Non-zero keeps connections open between requests; how long one may stay idle is the
+        # worker's head deadline (body.HEAD_DEADLINE_S).
         "keepalive": 5,
         "accesslog": "-",
         "errorlog": "-",

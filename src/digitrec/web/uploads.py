@@ -18,8 +18,9 @@ import flask
 from digitrec.errors import MalformedRequestError, NotAnImageError
 
 RAW_IMAGE_TYPES = ("application/octet-stream",)
+# Scheme, media type and parameters are all case-insensitive (RFC 2397, RFC 2045).
 DATA_URL = re.compile(
-    r"^(?i:data):(?P<type>[\w.+/-]*)(?P<params>(;[\w.+-]+(=[\w.+-]*)?)*),", re.ASCII
+    r"^data:(?P<type>[\w.+/-]*)(?P<params>(;[\w.+-]+(=[\w.+-]*)?)*),", re.ASCII | re.IGNORECASE
 )
 
 
@@ -113,7 +114,7 @@ def decode_base64(text: object, field: str) -> bytes:
     text = text.strip()
     match = DATA_URL.match(text)
     if match:
-        if ";base64" not in match["params"]:
+        if ";base64" not in match["params"].lower():
             raise MalformedRequestError(f'"{field}" is a data: URL without ;base64')
         text = text[match.end() :]
     text = "".join(text.split())

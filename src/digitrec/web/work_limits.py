@@ -1,0 +1,114 @@
+"""What one request may cost a worker: pixels decoded at once, images in number mode, seconds.
+
+- Pixels: a colour image costs about 4 bytes a pixel while it is decoded, so a few big images
+  at once would multiply a worker's memory. Each worker has a budget of pixels being decoded
+  (the largest image accepted, DIGITREC_MAX_MEGAPIXELS); a request whose biggest image does not
+  fit waits up to PIXEL_WAIT_S for others to finish, then gets 503 with Retry-After. Images
+  under SMALL_IMAGE_PIXELS (a canvas, a phone photo's thumbnail) are not counted, so they never
+  wait. When the last big image is done, freed memory goes back to the system.
+- Images in number mode: each may take a second or two (every cut of up to 32 marks is
+  judged), so a request reads at most MAX_NUMBER_IMAGES of them; more is 422. Reading one may
+  cost as much memory as the largest image, so each read holds the whole pixel budget.
+- Seconds: recognition checks a deadline (DIGITREC_REQUEST_TIMEOUT_S after the request began)
+  between batches of work; past it the request stops with 422, so no request holds a worker
+  thread much longer than that.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import threading
+import time
+from dataclasses import dataclass
+
+import flask
+from PIL import Image
+
+from digitrec.errors import ServerBusyError, TooMuchWorkError
+from digitrec.imaging.decode import DECODERS
+from digitrec.memory import give_back_freed_memory
+
+SMALL_IMAGE_PIXELS = 1_000_000
+PIXEL_WAIT_S = 5.0
+MAX_NUMBER_IMAGES = 8
+
+
+def declared_pixels(data: bytes) -> int:
+    """The pixels an image file's header declares (0 if it has none: decoding will say why)."""
+    try:
+        with Image.open(io.BytesIO(data), formats=list(DECODERS)) as image:
+            return image.size[0] * image.size[1]
+    except Exception:  # not an image, or a hostile header: refused later, with its reason
+        return 0
+
+
+class PixelBudget:
+    """The pixels one worker process may be decoding at once, shared by its threads."""
+
+    def __init__(self, pixels: int, wait_s: float = PIXEL_WAIT_S):
+        self.total = pixels
+        self.wait_s = wait_s
+        self._free = pixels
+        self._room = threading.Condition()
+
+    @contextlib.contextmanager
+    def reserve(self, pixels: int):
+        """Hold `pixels` of the budget (all of it at most) while the block runs; raises
+        ServerBusyError when there is no room within wait_s."""
+        if pixels < SMALL_IMAGE_PIXELS:
+            yield
+            return
+        pixels = min(pixels, self.total)
+        with self._room:
+            if not self._room.wait_for(lambda: self._free >= pixels, timeout=self.wait_s):
+                raise ServerBusyError(
+                    f"the server is reading other big images or numbers ({self.total / 1e6:g} megapixels "
+                    f"at once); try again in a few seconds, or send a smaller image"
+                )
+            self._free -= pixels
+        try:
+            yield
+        finally:
+            with self._room:
+                self._free += pixels
+                all_done = self._free == self.total
+                self._room.notify_all()
+            if all_done:
+                give_back_freed_memory()
+
+
+@dataclass(frozen=True)
+class WorkLimits:
+    """One request's limits: its deadline (time.monotonic) and its worker's pixel budget."""
+
+    deadline: float
+    seconds: float
+    pixels: PixelBudget
+
+    @classmethod
+    def starting_now(cls, seconds: float, pixels: PixelBudget) -> WorkLimits:
+        return cls(time.monotonic() + seconds, seconds, pixels)
+
+    def check_number_images(self, count: int) -> None:
+        if count > MAX_NUMBER_IMAGES:
+            raise TooMuchWorkError(
+                f"{count} images in number mode; one request reads at most "
+                f"{MAX_NUMBER_IMAGES} numbers (each takes up to a second or two): send the "
+                "rest in further requests"
+            )
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise TooMuchWorkError(
+                f"reading this request took over {self.seconds:g} s, the limit per request: "
+                "send fewer images, or numbers of fewer digits, per request"
+            )
+
+
+def request_limits() -> WorkLimits:
+    """The current request's limits, its deadline starting now."""
+    app = flask.current_app
+    return WorkLimits.starting_now(
+        app.config["DIGITREC_REQUEST_TIMEOUT_S"], app.extensions["digitrec_pixels"]
+    )
