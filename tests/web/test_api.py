@@ -374,3 +374,13 @@ def test_number_mode_batches_answer_in_order(api):
     ]
     answer = api.post("/api/v1/predict?mode=number", data={"file": files}).get_json()
     assert [len(result["digits"]) for result in answer["results"]] == [2, 1]
+
+
+def test_number_answers_with_steps_carry_the_image_read_as_a_png_for_any_browser(api):
+    tiff = png_bytes(render_digit("307", size=(600, 200), scale=0.6), format="TIFF")
+    answer = predict_raw(api, tiff, "?mode=number&steps=1", content_type="image/tiff").get_json()
+    assert answer["input"]["image"].startswith("data:image/png;base64,")
+    assert (answer["input"]["width"], answer["input"]["height"]) == (600, 200)
+    assert (
+        "input" not in predict_raw(api, tiff, "?mode=number", content_type="image/tiff").get_json()
+    )

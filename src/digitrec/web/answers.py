@@ -36,13 +36,13 @@ def png_data_url(pixels: np.ndarray, max_side: int = PREVIEW_PX) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def input_preview(image_bytes: bytes, max_pixels: int, max_side: int = PREVIEW_PX) -> dict:
-    """An image the recogniser already read -> {"image": PNG data URL, "width", "height"}.
+def input_preview(image: Image.Image, max_side: int = PREVIEW_PX) -> dict:
+    """A decoded image -> {"image": PNG data URL, "width", "height"}: what the number boxes are
+    drawn over, in any browser (one that cannot show a TIFF included).
 
     width and height are the original's (the coordinates of number boxes); the PNG may be
-    smaller. Only for images that were recognised, so decoding them again is safe.
+    smaller.
     """
-    image = decode_image(image_bytes, max_pixels)
     width, height = image.size
     grey = grey_of(working_copy(image)[0])  # no full-size grey copy of a big image
     return {"image": png_data_url(np.asarray(grey), max_side), "width": width, "height": height}
@@ -68,8 +68,11 @@ def digit_answer(recognition, with_steps: bool) -> dict:
     return answer
 
 
-def number_answer(reading) -> dict:
-    return {"mode": "number", **reading.as_dict()}
+def number_answer(reading, image: Image.Image, with_steps: bool) -> dict:
+    answer = {"mode": "number", **reading.as_dict()}
+    if with_steps:
+        answer["input"] = input_preview(image)
+    return answer
 
 
 @contextlib.contextmanager
@@ -110,5 +113,6 @@ def read(recogniser, images: list[bytes], mode: str, with_steps: bool) -> list[d
             if mode == "auto" and choose_mode(image) == "digit":
                 answers.append(digit_answer(recogniser.recognise([image])[0], with_steps))
             else:
-                answers.append(number_answer(read_number(recogniser, image)))
+                reading = read_number(recogniser, image)
+                answers.append(number_answer(reading, image, with_steps))
     return answers

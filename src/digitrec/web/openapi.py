@@ -56,8 +56,9 @@ def _predict_operation(max_bytes: int, max_batch: int) -> dict:
             {
                 "name": "steps",
                 "in": "query",
-                "description": "1 to add `steps` to digit answers: what the model sees, "
-                "as PNG data URLs.",
+                "description": "1 to add `steps` to digit answers (what the model sees) and "
+                "`input` to number answers (the image read, to draw the boxes on), as PNG "
+                "data URLs.",
                 "schema": {"enum": ["0", "1", "true", "false"], "default": "0"},
             },
         ],

@@ -97,6 +97,19 @@ def schemas(max_batch: int) -> dict:
                     "digit; empty when there are none.",
                 },
                 "digits": {"type": "array", "items": ref("NumberDigit")},
+                "input": {
+                    "type": "object",
+                    "required": ["image", "width", "height"],
+                    "description": "Only with `steps=1`: the image as the reader saw it, in "
+                    "grey, for drawing the boxes on where a client cannot show the file "
+                    "itself (a browser and a TIFF). width and height are the original's "
+                    "(the boxes' pixels); the PNG is at most 560 px a side.",
+                    "properties": {
+                        "image": {"type": "string", "pattern": "^data:image/png;base64,"},
+                        "width": {"type": "integer", "minimum": 1},
+                        "height": {"type": "integer", "minimum": 1},
+                    },
+                },
             },
         },
         "Result": {"oneOf": [ref("DigitResult"), ref("NumberResult")]},

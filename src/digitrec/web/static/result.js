@@ -8,7 +8,12 @@ const BAR_TOP = 16;
 const BAR_HEIGHT = 96;
 const STEP_LABELS = { grey: "Greyscale", ink: "Ink", cropped: "Cropped", mnist: "28×28 input" };
 
+/** A probability as a person reads it: "100%" only when it rounds to 100 at the API's
+ * precision, so 0.9996 shows as ">99.9%" and never as certain. */
 export function percent(p) {
+  if (p >= 0.9999995) return "100%";
+  if (p > 0.999) return ">99.9%";
+  if (p >= 0.99) return `${(Math.floor(p * 1000) / 10).toFixed(1)}%`;
   if (p >= 0.1) return `${Math.round(p * 100)}%`;
   if (p >= 0.01) return `${(p * 100).toFixed(1)}%`;
   return "<1%";
@@ -17,8 +22,12 @@ export function percent(p) {
 const byId = (id) => document.getElementById(id);
 
 export class ResultView {
-  constructor() {
+  /** onRetry() reads the last input again; onReadAsNumber() switches to number mode. */
+  constructor({ onRetry, onReadAsNumber }) {
     this.root = byId("result");
+    this.pendingCue = byId("pending-cue");
+    byId("retry").addEventListener("click", onRetry);
+    byId("read-as-number").addEventListener("click", onReadAsNumber);
     this.parts = {
       empty: byId("result-empty"),
       problem: byId("result-problem"),
@@ -40,11 +49,16 @@ export class ResultView {
   #show(state, ...visible) {
     this.root.dataset.state = state;
     this.root.classList.remove("is-pending");
+    this.root.removeAttribute("aria-busy");
+    this.pendingCue.hidden = true;
     for (const [name, element] of Object.entries(this.parts)) element.hidden = !visible.includes(name);
   }
 
+  /** What is shown is out of date: a new reading is on its way. */
   pending() {
     this.root.classList.add("is-pending");
+    this.root.setAttribute("aria-busy", "true");
+    this.pendingCue.hidden = false;
   }
 
   empty() {
@@ -59,12 +73,29 @@ export class ResultView {
     this.#quick("!", true);
     byId("problem-title").textContent = problem.title ?? "Something went wrong";
     byId("problem-detail").textContent = problem.detail ?? "";
+    byId("retry").hidden = !problem.retry;
     this.announcer.textContent = `${problem.title}. ${problem.detail ?? ""}`;
     byId("result-meta").textContent = "";
   }
 
+  /** Digit mode, but the image holds several digits: offer to read it as a number. */
+  severalDigits(answer) {
+    this.#show("digit", "digit");
+    byId("verdict").classList.add("is-unsure");
+    byId("big-digit").textContent = "?";
+    byId("confidence").textContent = "Several digits";
+    byId("verdict-note").textContent = `This looks like ${answer.digits.length} digits, not one.`;
+    byId("read-as-number").hidden = false;
+    byId("chart").closest("figure").hidden = true;
+    this.#quick("?", true);
+    this.announcer.textContent = `This looks like ${answer.digits.length} digits. Read it as a number?`;
+    this.#meta(answer);
+  }
+
   digit(answer) {
     this.#show("digit", "digit", ...(answer.steps ? ["steps"] : []));
+    byId("read-as-number").hidden = true;
+    byId("chart").closest("figure").hidden = false;
     const unsure = !answer.is_digit;
     const blank = answer.digit === null;
     byId("verdict").classList.toggle("is-unsure", unsure);
