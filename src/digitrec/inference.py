@@ -12,7 +12,7 @@ and preprocessing keeps no state, so one Recogniser serves every thread of a wor
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from PIL import Image
 
 from digitrec.calibration import apply_temperature
 from digitrec.imaging.decode import MAX_PIXELS, as_image
+from digitrec.imaging.fill import ink_fill
 from digitrec.imaging.frame import MNIST_SIZE
 from digitrec.imaging.preprocess import Preprocessed, to_mnist_style
 from digitrec.memory import keep_freed_memory
@@ -29,6 +30,11 @@ from digitrec.model_card import CARD_FILENAME, ModelCard, replaced_model_problem
 
 # An all-but-empty 28x28 input (less ink than a couple of full pixels) has no digit to read.
 BLANK_INK = 2.0
+# Framed digits filling more of the 20x20 box than this are blobs, not lines (`ink_fill`):
+# a digit too small for its strokes is "not sure", a solid dot (a disc fills 0.79) no digit.
+# Both sit above the fill of nearly every held-out training digit (bench/results.md).
+BLOB_FILL = 0.6
+DOT_FILL = 0.7
 PIECES_MODEL = Path("pieces") / "model.onnx"  # beside a model: its judge of number cuts
 # The model reads at most this many images per run: ONNX Runtime keeps the memory of its
 # largest run for the session's life, and a number of many digits offers thousands of pieces.
@@ -181,7 +187,7 @@ class Recogniser:
             return []
         predictions = self.predict(np.stack([item.mnist for item in preprocessed]))
         return [
-            Recognition(_blank(prediction) if item.is_blank else prediction, item)
+            Recognition(_judged_by_shape(prediction, item), item)
             for prediction, item in zip(predictions, preprocessed, strict=True)
         ]
 
@@ -199,6 +205,18 @@ def _digits_read_by(card: ModelCard, model_path: Path) -> tuple[int, ...]:
             f"{model_path}: its card's labels {card.labels} are not the digits 0-9"
         )
     return tuple(int(label) for label in card.labels)
+
+
+def _judged_by_shape(prediction: Prediction, item: Preprocessed) -> Prediction:
+    """No digit for a blank image or a dot; not sure of a blob too small to have a shape."""
+    if item.is_blank:
+        return _blank(prediction)
+    fill = ink_fill(item.mnist)
+    if fill > DOT_FILL:
+        return _blank(prediction)
+    if fill > BLOB_FILL:
+        return replace(prediction, is_digit=False)
+    return prediction
 
 
 def _blank(prediction: Prediction) -> Prediction:

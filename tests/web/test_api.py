@@ -10,7 +10,7 @@ import re
 import pytest
 from conftest import png_bytes, render_digit
 from jsonschema import Draft202012Validator
-from PIL import Image
+from PIL import Image, ImageDraw
 from prometheus_client.parser import text_string_to_metric_families
 
 from digitrec.web import create_app, openapi
@@ -138,6 +138,47 @@ def test_a_blank_page_has_no_digit(api):
     answer = predict_raw(api, BLANK).get_json()
     assert answer["digit"] is None
     assert answer["is_digit"] is False
+
+
+def drawn_on_the_pad(strokes, brush: int = 18, size: int = 280) -> bytes:
+    """What the page sends: black strokes of the pad's medium brush on a white 280x280 PNG.
+
+    strokes: lists of (x, y) in the pad's pixels; a stroke of one point is a tap.
+    """
+    image = Image.new("L", (size, size), 255)
+    draw = ImageDraw.Draw(image)
+    for stroke in strokes:
+        if len(stroke) > 1:
+            draw.line(stroke, fill=0, width=brush, joint="curve")
+        for x, y in (stroke[0], stroke[-1]):  # round ends, as the pad draws them
+            draw.ellipse((x - brush / 2, y - brush / 2, x + brush / 2, y + brush / 2), fill=0)
+    return png_bytes(image)
+
+
+# The pad's brushes, thin to thick, and thick at a pen's full pressure (28 x 1.4).
+@pytest.mark.parametrize("brush", [10, 18, 28, 39])
+@pytest.mark.parametrize("where", [(140, 140), (40, 230)], ids=["middle", "corner"])
+def test_a_tap_is_no_digit(api, brush, where):
+    answer = predict_raw(api, drawn_on_the_pad([[where]], brush=brush)).get_json()
+    assert (answer["digit"], answer["is_digit"]) == (None, False)
+
+
+def test_a_short_dash_is_not_a_digit(api):
+    answer = predict_raw(api, drawn_on_the_pad([[(130, 140), (150, 140)]])).get_json()
+    assert answer["is_digit"] is False
+
+
+def test_a_digit_drawn_too_small_for_its_strokes_is_not_sure(api):
+    # A 2 about 12 % of the pad tall, drawn with the pad's medium brush: a blob.
+    tiny_two = [(125, 125), (140, 121), (150, 130), (128, 158), (158, 158)]
+    answer = predict_raw(api, drawn_on_the_pad([tiny_two])).get_json()
+    assert answer["is_digit"] is False
+    assert answer["digit"] is not None  # the best guess is still given
+
+    # The same 2 at a size its strokes fit is read.
+    two = [(60, 70), (140, 40), (210, 90), (70, 230), (220, 230)]
+    answer = predict_raw(api, drawn_on_the_pad([two])).get_json()
+    assert (answer["digit"], answer["is_digit"]) == (2, True)
 
 
 def test_steps_show_what_the_model_sees_ending_in_28x28(api):

@@ -354,3 +354,21 @@ def test_without_javascript_errors_show_in_the_form_in_plain_words(no_js_page, f
     expect(page.locator("#read-form #file")).to_be_visible()  # the form is still there
     assert page.locator("#file").get_attribute("aria-describedby") == "form-error"
     page.screenshot(path=ARTIFACTS / "desktop-light-no-js-error.png")
+
+
+def test_a_tap_on_the_pad_is_no_digit(open_page):
+    page = open_page()
+    box = pad_box(page)
+    page.mouse.click(box["x"] + 0.5 * box["width"], box["y"] + 0.5 * box["height"])
+    expect(page.locator("#confidence")).to_have_text("No digit found", timeout=ANSWER_TIMEOUT_MS)
+    assert page.locator("#big-digit").inner_text() == "\u2013"  # an en dash: no digit
+
+
+def test_a_digit_drawn_too_small_is_not_sure(open_page):
+    page = open_page()
+    tiny_two = [(0.45, 0.45), (0.5, 0.43), (0.54, 0.46), (0.46, 0.56), (0.56, 0.56)]
+    draw_with_mouse(page, [tiny_two])
+    expect(page.locator("#confidence")).to_have_text(
+        "Not sure this is a digit", timeout=ANSWER_TIMEOUT_MS
+    )
+    assert page.locator("#big-digit").inner_text() == "?"

@@ -17,7 +17,8 @@ DIGIT_READING = {
         "type": ["integer", "null"],
         "minimum": 0,
         "maximum": 9,
-        "description": "The most likely digit; null when the image holds no ink at all.",
+        "description": "The most likely digit; null when the image holds no digit at all: "
+        "no ink, or only a dot.",
     },
     "confidence": {
         "type": "number",
@@ -28,7 +29,8 @@ DIGIT_READING = {
     "probabilities": PROBABILITIES,
     "is_digit": {
         "type": "boolean",
-        "description": "False when the model is unsure or the image is blank or not a digit.",
+        "description": "False when the model is unsure, the image is blank or not a digit, or "
+        "the mark is too small to have a digit's shape (a dot, a tiny blob).",
     },
 }
 STEP_NAMES_DESCRIPTION = (

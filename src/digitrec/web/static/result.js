@@ -101,12 +101,12 @@ export class ResultView {
     byId("verdict").classList.toggle("is-unsure", unsure);
     byId("big-digit").textContent = blank ? "–" : unsure ? "?" : String(answer.digit);
     byId("confidence").textContent = blank
-      ? "No ink found"
+      ? "No digit found"
       : unsure
         ? "Not sure this is a digit"
         : `${percent(answer.confidence)} sure`;
     byId("verdict-note").textContent = blank
-      ? "The image looks blank."
+      ? "The image is blank, or holds only a dot."
       : unsure
         ? `Best guess ${answer.digit} at ${percent(answer.confidence)}. Try a clearer, bigger digit.`
         : "Model confident";
@@ -114,7 +114,7 @@ export class ResultView {
     this.#quick(byId("big-digit").textContent, unsure);
     if (answer.steps) this.#steps(answer.steps);
     this.announcer.textContent = blank
-      ? "No digit found: the image is blank."
+      ? "No digit found: the image is blank or holds only a dot."
       : unsure
         ? `Not sure this is a digit. Best guess ${answer.digit}.`
         : `The digit is ${answer.digit}, ${percent(answer.confidence)} sure.`;
