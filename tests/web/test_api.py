@@ -425,3 +425,18 @@ def test_number_answers_with_steps_carry_the_image_read_as_a_png_for_any_browser
     assert (
         "input" not in predict_raw(api, tiff, "?mode=number", content_type="image/tiff").get_json()
     )
+
+
+def test_letters_in_number_mode_make_the_number_doubtful(api):
+    letters = png_bytes(render_digit("Hi!", size=(560, 200), scale=0.55))
+    answer = predict_raw(api, letters, "?mode=number").get_json()
+    assert answer["is_number"] is False
+    assert answer["confidence"] < 0.5
+
+    number = png_bytes(render_digit("2026", size=(560, 200), scale=0.55))
+    answer = predict_raw(api, number, "?mode=number").get_json()
+    assert (answer["number"], answer["is_number"]) == ("2026", True)
+    product = 1.0
+    for digit in answer["digits"]:
+        product *= digit["confidence"]
+    assert answer["confidence"] == pytest.approx(product, abs=1e-6)

@@ -372,3 +372,25 @@ def test_a_digit_drawn_too_small_is_not_sure(open_page):
         "Not sure this is a digit", timeout=ANSWER_TIMEOUT_MS
     )
     assert page.locator("#big-digit").inner_text() == "?"
+
+
+def test_letters_in_number_mode_show_that_the_whole_number_is_doubtful(open_page):
+    page = open_page()
+    page.locator('label[for="mode-number"]').click()
+    letters = png_bytes(render_digit("Hi!", size=(560, 200), scale=0.55))
+    page.set_input_files(
+        "#file", files=[{"name": "hi.png", "mimeType": "image/png", "buffer": letters}]
+    )
+    expect(page.locator("#number-verdict")).to_have_class(
+        "number-verdict is-unsure", timeout=ANSWER_TIMEOUT_MS
+    )
+    assert "Not sure this is a number" in page.locator("#number-confidence").inner_text()
+
+    number = png_bytes(number_image())
+    page.set_input_files(
+        "#file", files=[{"name": "2026.png", "mimeType": "image/png", "buffer": number}]
+    )
+    expect(page.locator("#number-confidence")).to_contain_text(
+        "sure of the whole number", timeout=ANSWER_TIMEOUT_MS
+    )
+    expect(page.locator("#number-verdict")).to_have_class("number-verdict")

@@ -185,3 +185,12 @@ def test_number_mode_page_without_javascript(client):
     html = client.post("/", data={"sample": "number-2026"}).get_data(as_text=True)
     assert re.search(r'id="big-number">[0-9?]{4}</output>', html)
     assert html.count('<g class="box') == 4
+
+
+def test_the_form_without_javascript_says_when_a_number_is_doubtful(client):
+    letters = png_bytes(render_digit("Hi!", size=(560, 200), scale=0.55))
+    html = client.post(
+        "/", data={"mode": "number", "file": (io.BytesIO(letters), "hi.png")}
+    ).get_data(as_text=True)
+    assert 'class="number-verdict is-unsure"' in html
+    assert "Not sure this is a number" in html

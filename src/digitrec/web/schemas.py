@@ -89,7 +89,7 @@ def schemas(max_batch: int) -> dict:
         },
         "NumberResult": {
             "type": "object",
-            "required": ["mode", "number", "digits"],
+            "required": ["mode", "number", "is_number", "confidence", "digits"],
             "properties": {
                 "mode": {"const": "number"},
                 "number": {
@@ -97,6 +97,18 @@ def schemas(max_batch: int) -> dict:
                     "pattern": "^[0-9?]*$",
                     "description": "The digits left to right; '?' where a piece is not a "
                     "digit; empty when there are none.",
+                },
+                "is_number": {
+                    "type": "boolean",
+                    "description": "False when any piece is not taken for a digit (a letter, "
+                    "a mark), or there are none: the whole number is doubtful.",
+                },
+                "confidence": {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": 1,
+                    "description": "Probability that every digit is read right: the product "
+                    "of the digits' confidences; 0 when there are none.",
                 },
                 "digits": {"type": "array", "items": ref("NumberDigit")},
                 "input": {

@@ -124,8 +124,15 @@ export class ResultView {
   /** input: {url, width, height} of the image to draw boxes over, or null (drawn on the pad). */
   number(answer, input) {
     this.#show("number", "number");
+    const doubtful = !answer.is_number;
+    byId("number-verdict").classList.toggle("is-unsure", doubtful);
     byId("big-number").textContent = answer.number || "–";
-    this.#quick(answer.number || "–");
+    byId("number-confidence").textContent = !answer.digits.length
+      ? "No digits found"
+      : doubtful
+        ? "Not sure this is a number: the pieces marked ? do not look like digits"
+        : `${percent(answer.confidence)} sure of the whole number`;
+    this.#quick(answer.number || "–", doubtful);
     const figure = byId("reading-figure");
     figure.hidden = !input;
     if (input) {
@@ -151,9 +158,12 @@ export class ResultView {
         return chip;
       }),
     );
-    this.announcer.textContent = answer.number
-      ? `The number is ${answer.number.split("").join(" ")}.`
-      : "No digits found.";
+    const spelled = answer.number.split("").join(" ");
+    this.announcer.textContent = !answer.number
+      ? "No digits found."
+      : doubtful
+        ? `Not sure this is a number. Best reading ${spelled}.`
+        : `The number is ${spelled}.`;
     this.#meta(answer);
   }
 
