@@ -35,6 +35,21 @@ BLANK_INK = 2.0
 # Both sit above the fill of nearly every held-out training digit (bench/results.md).
 BLOB_FILL = 0.6
 DOT_FILL = 0.7
+
+
+def _occlusion_masks(patch: int, stride: int) -> np.ndarray:
+    """(k, 28, 28) bool: each patch x patch square, its corners `stride` px apart."""
+    starts = range(0, 28 - patch + 1, stride)
+    masks = np.zeros((len(starts) ** 2, 28, 28), dtype=bool)
+    for index, (y, x) in enumerate((y, x) for y in starts for x in starts):
+        masks[index, y : y + patch, x : x + patch] = True
+    return masks
+
+
+# Occlusion saliency blanks a 4x4 patch at a time, overlapping by half: about a stroke's width,
+# fine enough to follow a stroke, and at most 169 copies of an image for the model to read.
+OCCLUSION_MASKS = _occlusion_masks(patch=4, stride=2)
+OCCLUSION_COVERAGE = OCCLUSION_MASKS.sum(axis=0)  # patches over each pixel, at least 1
 PIECES_MODEL = Path("pieces") / "model.onnx"  # beside a model: its judge of number cuts
 # The model reads at most this many images per run: ONNX Runtime keeps the memory of its
 # largest run for the session's life, and a number of many digits offers thousands of pieces.
@@ -154,13 +169,7 @@ class Recogniser:
         images = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28)
         if len(images) == 0:
             return []
-        raw = np.concatenate(
-            [
-                self.session.run(None, {self._input_name: chunk.reshape(-1, 28, 28, 1)})[0]
-                for chunk in np.split(images, range(MODEL_BATCH, len(images), MODEL_BATCH))
-            ]
-        )
-        calibrated = apply_temperature(raw, self.card.temperature)
+        calibrated = self._calibrated(images)
         ink = images.reshape(len(images), -1).sum(axis=1)
         predictions = []
         for row, total_ink in zip(calibrated, ink, strict=True):
@@ -174,6 +183,37 @@ class Recogniser:
                 Prediction(digit, round(confidence, 6), probabilities, confidence >= threshold)
             )
         return predictions
+
+    def saliency(self, images: np.ndarray, digits: Sequence[int]) -> np.ndarray:
+        """Why each answer: images (n, 28, 28) float32 in [0, 1] and the digit answered for
+        each -> (n, 28, 28) float32, each pixel the mean drop in that digit's calibrated
+        probability when a patch over it is blanked (occlusion: the model has no gradients at
+        inference). Blanking a patch without ink changes nothing, so only inked patches are
+        run: those of all n images, with the images themselves, in one batched model run.
+        """
+        images = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28)
+        digits = np.asarray(digits, dtype=np.int64)
+        flat_masks = OCCLUSION_MASKS.reshape(len(OCCLUSION_MASKS), -1)
+        inked = images.reshape(len(images), -1) @ flat_masks.T > 0  # (n, patches)
+        owners, patches = np.nonzero(inked)
+        occluded = images[owners] * ~OCCLUSION_MASKS[patches]
+        probabilities = self._calibrated(np.concatenate([images, occluded]))
+        answered = probabilities[np.arange(len(images)), digits]
+        after = probabilities[len(images) + np.arange(len(owners)), digits[owners]]
+        drops = np.maximum(answered[owners] - after, 0).astype(np.float32)
+        maps = np.zeros_like(images)
+        np.add.at(maps, owners, drops[:, None, None] * OCCLUSION_MASKS[patches])
+        return maps / OCCLUSION_COVERAGE
+
+    def _calibrated(self, images: np.ndarray) -> np.ndarray:
+        """images: (n, 28, 28) float32 -> (n, 10) calibrated probabilities, in bounded runs."""
+        raw = np.concatenate(
+            [
+                self.session.run(None, {self._input_name: chunk.reshape(-1, 28, 28, 1)})[0]
+                for chunk in np.split(images, range(MODEL_BATCH, len(images), MODEL_BATCH))
+            ]
+        )
+        return apply_temperature(raw, self.card.temperature)
 
     def recognise(self, images: Sequence[bytes | Image.Image]) -> list[Recognition]:
         """Image files (bytes) or Pillow images -> one Recognition each, in order.

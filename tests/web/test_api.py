@@ -7,6 +7,7 @@ import base64
 import io
 import re
 
+import numpy as np
 import pytest
 from conftest import png_bytes, render_digit
 from jsonschema import Draft202012Validator
@@ -74,6 +75,10 @@ def limited_api(**config) -> SpecCheckedClient:
 
 def predict_raw(api, image: bytes, query: str = "", content_type: str = "image/png"):
     return api.post(f"/api/v1/predict{query}", data=image, content_type=content_type)
+
+
+def data_url_bytes(url: str) -> bytes:
+    return base64.b64decode(url.removeprefix("data:image/png;base64,"))
 
 
 def without_timing(answer: dict) -> dict:
@@ -440,3 +445,25 @@ def test_letters_in_number_mode_make_the_number_doubtful(api):
     for digit in answer["digits"]:
         product *= digit["confidence"]
     assert answer["confidence"] == pytest.approx(product, abs=1e-6)
+
+
+def test_explain_gives_a_28x28_saliency_map_on_the_ink_and_the_runner_up(api):
+    answer = predict_raw(api, SEVEN, "?explain=1&steps=1").get_json()
+    saliency = np.array(answer["saliency"])
+    assert saliency.shape == (28, 28)
+    assert saliency.min() >= 0 and saliency.max() > 0
+    mnist = np.asarray(Image.open(io.BytesIO(data_url_bytes(answer["steps"][-1]["image"]))))
+    assert saliency[mnist == 0].sum() < saliency[mnist > 0].sum()  # held up by the ink
+    heatmap = Image.open(io.BytesIO(data_url_bytes(answer["saliency_image"])))
+    assert (heatmap.size, heatmap.mode) == ((28, 28), "RGBA")
+    second = answer["runner_up"]
+    assert second["digit"] != answer["digit"]
+    assert second["probability"] == sorted(answer["probabilities"])[-2]
+
+
+def test_without_explain_or_without_a_digit_there_is_no_saliency(api):
+    assert "saliency" not in predict_raw(api, SEVEN, "?steps=1").get_json()
+    blank = png_bytes(Image.new("L", (280, 280), 255))
+    assert "saliency" not in predict_raw(api, blank, "?explain=1").get_json()
+    no_image = predict_raw(api, SEVEN, "?explain=1").get_json()
+    assert "saliency" in no_image and "saliency_image" not in no_image

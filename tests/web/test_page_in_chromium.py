@@ -394,3 +394,34 @@ def test_letters_in_number_mode_show_that_the_whole_number_is_doubtful(open_page
         "sure of the whole number", timeout=ANSWER_TIMEOUT_MS
     )
     expect(page.locator("#number-verdict")).to_have_class("number-verdict")
+
+
+@pytest.mark.parametrize("color_scheme", ["light", "dark"])
+def test_why_this_digit_overlays_a_heatmap_that_the_keyboard_toggles(open_page, color_scheme):
+    page = open_page(color_scheme=color_scheme)
+    draw_with_mouse(page, SEVEN_STROKES)
+    assert wait_for_digit(page) == "7"
+    heatmap = page.locator(".step-mnist .heatmap")
+    expect(heatmap).to_be_visible()
+    mnist = page.locator(".step-mnist img:not(.heatmap)")
+    assert heatmap.bounding_box() == mnist.bounding_box()  # exactly over the 28x28 input
+    assert heatmap.evaluate("image => [image.naturalWidth, image.naturalHeight]") == [28, 28]
+    runner_up = page.locator("#runner-up")
+    expect(runner_up).to_contain_text("Second most likely")
+    assert runner_up.locator("strong").inner_text() != "7"
+    page.screenshot(path=ARTIFACTS / f"desktop-{color_scheme}-why.png", full_page=True)
+
+    page.locator("#show-why").focus()
+    page.keyboard.press("Space")
+    expect(heatmap).to_be_hidden()
+    page.keyboard.press("Space")
+    expect(heatmap).to_be_visible()
+
+
+def test_why_this_digit_on_a_phone_in_the_dark(open_page):
+    page = open_page(PHONE, color_scheme="dark")
+    page.locator('button.sample[value="digit-3"]').click()
+    assert wait_for_digit(page) == "3"
+    expect(page.locator(".step-mnist .heatmap")).to_be_visible()
+    page.locator("#steps").scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / "phone-dark-why.png", full_page=True)

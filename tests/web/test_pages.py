@@ -194,3 +194,10 @@ def test_the_form_without_javascript_says_when_a_number_is_doubtful(client):
     ).get_data(as_text=True)
     assert 'class="number-verdict is-unsure"' in html
     assert "Not sure this is a number" in html
+
+
+def test_the_form_without_javascript_shows_why_this_digit(client):
+    html = client.post("/", data={"sample": "digit-7"}).get_data(as_text=True)
+    assert re.search(r'<img class="heatmap" src="data:image/png;base64,', html)
+    assert 'id="show-why" checked' in html  # a checkbox: it toggles without scripts
+    assert "Second most likely" in html

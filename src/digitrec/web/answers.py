@@ -16,6 +16,7 @@ from digitrec.errors import RecognitionError
 from digitrec.imaging.decode import decode_image
 from digitrec.imaging.preprocess import grey_of, working_copy
 from digitrec.numbers import choose_mode, read_number
+from digitrec.web import explain
 
 # Input previews wider or taller than this are shrunk for display.
 PREVIEW_PX = 560
@@ -61,11 +62,22 @@ def steps_as_images(steps: dict[str, np.ndarray]) -> list[dict]:
     ]
 
 
-def digit_answer(recognition, with_steps: bool) -> dict:
+def digit_answer(recognition, with_steps: bool, saliency: np.ndarray | None = None) -> dict:
     answer = {"mode": "digit", **recognition.as_dict()}
+    answer["runner_up"] = explain.runner_up(recognition.prediction.probabilities)
     if with_steps:
         answer["steps"] = steps_as_images(recognition.preprocessed.steps())
+    if saliency is not None:
+        answer.update(explain.explanation(saliency, with_image=with_steps))
     return answer
+
+
+def digit_answers(recogniser, recognitions: list, with_steps: bool, explained: bool) -> list:
+    maps = explain.saliency_maps(recogniser, recognitions) if explained else None
+    return [
+        digit_answer(recognition, with_steps, maps[i] if maps else None)
+        for i, recognition in enumerate(recognitions)
+    ]
 
 
 def number_answer(reading, image: Image.Image, with_steps: bool) -> dict:
@@ -101,17 +113,22 @@ def recognise_in_order(recogniser, images: list[bytes]) -> list:
     return recogniser.recognise(images)
 
 
-def read(recogniser, images: list[bytes], mode: str, with_steps: bool) -> list[dict]:
+def read(
+    recogniser, images: list[bytes], mode: str, with_steps: bool, explained: bool = False
+) -> list[dict]:
     """Each image's answer for `mode`: digit, number, or auto (a number when the image holds
-    several digits, else a digit with its steps)."""
+    several digits, else a digit with its steps). `explained` adds each digit answer's
+    saliency map (`digitrec.web.explain`)."""
     if mode == "digit":
-        return [digit_answer(r, with_steps) for r in recognise_in_order(recogniser, images)]
+        recognitions = recognise_in_order(recogniser, images)
+        return digit_answers(recogniser, recognitions, with_steps, explained)
     answers = []
     for position, data in enumerate(images, start=1):
         with naming_the_image(position, len(images)):
             image = decode_image(data, recogniser.max_pixels)
             if mode == "auto" and choose_mode(image) == "digit":
-                answers.append(digit_answer(recogniser.recognise([image])[0], with_steps))
+                recognitions = recogniser.recognise([image])
+                answers += digit_answers(recogniser, recognitions, with_steps, explained)
             else:
                 reading = read_number(recogniser, image)
                 answers.append(number_answer(reading, image, with_steps))

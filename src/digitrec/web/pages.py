@@ -79,7 +79,7 @@ def index_result():
         else:
             image = images_from_request(flask.request, max_batch=1).images[0]
         recogniser = flask.current_app.extensions["digitrec"]
-        result = answers.read(recogniser, [image], mode, with_steps=True)[0]
+        result = answers.read(recogniser, [image], mode, with_steps=True, explained=True)[0]
     except (errors.RecognitionError, RequestEntityTooLarge) as error:
         page = flask.render_template(
             "index.html", **page_context(mode), form_error=form_error_words(error)

@@ -71,6 +71,35 @@ def schemas(max_batch: int) -> dict:
                     "items": ref("Step"),
                     "description": STEP_NAMES_DESCRIPTION + " Only with `steps=1`.",
                 },
+                "runner_up": {
+                    "type": "object",
+                    "required": ["digit", "probability"],
+                    "description": "The second most likely digit.",
+                    "properties": {
+                        "digit": {"type": "integer", "minimum": 0, "maximum": 9},
+                        "probability": {"type": "number", "minimum": 0, "maximum": 1},
+                    },
+                },
+                "saliency": {
+                    "type": "array",
+                    "items": {
+                        "type": "array",
+                        "items": {"type": "number", "minimum": 0, "maximum": 1},
+                        "minItems": 28,
+                        "maxItems": 28,
+                    },
+                    "minItems": 28,
+                    "maxItems": 28,
+                    "description": "Only with `explain=1`, and not for a blank image: rows of "
+                    "the 28x28 input, each value the mean drop in the answer's probability "
+                    "when a 4x4 patch over that pixel is blanked.",
+                },
+                "saliency_image": {
+                    "type": "string",
+                    "pattern": "^data:image/png;base64,",
+                    "description": "Only with `explain=1` and `steps=1`: `saliency` as a "
+                    "28x28 PNG heatmap (transparent where it is 0) to lay over the input.",
+                },
             },
         },
         "NumberDigit": {

@@ -62,7 +62,7 @@ async function askApi(blob, readingMode, signal) {
   const type = blob.type.startsWith("image/") ? blob.type : "application/octet-stream";
   let response;
   try {
-    response = await fetch(`/api/v1/predict?steps=1&mode=${readingMode}`, {
+    response = await fetch(`/api/v1/predict?steps=1&explain=1&mode=${readingMode}`, {
       method: "POST",
       headers: { "Content-Type": type, Accept: "application/json", ...tokenHeaders() },
       body: blob,

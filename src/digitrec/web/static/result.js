@@ -86,6 +86,7 @@ export class ResultView {
     byId("confidence").textContent = "Several digits";
     byId("verdict-note").textContent = `This looks like ${answer.digits.length} digits, not one.`;
     byId("read-as-number").hidden = false;
+    byId("runner-up").hidden = true;
     byId("chart").closest("figure").hidden = true;
     this.#quick("?", true);
     this.announcer.textContent = `This looks like ${answer.digits.length} digits. Read it as a number?`;
@@ -111,8 +112,15 @@ export class ResultView {
         ? `Best guess ${answer.digit} at ${percent(answer.confidence)}. Try a clearer, bigger digit.`
         : "Model confident";
     this.#bars(answer.probabilities, blank ? null : answer.digit);
+    const second = byId("runner-up");
+    second.hidden = blank || !answer.runner_up;
+    if (!second.hidden) {
+      const strong = document.createElement("strong");
+      strong.textContent = String(answer.runner_up.digit);
+      second.replaceChildren("Second most likely: ", strong, ` at ${percent(answer.runner_up.probability)}`);
+    }
     this.#quick(byId("big-digit").textContent, unsure);
-    if (answer.steps) this.#steps(answer.steps);
+    if (answer.steps) this.#steps(answer);
     this.announcer.textContent = blank
       ? "No digit found: the image is blank or holds only a dot."
       : unsure
@@ -182,22 +190,34 @@ export class ResultView {
     }
   }
 
-  #steps(steps) {
+  /** The steps, the 28x28 input with its heatmap when the answer says why (explain=1). */
+  #steps(answer) {
+    byId("why-toggle").hidden = !answer.saliency_image;
     byId("step-list").replaceChildren(
-      ...steps.map((step) => {
+      ...answer.steps.map((step) => {
         const item = document.createElement("li");
         item.className = `step step-${step.name}`;
         const label = STEP_LABELS[step.name] ?? step.name;
+        const picture = document.createElement("span");
+        picture.className = "step-picture";
         const image = document.createElement("img");
         image.src = step.image;
         image.alt = `${label} step, ${step.width} by ${step.height} pixels`;
+        picture.append(image);
+        if (step.name === "mnist" && answer.saliency_image) {
+          const heatmap = document.createElement("img");
+          heatmap.className = "heatmap";
+          heatmap.src = answer.saliency_image;
+          heatmap.alt = `Heatmap of the pixels that ${answer.digit} rests on`;
+          picture.append(heatmap);
+        }
         const name = document.createElement("span");
         name.className = "step-name";
         name.textContent = label;
         const size = document.createElement("span");
         size.className = "step-size";
         size.textContent = `${step.width}×${step.height}`;
-        item.append(image, name, size);
+        item.append(picture, name, size);
         return item;
       }),
     );
