@@ -260,7 +260,7 @@ def _reliability_diagram(calibration: dict, card, path: Path) -> Path:
         f"training digits (T = {calibration['temperature']})",
         fontsize=9,
     )
-    diagram.legend(loc="upper left")
+    diagram.legend(loc="lower right")
     counts.bar(
         [row["low"] for row in rows],
         [row["count"] for row in rows],

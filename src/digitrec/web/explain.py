@@ -38,9 +38,11 @@ def runner_up(probabilities) -> dict:
 
 
 def heatmap_data_url(saliency: np.ndarray) -> str:
-    """A 28x28 saliency map -> a PNG data URL: HEAT_RGB, opaque where the map is highest."""
+    """A 28x28 saliency map -> a PNG data URL: HEAT_RGB, opaque where the map is highest and
+    transparent where it is 0."""
     peak = float(saliency.max())
-    alpha = saliency / peak if peak > 0 else np.zeros_like(saliency)
+    # A square root, so that the pixels a little behind the strongest still show.
+    alpha = np.sqrt(saliency / peak) if peak > 0 else np.zeros_like(saliency)
     pixels = np.empty((*saliency.shape, 4), np.uint8)
     pixels[..., :3] = HEAT_RGB
     pixels[..., 3] = np.round(alpha * 255).astype(np.uint8)
