@@ -425,3 +425,14 @@ def test_why_this_digit_on_a_phone_in_the_dark(open_page):
     expect(page.locator(".step-mnist .heatmap")).to_be_visible()
     page.locator("#steps").scroll_into_view_if_needed()
     page.screenshot(path=ARTIFACTS / "phone-dark-why.png", full_page=True)
+
+
+def test_the_scripts_round_like_the_server_page(open_page):
+    page = open_page()
+    shown = page.evaluate(
+        """async () => {
+            const { percent } = await import('/static/result.js');
+            return [1.0, 0.9996, 0.9951, 0.42, 0.05, 0.004].map(percent);
+        }"""
+    )
+    assert shown == ["100%", ">99.9%", "99.5%", "42%", "5.0%", "<1%"]

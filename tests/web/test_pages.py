@@ -201,3 +201,26 @@ def test_the_form_without_javascript_shows_why_this_digit(client):
     assert re.search(r'<img class="heatmap" src="data:image/png;base64,', html)
     assert 'id="show-why" checked' in html  # a checkbox: it toggles without scripts
     assert "Second most likely" in html
+
+
+@pytest.mark.parametrize(
+    ("confidence", "shown"),
+    [(1.0, "100%"), (0.9996, "&gt;99.9%"), (0.9951, "99.5%"), (0.42, "42%"), (0.05, "5.0%")],
+)
+def test_the_page_says_100_percent_only_when_the_probability_is_1(
+    app, client, monkeypatch, confidence, shown
+):
+    recogniser = app.extensions["digitrec"]
+    real = recogniser.recognise
+
+    def with_confidence(images):
+        return [
+            dataclasses.replace(
+                r, prediction=dataclasses.replace(r.prediction, confidence=confidence)
+            )
+            for r in real(images)
+        ]
+
+    monkeypatch.setattr(recogniser, "recognise", with_confidence)
+    html = client.post("/", data={"sample": "digit-7"}).get_data(as_text=True)
+    assert re.search(rf'id="confidence">{re.escape(shown)} sure</p>', html)
