@@ -106,7 +106,11 @@ def test_the_form_without_javascript_shows_the_digit_and_what_the_model_sees(cli
     html = response.get_data(as_text=True)
     assert re.search(r'<output class="big-digit" id="big-digit">7</output>', html)
     assert "The digit is 7" in html
-    steps = re.findall(r'<li class="step step-(\w+)">\s*<img src="data:image/png;base64,', html)
+    steps = re.findall(
+        r'<li class="step step-(\w+)">\s*<span class="step-picture">\s*'
+        r'<img src="data:image/png;base64,',
+        html,
+    )
     assert steps == ["grey", "ink", "cropped", "mnist"]
     assert html.count('class="bar-fill"') == 10
 

@@ -13,6 +13,7 @@ Measured by bench/bench_numbers.py (MNIST test digits composed into numbers).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
