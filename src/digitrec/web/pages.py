@@ -93,7 +93,7 @@ def index_result():
 def form_error_words(error: Exception) -> str:
     """A user error as the person at the form reads it: what happened and what to do."""
     if isinstance(error, errors.MalformedRequestError):
-        return "Choose an image first (the file was missing or empty), or try a sample."
+        return "Choose an image first: one file, not empty. Or try a sample."
     if isinstance(error, errors.NotAnImageError):
         return (
             "That file is not a picture digitrec can read. "
