@@ -291,3 +291,43 @@ def test_the_digits_reported_are_the_cards_labels(tmp_path):
 def test_a_card_whose_input_or_labels_digitrec_cannot_serve_is_refused(tmp_path, change):
     with pytest.raises(ModelLoadError, match="card"):
         Recogniser(bundled_model_with_card(tmp_path, change))
+
+
+class CountingSession:
+    """An ONNX Runtime session that counts its runs and the images in them."""
+
+    def __init__(self, session):
+        self.session, self.runs, self.images = session, 0, 0
+
+    def run(self, outputs, feeds):
+        self.runs += 1
+        self.images += len(next(iter(feeds.values())))
+        return self.session.run(outputs, feeds)
+
+
+def test_saliency_is_one_model_run_over_the_inked_patches_only(monkeypatch):
+    from digitrec.inference import OCCLUSION_MASKS, Recogniser
+
+    recogniser = Recogniser()
+    [seven] = recogniser.recognise([render_digit(7)])
+    counting = CountingSession(recogniser.session)
+    monkeypatch.setattr(recogniser, "session", counting)
+    [saliency] = recogniser.saliency(seven.preprocessed.mnist[None], [7])
+    assert counting.runs == 1
+    assert 1 < counting.images < 1 + len(OCCLUSION_MASKS)  # blank patches are never run
+    assert saliency.shape == (28, 28) and saliency.min() >= 0
+
+
+def test_blanking_the_most_salient_patch_lowers_the_answer_most(recogniser):
+    from digitrec.inference import OCCLUSION_MASKS
+
+    [seven] = recogniser.recognise([render_digit(7)])
+    image = seven.preprocessed.mnist
+    [saliency] = recogniser.saliency(image[None], [7])
+    scores = [saliency[mask].sum() for mask in OCCLUSION_MASKS]
+    inked = [i for i, mask in enumerate(OCCLUSION_MASKS) if image[mask].any()]
+    most, least = max(inked, key=scores.__getitem__), min(inked, key=scores.__getitem__)
+    [after_most, after_least] = recogniser.predict(
+        np.stack([image * ~OCCLUSION_MASKS[most], image * ~OCCLUSION_MASKS[least]])
+    )
+    assert after_most.probabilities[7] < after_least.probabilities[7]

@@ -16,6 +16,8 @@ TARGET_REJECTED = 0.005
 # at most this fraction instead.
 TARGET_REJECTED_IN_NUMBERS = 0.001
 _TEMPERATURES = np.exp(np.linspace(np.log(0.25), np.log(8.0), 241))
+# Equal-width confidence bins of the reliability diagram and its expected calibration error.
+RELIABILITY_BINS = 10
 
 
 def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
@@ -61,3 +63,33 @@ def calibrate(probabilities: np.ndarray, labels: np.ndarray) -> dict:
         "validation_rejected": float((confidences < threshold).mean()),
         "validation_rejected_in_numbers": float((confidences < number_threshold).mean()),
     }
+
+
+def reliability(confidences: np.ndarray, correct: np.ndarray, bins: int = RELIABILITY_BINS):
+    """Confidences in [0, 1] and whether each answer was right -> one row per non-empty
+    equal-width bin: {"low", "high", "count", "confidence" (mean), "accuracy"}."""
+    confidences = np.asarray(confidences, dtype=np.float64)
+    correct = np.asarray(correct, dtype=bool)
+    # The top edge belongs to the last bin, so a confidence of exactly 1 is counted.
+    index = np.minimum((confidences * bins).astype(np.int64), bins - 1)
+    rows = []
+    for b in range(bins):
+        members = index == b
+        if members.any():
+            rows.append(
+                {
+                    "low": b / bins,
+                    "high": (b + 1) / bins,
+                    "count": int(members.sum()),
+                    "confidence": float(confidences[members].mean()),
+                    "accuracy": float(correct[members].mean()),
+                }
+            )
+    return rows
+
+
+def expected_calibration_error(rows: list[dict]) -> float:
+    """The reliability rows' gap between confidence and accuracy, weighted by their counts."""
+    total = sum(row["count"] for row in rows)
+    gaps = sum(row["count"] * abs(row["confidence"] - row["accuracy"]) for row in rows)
+    return gaps / total if total else 0.0

@@ -212,21 +212,28 @@ def train(
     help="Also write PNG plots here: confusion matrix, misclassified digits, curves.",
 )
 def evaluate(model_path, data_dir, as_json, report_dir):
-    """Measure a model on the MNIST test set: accuracy, per-class accuracy, confusion matrix."""
+    """Measure a model on the MNIST test set (accuracy, per-class accuracy, confusion matrix)
+    and its calibration on held-out training digits (expected calibration error, and a
+    reliability diagram in --report)."""
     from digitrec.inference import ModelLoadError, Recogniser
     from digitrec.training import data
     from digitrec.training import evaluate as evaluation
 
     try:
         recogniser = Recogniser(model_path)
-        _, test = data.load_mnist(data_dir)
+        train, test = data.load_mnist(data_dir)
     except (ModelLoadError, data.DatasetError) as error:
         raise click.ClickException(str(error)) from error
     result = evaluation.evaluate_split(
         recogniser.model_path, test, recogniser.card.raw["calibration"]
     )
+    result["calibration"] = evaluation.calibration_on_held_out(
+        recogniser.model_path, train, recogniser.card.temperature
+    )
     if report_dir:
-        written = evaluation.write_report(recogniser.model_path, test, recogniser.card, report_dir)
+        written = evaluation.write_report(
+            recogniser.model_path, test, recogniser.card, report_dir, result["calibration"]
+        )
         result["report"] = [str(path) for path in written]
     if as_json:
         click.echo(json.dumps(result))

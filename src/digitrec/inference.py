@@ -12,7 +12,7 @@ and preprocessing keeps no state, so one Recogniser serves every thread of a wor
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from PIL import Image
 
 from digitrec.calibration import apply_temperature
 from digitrec.imaging.decode import MAX_PIXELS, as_image
+from digitrec.imaging.fill import ink_fill
 from digitrec.imaging.frame import MNIST_SIZE
 from digitrec.imaging.preprocess import Preprocessed, to_mnist_style
 from digitrec.memory import keep_freed_memory
@@ -29,6 +30,26 @@ from digitrec.model_card import CARD_FILENAME, ModelCard, replaced_model_problem
 
 # An all-but-empty 28x28 input (less ink than a couple of full pixels) has no digit to read.
 BLANK_INK = 2.0
+# Framed digits filling more of the 20x20 box than this are blobs, not lines (`ink_fill`):
+# a digit too small for its strokes is "not sure", a solid dot (a disc fills 0.79) no digit.
+# Both sit above the fill of nearly every held-out training digit (bench/results.md).
+BLOB_FILL = 0.6
+DOT_FILL = 0.7
+
+
+def _occlusion_masks(patch: int, stride: int) -> np.ndarray:
+    """(k, 28, 28) bool: each patch x patch square, its corners `stride` px apart."""
+    starts = range(0, 28 - patch + 1, stride)
+    masks = np.zeros((len(starts) ** 2, 28, 28), dtype=bool)
+    for index, (y, x) in enumerate((y, x) for y in starts for x in starts):
+        masks[index, y : y + patch, x : x + patch] = True
+    return masks
+
+
+# Occlusion saliency blanks a 4x4 patch at a time, overlapping by half: about a stroke's width,
+# fine enough to follow a stroke, and at most 169 copies of an image for the model to read.
+OCCLUSION_MASKS = _occlusion_masks(patch=4, stride=2)
+OCCLUSION_COVERAGE = OCCLUSION_MASKS.sum(axis=0)  # patches over each pixel, at least 1
 PIECES_MODEL = Path("pieces") / "model.onnx"  # beside a model: its judge of number cuts
 # The model reads at most this many images per run: ONNX Runtime keeps the memory of its
 # largest run for the session's life, and a number of many digits offers thousands of pieces.
@@ -148,13 +169,7 @@ class Recogniser:
         images = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28)
         if len(images) == 0:
             return []
-        raw = np.concatenate(
-            [
-                self.session.run(None, {self._input_name: chunk.reshape(-1, 28, 28, 1)})[0]
-                for chunk in np.split(images, range(MODEL_BATCH, len(images), MODEL_BATCH))
-            ]
-        )
-        calibrated = apply_temperature(raw, self.card.temperature)
+        calibrated = self._calibrated(images)
         ink = images.reshape(len(images), -1).sum(axis=1)
         predictions = []
         for row, total_ink in zip(calibrated, ink, strict=True):
@@ -169,6 +184,37 @@ class Recogniser:
             )
         return predictions
 
+    def saliency(self, images: np.ndarray, digits: Sequence[int]) -> np.ndarray:
+        """Why each answer: images (n, 28, 28) float32 in [0, 1] and the digit answered for
+        each -> (n, 28, 28) float32, each pixel the mean drop in that digit's calibrated
+        probability when a patch over it is blanked (occlusion: the model has no gradients at
+        inference). Blanking a patch without ink changes nothing, so only inked patches are
+        run: those of all n images, with the images themselves, in one batched model run.
+        """
+        images = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28)
+        digits = np.asarray(digits, dtype=np.int64)
+        flat_masks = OCCLUSION_MASKS.reshape(len(OCCLUSION_MASKS), -1)
+        inked = images.reshape(len(images), -1) @ flat_masks.T > 0  # (n, patches)
+        owners, patches = np.nonzero(inked)
+        occluded = images[owners] * ~OCCLUSION_MASKS[patches]
+        probabilities = self._calibrated(np.concatenate([images, occluded]))
+        answered = probabilities[np.arange(len(images)), digits]
+        after = probabilities[len(images) + np.arange(len(owners)), digits[owners]]
+        drops = np.maximum(answered[owners] - after, 0).astype(np.float32)
+        maps = np.zeros_like(images)
+        np.add.at(maps, owners, drops[:, None, None] * OCCLUSION_MASKS[patches])
+        return maps / OCCLUSION_COVERAGE
+
+    def _calibrated(self, images: np.ndarray) -> np.ndarray:
+        """images: (n, 28, 28) float32 -> (n, 10) calibrated probabilities, in bounded runs."""
+        raw = np.concatenate(
+            [
+                self.session.run(None, {self._input_name: chunk.reshape(-1, 28, 28, 1)})[0]
+                for chunk in np.split(images, range(MODEL_BATCH, len(images), MODEL_BATCH))
+            ]
+        )
+        return apply_temperature(raw, self.card.temperature)
+
     def recognise(self, images: Sequence[bytes | Image.Image]) -> list[Recognition]:
         """Image files (bytes) or Pillow images -> one Recognition each, in order.
 
@@ -181,7 +227,7 @@ class Recogniser:
             return []
         predictions = self.predict(np.stack([item.mnist for item in preprocessed]))
         return [
-            Recognition(_blank(prediction) if item.is_blank else prediction, item)
+            Recognition(_judged_by_shape(prediction, item), item)
             for prediction, item in zip(predictions, preprocessed, strict=True)
         ]
 
@@ -199,6 +245,18 @@ def _digits_read_by(card: ModelCard, model_path: Path) -> tuple[int, ...]:
             f"{model_path}: its card's labels {card.labels} are not the digits 0-9"
         )
     return tuple(int(label) for label in card.labels)
+
+
+def _judged_by_shape(prediction: Prediction, item: Preprocessed) -> Prediction:
+    """No digit for a blank image or a dot; not sure of a blob too small to have a shape."""
+    if item.is_blank:
+        return _blank(prediction)
+    fill = ink_fill(item.mnist)
+    if fill > DOT_FILL:
+        return _blank(prediction)
+    if fill > BLOB_FILL:
+        return replace(prediction, is_digit=False)
+    return prediction
 
 
 def _blank(prediction: Prediction) -> Prediction:

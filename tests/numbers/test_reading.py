@@ -23,6 +23,7 @@ from PIL import Image
 
 from digitrec.inference import Prediction
 from digitrec.numbers import choose_mode, read_number
+from digitrec.numbers.reading import DigitReading, NumberReading
 
 
 def test_separated_digits_read_as_a_number(recogniser):
@@ -77,7 +78,12 @@ def test_single_digit_in_number_mode(recogniser):
 
 def test_empty_image_has_no_digits_and_no_error(recogniser):
     blank = png_bytes(Image.new("L", (300, 120), 255))
-    assert read_number(recogniser, blank).as_dict() == {"number": "", "digits": []}
+    assert read_number(recogniser, blank).as_dict() == {
+        "number": "",
+        "is_number": False,
+        "confidence": 0.0,
+        "digits": [],
+    }
 
 
 def test_a_dot_on_an_empty_canvas_is_no_number(recogniser):
@@ -144,7 +150,7 @@ def test_pieces_of_a_number_are_judged_by_the_number_threshold():
 def test_reading_as_dict_has_the_api_shape(recogniser):
     ink, _ = compose([glyph(d) for d in "90"])
     answer = json.loads(json.dumps(number_of(recogniser, ink).as_dict()))
-    assert set(answer) == {"number", "digits"}
+    assert set(answer) == {"number", "is_number", "confidence", "digits"}
     assert answer["number"] == "90"
     for digit in answer["digits"]:
         assert set(digit) == {"box", "digit", "confidence", "probabilities", "is_digit"}
@@ -203,3 +209,33 @@ def test_a_digit_read_alone_and_cut_from_a_number_gets_the_same_28x28(digit):
     framed_alone = to_mnist_style(on_paper(alone)).mnist
     first_piece = segment(number_ink_map(on_paper(in_a_number))[0])[0]
     assert np.array_equal(fit_to_mnist_frame(first_piece.ink), framed_alone)
+
+
+def test_a_number_whose_pieces_are_all_digits_is_a_number_with_their_joint_confidence():
+    reading = NumberReading(
+        "17",
+        [
+            DigitReading((0, 0, 10, 20), 1, 0.9, (0.0,) * 10, True),
+            DigitReading((12, 0, 10, 20), 7, 0.8, (0.0,) * 10, True),
+        ],
+    )
+    assert reading.is_number
+    assert reading.confidence == pytest.approx(0.72)
+    assert reading.as_dict()["is_number"] is True
+
+
+def test_one_piece_that_is_not_a_digit_makes_the_whole_number_doubtful():
+    reading = NumberReading(
+        "1?",
+        [
+            DigitReading((0, 0, 10, 20), 1, 1.0, (0.0,) * 10, True),
+            DigitReading((12, 0, 10, 20), 4, 0.2, (0.0,) * 10, False),
+        ],
+    )
+    assert not reading.is_number
+    assert reading.confidence == pytest.approx(0.2)
+
+
+def test_no_pieces_is_no_number():
+    assert not NumberReading("", []).is_number
+    assert NumberReading("", []).confidence == 0

@@ -133,11 +133,18 @@ def test_cli_train_then_evaluate_json_and_report(mnist_dir, tmp_path):
     assert evaluated.exit_code == 0, evaluated.output
     result = json.loads(evaluated.output)
     assert result["n"] == 100 and 0 <= result["accuracy"] <= 1
+    # Calibration is measured on the held-out training digits, never on the test set.
+    calibration = result["calibration"]
+    assert calibration["held_out"] == 60  # a fifth of the 300 synthetic training digits
+    assert sum(row["count"] for row in calibration["reliability"]) == 60
+    assert 0 <= calibration["ece"] <= 1
+    assert (report / "reliability.png").is_file()
     assert set(result["per_class"]) == {str(d) for d in range(10)}
     assert len(result["confusion"]) == 10
     assert {p.name for p in report.iterdir()} == {
         "confusion_matrix.png",
         "misclassified.png",
+        "reliability.png",
         "training_curves.png",
     }
 

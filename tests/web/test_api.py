@@ -7,10 +7,11 @@ import base64
 import io
 import re
 
+import numpy as np
 import pytest
 from conftest import png_bytes, render_digit
 from jsonschema import Draft202012Validator
-from PIL import Image
+from PIL import Image, ImageDraw
 from prometheus_client.parser import text_string_to_metric_families
 
 from digitrec.web import create_app, openapi
@@ -76,6 +77,10 @@ def predict_raw(api, image: bytes, query: str = "", content_type: str = "image/p
     return api.post(f"/api/v1/predict{query}", data=image, content_type=content_type)
 
 
+def data_url_bytes(url: str) -> bytes:
+    return base64.b64decode(url.removeprefix("data:image/png;base64,"))
+
+
 def without_timing(answer: dict) -> dict:
     return {key: value for key, value in answer.items() if key != "timing_ms"}
 
@@ -138,6 +143,47 @@ def test_a_blank_page_has_no_digit(api):
     answer = predict_raw(api, BLANK).get_json()
     assert answer["digit"] is None
     assert answer["is_digit"] is False
+
+
+def drawn_on_the_pad(strokes, brush: int = 18, size: int = 280) -> bytes:
+    """What the page sends: black strokes of the pad's medium brush on a white 280x280 PNG.
+
+    strokes: lists of (x, y) in the pad's pixels; a stroke of one point is a tap.
+    """
+    image = Image.new("L", (size, size), 255)
+    draw = ImageDraw.Draw(image)
+    for stroke in strokes:
+        if len(stroke) > 1:
+            draw.line(stroke, fill=0, width=brush, joint="curve")
+        for x, y in (stroke[0], stroke[-1]):  # round ends, as the pad draws them
+            draw.ellipse((x - brush / 2, y - brush / 2, x + brush / 2, y + brush / 2), fill=0)
+    return png_bytes(image)
+
+
+# The pad's brushes, thin to thick, and thick at a pen's full pressure (28 x 1.4).
+@pytest.mark.parametrize("brush", [10, 18, 28, 39])
+@pytest.mark.parametrize("where", [(140, 140), (40, 230)], ids=["middle", "corner"])
+def test_a_tap_is_no_digit(api, brush, where):
+    answer = predict_raw(api, drawn_on_the_pad([[where]], brush=brush)).get_json()
+    assert (answer["digit"], answer["is_digit"]) == (None, False)
+
+
+def test_a_short_dash_is_not_a_digit(api):
+    answer = predict_raw(api, drawn_on_the_pad([[(130, 140), (150, 140)]])).get_json()
+    assert answer["is_digit"] is False
+
+
+def test_a_digit_drawn_too_small_for_its_strokes_is_not_sure(api):
+    # A 2 about 12 % of the pad tall, drawn with the pad's medium brush: a blob.
+    tiny_two = [(125, 125), (140, 121), (150, 130), (128, 158), (158, 158)]
+    answer = predict_raw(api, drawn_on_the_pad([tiny_two])).get_json()
+    assert answer["is_digit"] is False
+    assert answer["digit"] is not None  # the best guess is still given
+
+    # The same 2 at a size its strokes fit is read.
+    two = [(60, 70), (140, 40), (210, 90), (70, 230), (220, 230)]
+    answer = predict_raw(api, drawn_on_the_pad([two])).get_json()
+    assert (answer["digit"], answer["is_digit"]) == (2, True)
 
 
 def test_steps_show_what_the_model_sees_ending_in_28x28(api):
@@ -374,3 +420,50 @@ def test_number_mode_batches_answer_in_order(api):
     ]
     answer = api.post("/api/v1/predict?mode=number", data={"file": files}).get_json()
     assert [len(result["digits"]) for result in answer["results"]] == [2, 1]
+
+
+def test_number_answers_with_steps_carry_the_image_read_as_a_png_for_any_browser(api):
+    tiff = png_bytes(render_digit("307", size=(600, 200), scale=0.6), format="TIFF")
+    answer = predict_raw(api, tiff, "?mode=number&steps=1", content_type="image/tiff").get_json()
+    assert answer["input"]["image"].startswith("data:image/png;base64,")
+    assert (answer["input"]["width"], answer["input"]["height"]) == (600, 200)
+    assert (
+        "input" not in predict_raw(api, tiff, "?mode=number", content_type="image/tiff").get_json()
+    )
+
+
+def test_letters_in_number_mode_make_the_number_doubtful(api):
+    letters = png_bytes(render_digit("Hi!", size=(560, 200), scale=0.55))
+    answer = predict_raw(api, letters, "?mode=number").get_json()
+    assert answer["is_number"] is False
+    assert answer["confidence"] < 0.5
+
+    number = png_bytes(render_digit("2026", size=(560, 200), scale=0.55))
+    answer = predict_raw(api, number, "?mode=number").get_json()
+    assert (answer["number"], answer["is_number"]) == ("2026", True)
+    product = 1.0
+    for digit in answer["digits"]:
+        product *= digit["confidence"]
+    assert answer["confidence"] == pytest.approx(product, abs=1e-6)
+
+
+def test_explain_gives_a_28x28_saliency_map_on_the_ink_and_the_runner_up(api):
+    answer = predict_raw(api, SEVEN, "?explain=1&steps=1").get_json()
+    saliency = np.array(answer["saliency"])
+    assert saliency.shape == (28, 28)
+    assert saliency.min() >= 0 and saliency.max() > 0
+    mnist = np.asarray(Image.open(io.BytesIO(data_url_bytes(answer["steps"][-1]["image"]))))
+    assert saliency[mnist == 0].sum() < saliency[mnist > 0].sum()  # held up by the ink
+    heatmap = Image.open(io.BytesIO(data_url_bytes(answer["saliency_image"])))
+    assert (heatmap.size, heatmap.mode) == ((28, 28), "RGBA")
+    second = answer["runner_up"]
+    assert second["digit"] != answer["digit"]
+    assert second["probability"] == sorted(answer["probabilities"])[-2]
+
+
+def test_without_explain_or_without_a_digit_there_is_no_saliency(api):
+    assert "saliency" not in predict_raw(api, SEVEN, "?steps=1").get_json()
+    blank = png_bytes(Image.new("L", (280, 280), 255))
+    assert "saliency" not in predict_raw(api, blank, "?explain=1").get_json()
+    no_image = predict_raw(api, SEVEN, "?explain=1").get_json()
+    assert "saliency" in no_image and "saliency_image" not in no_image

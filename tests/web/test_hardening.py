@@ -318,13 +318,14 @@ def test_the_many_frames_gif_really_has_them():
     ],
     ids=["bomb", "svg", "empty", "two files"],
 )
-def test_the_form_without_javascript_answers_the_same_problems_as_pages(
+def test_the_form_without_javascript_answers_the_same_problems_in_the_form(
     hardened, request_options, status
 ):
     response = hardened.post("/", **request_options)
     assert response.status_code == status
     assert response.mimetype == "text/html"
-    assert "Error" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert 'id="form-error" role="alert"' in html and 'id="read-form"' in html
 
 
 @pytest.mark.parametrize(

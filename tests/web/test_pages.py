@@ -106,7 +106,11 @@ def test_the_form_without_javascript_shows_the_digit_and_what_the_model_sees(cli
     html = response.get_data(as_text=True)
     assert re.search(r'<output class="big-digit" id="big-digit">7</output>', html)
     assert "The digit is 7" in html
-    steps = re.findall(r'<li class="step step-(\w+)">\s*<img src="data:image/png;base64,', html)
+    steps = re.findall(
+        r'<li class="step step-(\w+)">\s*<span class="step-picture">\s*'
+        r'<img src="data:image/png;base64,',
+        html,
+    )
     assert steps == ["grey", "ink", "cropped", "mnist"]
     assert html.count('class="bar-fill"') == 10
 
@@ -134,17 +138,44 @@ def test_an_unsure_answer_says_so_and_gives_the_best_guess(app, client, monkeypa
     assert "Best guess 7" in html
 
 
-def test_the_form_without_a_file_says_to_choose_one(client):
-    response = client.post("/", data={"mode": "digit"}, content_type="multipart/form-data")
-    assert response.status_code == 400
+def form_error(html: str) -> str:
+    match = re.search(r'<p class="form-error" id="form-error" role="alert">([^<]*)</p>', html)
+    assert match, "no error in the form"
+    assert 'id="read-form"' in html, "the form is gone"
+    return match[1]
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "words"),
+    [
+        ({"mode": "digit"}, 400, "Choose an image first"),
+        ({"file": (io.BytesIO(b""), "empty.png")}, 400, "Choose an image first"),
+        ({"file": (io.BytesIO(b"hello"), "notes.txt")}, 415, "PNG, JPEG, GIF, BMP, WebP or TIFF"),
+        (
+            {"file": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + bytes(40)), "cut.png")},
+            422,
+            "could not read",
+        ),
+    ],
+)
+def test_the_form_says_what_went_wrong_in_plain_words_inside_the_form(client, data, status, words):
+    response = client.post("/", data=data, content_type="multipart/form-data")
+    assert response.status_code == status
     assert response.mimetype == "text/html"
-    assert "no image in the form" in response.get_data(as_text=True)
+    error = form_error(response.get_data(as_text=True))
+    assert words in error
+    for developer_word in ("multipart", "`file`", "field", "Content-Type"):
+        assert developer_word not in error
 
 
-def test_the_form_with_a_text_file_explains_which_images_work(client):
-    response = client.post("/", data={"file": (io.BytesIO(b"hello"), "notes.txt")})
-    assert response.status_code == 415
-    assert "PNG, JPEG" in response.get_data(as_text=True)
+def test_the_form_with_a_body_over_the_limit_says_the_limit_in_the_form():
+    from digitrec.web import create_app
+
+    small = create_app({"TESTING": True, "DIGITREC_MAX_UPLOAD_BYTES": 1000}).test_client()
+    big = (io.BytesIO(png_bytes(render_digit(7)) + bytes(2000)), "seven.png")
+    response = small.post("/", data={"file": big}, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "too large" in form_error(response.get_data(as_text=True))
 
 
 def test_a_missing_page_is_an_html_page_for_browsers_and_a_problem_for_programs(client):
@@ -158,3 +189,42 @@ def test_number_mode_page_without_javascript(client):
     html = client.post("/", data={"sample": "number-2026"}).get_data(as_text=True)
     assert re.search(r'id="big-number">[0-9?]{4}</output>', html)
     assert html.count('<g class="box') == 4
+
+
+def test_the_form_without_javascript_says_when_a_number_is_doubtful(client):
+    letters = png_bytes(render_digit("Hi!", size=(560, 200), scale=0.55))
+    html = client.post(
+        "/", data={"mode": "number", "file": (io.BytesIO(letters), "hi.png")}
+    ).get_data(as_text=True)
+    assert 'class="number-verdict is-unsure"' in html
+    assert "Not sure this is a number" in html
+
+
+def test_the_form_without_javascript_shows_why_this_digit(client):
+    html = client.post("/", data={"sample": "digit-7"}).get_data(as_text=True)
+    assert re.search(r'<img class="heatmap" src="data:image/png;base64,', html)
+    assert 'id="show-why" checked' in html  # a checkbox: it toggles without scripts
+    assert "Second most likely" in html
+
+
+@pytest.mark.parametrize(
+    ("confidence", "shown"),
+    [(1.0, "100%"), (0.9996, "&gt;99.9%"), (0.9951, "99.5%"), (0.42, "42%"), (0.05, "5.0%")],
+)
+def test_the_page_says_100_percent_only_when_the_probability_is_1(
+    app, client, monkeypatch, confidence, shown
+):
+    recogniser = app.extensions["digitrec"]
+    real = recogniser.recognise
+
+    def with_confidence(images):
+        return [
+            dataclasses.replace(
+                r, prediction=dataclasses.replace(r.prediction, confidence=confidence)
+            )
+            for r in real(images)
+        ]
+
+    monkeypatch.setattr(recogniser, "recognise", with_confidence)
+    html = client.post("/", data={"sample": "digit-7"}).get_data(as_text=True)
+    assert re.search(rf'id="confidence">{re.escape(shown)} sure</p>', html)

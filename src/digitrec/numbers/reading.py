@@ -13,6 +13,7 @@ Measured by bench/bench_numbers.py (MNIST test digits composed into numbers).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -58,8 +59,27 @@ class NumberReading:
     number: str  # one character per piece: its digit, or "?" when is_digit is False
     digits: list[DigitReading] = field(default_factory=list)
 
+    @property
+    def is_number(self) -> bool:
+        """True when there are digits and every piece is one: a single doubtful piece (a
+        letter, a mark) makes the whole number doubtful."""
+        return bool(self.digits) and all(digit.is_digit for digit in self.digits)
+
+    @property
+    def confidence(self) -> float:
+        """The probability that every digit is read right: the product of the pieces'
+        confidences (0 when there are none)."""
+        if not self.digits:
+            return 0.0
+        return round(math.prod(digit.confidence for digit in self.digits), 6)
+
     def as_dict(self) -> dict:
-        return {"number": self.number, "digits": [digit.as_dict() for digit in self.digits]}
+        return {
+            "number": self.number,
+            "is_number": self.is_number,
+            "confidence": self.confidence,
+            "digits": [digit.as_dict() for digit in self.digits],
+        }
 
 
 def read_number(

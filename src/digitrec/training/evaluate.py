@@ -1,4 +1,5 @@
-"""Metrics of an ONNX digit model on MNIST's test set, and the report's plots.
+"""Metrics of an ONNX digit model on MNIST's test set, its calibration on held-out training
+digits, and the report's plots.
 
 digitrec evaluate --data-dir ../shared/mnist --json --report report/
 """
@@ -9,7 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from digitrec.calibration import apply_temperature, number_threshold_of
+from digitrec.calibration import (
+    apply_temperature,
+    expected_calibration_error,
+    number_threshold_of,
+    reliability,
+)
 from digitrec.inference import load_session, probabilities_of
 from digitrec.training import data, digit_pairs, nondigits
 
@@ -77,6 +83,28 @@ def evaluate_split(onnx_path: str | Path, split: data.Split, calibration: dict) 
     }
 
 
+def calibration_on_held_out(onnx_path: str | Path, train: data.Split, temperature: float) -> dict:
+    """Does confidence mean what it says? The reliability of the answers' confidences on the
+    training digits held out from fitting (`data.split_validation`), never the test set:
+    calibrated with the card's temperature, and before it (T = 1) for comparison.
+
+    The temperature itself was fitted on these digits: one number, so the figure is all but
+    unbiased; the model's weights never saw them.
+    """
+    _, held_out = data.split_validation(train, data.VALIDATION_IMAGES)
+    raw = onnx_probabilities(onnx_path, held_out.images.astype(np.float32) / 255.0)
+    correct = raw.argmax(axis=1) == held_out.labels
+    calibrated = reliability(apply_temperature(raw, temperature).max(axis=1), correct)
+    uncalibrated = reliability(raw.max(axis=1), correct)
+    return {
+        "held_out": len(held_out.labels),
+        "temperature": temperature,
+        "ece": round(expected_calibration_error(calibrated), 6),
+        "ece_before_temperature": round(expected_calibration_error(uncalibrated), 6),
+        "reliability": calibrated,
+    }
+
+
 def format_text(result: dict, card) -> str:
     """The human-readable evaluation: accuracy, per-class accuracy, confusion matrix."""
     lines = [
@@ -86,6 +114,7 @@ def format_text(result: dict, card) -> str:
         f"rejected   {result['test_digits_rejected']:.2%} of test digits, "
         f"{result['nondigits_rejected']:.2%} of {result['nondigits_evaluated']} synthetic non-digits",
         *_pair_and_number_lines(result),
+        *_calibration_lines(result),
         "",
         "per class  " + "  ".join(f"{d}:{acc:.2%}" for d, acc in result["per_class"].items()),
         "",
@@ -96,6 +125,24 @@ def format_text(result: dict, card) -> str:
         lines.append(f"{digit:>6} " + "".join(f"{count:>6}" for count in row))
     lines.extend(f"report     {path}" for path in result.get("report", []))
     return "\n".join(lines)
+
+
+def _calibration_lines(result: dict) -> list[str]:
+    calibration = result.get("calibration")
+    if not calibration:
+        return []
+    lines = [
+        f"calibration  expected calibration error {calibration['ece']:.3%} on "
+        f"{calibration['held_out']} held-out training digits (T = {calibration['temperature']}; "
+        f"{calibration['ece_before_temperature']:.3%} before it)",
+        "             confidence  accuracy  digits",
+    ]
+    for row in calibration["reliability"]:
+        lines.append(
+            f"  {row['low']:.1f}-{row['high']:.1f}   {row['confidence']:>9.4%} "
+            f"{row['accuracy']:>9.4%}  {row['count']:>6}"
+        )
+    return lines
 
 
 def _pair_and_number_lines(result: dict) -> list[str]:
@@ -115,8 +162,15 @@ def _pair_and_number_lines(result: dict) -> list[str]:
     return lines
 
 
-def write_report(onnx_path: str | Path, split: data.Split, card, out_dir: str | Path) -> list[Path]:
-    """PNG plots: confusion matrix, misclassified digits, and training curves if the card has them."""
+def write_report(
+    onnx_path: str | Path,
+    split: data.Split,
+    card,
+    out_dir: str | Path,
+    calibration: dict | None = None,
+) -> list[Path]:
+    """PNG plots: confusion matrix, misclassified digits, the reliability diagram of
+    `calibration` (from `calibration_on_held_out`), and training curves if the card has them."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -154,6 +208,9 @@ def write_report(onnx_path: str | Path, split: data.Split, card, out_dir: str | 
     figure.suptitle(f"misclassified: true→predicted ({len(wrong)} shown)")
     written.append(_save(figure, out_dir / "misclassified.png"))
 
+    if calibration:
+        written.append(_reliability_diagram(calibration, card, out_dir / "reliability.png"))
+
     history = card.raw.get("training", {}).get("history", {})
     if history.get("loss"):
         figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
@@ -170,6 +227,49 @@ def write_report(onnx_path: str | Path, split: data.Split, card, out_dir: str | 
         accuracy_axes.legend()
         written.append(_save(figure, out_dir / "training_curves.png"))
     return written
+
+
+def _reliability_diagram(calibration: dict, card, path: Path) -> Path:
+    """Accuracy against confidence per bin, beside the diagonal a calibrated model follows."""
+    import matplotlib.pyplot as plt
+
+    rows = calibration["reliability"]
+    figure, (diagram, counts) = plt.subplots(
+        2, 1, figsize=(5.5, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
+    diagram.plot([0, 1], [0, 1], color="grey", linestyle="--", label="calibrated")
+    diagram.bar(
+        [row["low"] for row in rows],
+        [row["accuracy"] for row in rows],
+        width=[row["high"] - row["low"] for row in rows],
+        align="edge",
+        edgecolor="black",
+        alpha=0.75,
+        label="accuracy",
+    )
+    diagram.plot(
+        [row["confidence"] for row in rows],
+        [row["accuracy"] for row in rows],
+        "o",
+        color="black",
+        label="mean confidence",
+    )
+    diagram.set(ylabel="accuracy", xlim=(0, 1), ylim=(0, 1.02))
+    diagram.set_title(
+        f"{card.name}: ECE {calibration['ece']:.3%} on {calibration['held_out']} held-out "
+        f"training digits (T = {calibration['temperature']})",
+        fontsize=9,
+    )
+    diagram.legend(loc="lower right")
+    counts.bar(
+        [row["low"] for row in rows],
+        [row["count"] for row in rows],
+        width=[row["high"] - row["low"] for row in rows],
+        align="edge",
+        edgecolor="black",
+    )
+    counts.set(xlabel="confidence", ylabel="digits", yscale="log")
+    return _save(figure, path)
 
 
 def _save(figure, path: Path) -> Path:

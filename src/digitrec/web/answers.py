@@ -16,6 +16,7 @@ from digitrec.errors import RecognitionError
 from digitrec.imaging.decode import decode_image
 from digitrec.imaging.preprocess import grey_of, working_copy
 from digitrec.numbers import choose_mode, read_number
+from digitrec.web import explain
 from digitrec.web.work_limits import WorkLimits, declared_pixels
 
 # Input previews wider or taller than this are shrunk for display.
@@ -39,13 +40,13 @@ def png_data_url(pixels: np.ndarray, max_side: int = PREVIEW_PX) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def input_preview(image_bytes: bytes, max_pixels: int, max_side: int = PREVIEW_PX) -> dict:
-    """An image the recogniser already read -> {"image": PNG data URL, "width", "height"}.
+def input_preview(image: Image.Image, max_side: int = PREVIEW_PX) -> dict:
+    """A decoded image -> {"image": PNG data URL, "width", "height"}: what the number boxes are
+    drawn over, in any browser (one that cannot show a TIFF included).
 
     width and height are the original's (the coordinates of number boxes); the PNG may be
-    smaller. Only for images that were recognised, so decoding them again is safe.
+    smaller.
     """
-    image = decode_image(image_bytes, max_pixels)
     width, height = image.size
     grey = grey_of(working_copy(image)[0])  # no full-size grey copy of a big image
     return {"image": png_data_url(np.asarray(grey), max_side), "width": width, "height": height}
@@ -64,15 +65,29 @@ def steps_as_images(steps: dict[str, np.ndarray]) -> list[dict]:
     ]
 
 
-def digit_answer(recognition, with_steps: bool) -> dict:
+def digit_answer(recognition, with_steps: bool, saliency: np.ndarray | None = None) -> dict:
     answer = {"mode": "digit", **recognition.as_dict()}
+    answer["runner_up"] = explain.runner_up(recognition.prediction.probabilities)
     if with_steps:
         answer["steps"] = steps_as_images(recognition.preprocessed.steps())
+    if saliency is not None:
+        answer.update(explain.explanation(saliency, with_image=with_steps))
     return answer
 
 
-def number_answer(reading) -> dict:
-    return {"mode": "number", **reading.as_dict()}
+def digit_answers(recogniser, recognitions: list, with_steps: bool, explained: bool) -> list:
+    maps = explain.saliency_maps(recogniser, recognitions) if explained else None
+    return [
+        digit_answer(recognition, with_steps, maps[i] if maps else None)
+        for i, recognition in enumerate(recognitions)
+    ]
+
+
+def number_answer(reading, image: Image.Image, with_steps: bool) -> dict:
+    answer = {"mode": "number", **reading.as_dict()}
+    if with_steps:
+        answer["input"] = input_preview(image)
+    return answer
 
 
 @contextlib.contextmanager
@@ -109,14 +124,20 @@ def recognise_in_order(recogniser, images: list[bytes], limits: WorkLimits) -> l
 
 
 def read(
-    recogniser, images: list[bytes], mode: str, with_steps: bool, limits: WorkLimits
+    recogniser,
+    images: list[bytes],
+    mode: str,
+    with_steps: bool,
+    limits: WorkLimits,
+    explained: bool = False,
 ) -> list[dict]:
     """Each image's answer for `mode`: digit, number, or auto (a number when the image holds
-    several digits, else a digit with its steps), within the request's `limits`."""
+    several digits, else a digit with its steps), within the request's `limits`. `explained`
+    adds each digit answer's saliency map (`digitrec.web.explain`)."""
     if mode == "digit":
         with limits.pixels.reserve(max(declared_pixels(image) for image in images)):
             recognitions = recognise_in_order(recogniser, images, limits)
-        return [digit_answer(r, with_steps) for r in recognitions]
+        return digit_answers(recogniser, recognitions, with_steps, explained)
     limits.check_number_images(len(images))
     answers = []
     for position, data in enumerate(images, start=1):
@@ -126,8 +147,9 @@ def read(
         with naming_the_image(position, len(images)), limits.pixels.reserve(limits.pixels.total):
             image = decode_image(data, recogniser.max_pixels)
             if mode == "auto" and choose_mode(image) == "digit":
-                answers.append(digit_answer(recogniser.recognise([image])[0], with_steps))
+                recognitions = recogniser.recognise([image])
+                answers += digit_answers(recogniser, recognitions, with_steps, explained)
             else:
                 reading = read_number(recogniser, image, limits.check_time)
-                answers.append(number_answer(reading))
+                answers.append(number_answer(reading, image, with_steps))
     return answers

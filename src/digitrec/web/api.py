@@ -41,9 +41,10 @@ def predict():
     started = time.perf_counter()
     mode = mode_argument()
     with_steps = flag("steps")
+    explained = flag("explain")
     upload = images_from_request(flask.request, flask.current_app.config["DIGITREC_MAX_BATCH"])
     recogniser = flask.current_app.extensions["digitrec"]
-    results = answers.read(recogniser, upload.images, mode, with_steps, request_limits())
+    results = answers.read(recogniser, upload.images, mode, with_steps, request_limits(), explained)
     metrics.count_answers(results)
     body = {"results": results} if upload.is_batch else results[0]
     body["model"] = answers.model_summary(recogniser)

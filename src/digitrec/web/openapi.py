@@ -59,8 +59,18 @@ def _predict_operation(max_bytes: int, max_batch: int) -> dict:
             {
                 "name": "steps",
                 "in": "query",
-                "description": "1 to add `steps` to digit answers: what the model sees, "
-                "as PNG data URLs.",
+                "description": "1 to add `steps` to digit answers (what the model sees) and "
+                "`input` to number answers (the image read, to draw the boxes on), as PNG "
+                "data URLs.",
+                "schema": {"enum": ["0", "1", "true", "false"], "default": "0"},
+            },
+            {
+                "name": "explain",
+                "in": "query",
+                "description": "1 to add `saliency` to digit answers: why this digit, as a "
+                "28x28 array over the model's input, each value the drop in the answer's "
+                "probability when the pixels around it are blanked (one extra model run per "
+                "request); with `steps=1` also `saliency_image`, the map as a PNG heatmap.",
                 "schema": {"enum": ["0", "1", "true", "false"], "default": "0"},
             },
         ],

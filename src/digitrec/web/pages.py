@@ -11,6 +11,7 @@ import time
 
 import flask
 import markupsafe
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from digitrec import errors
 from digitrec.web import answers, metrics, openapi, security
@@ -45,6 +46,7 @@ def page_context(mode: str) -> dict:
         "model": answers.model_summary(recogniser),
         "accepted_images": errors.ACCEPTED_IMAGES,
         "max_size": readable_size(flask.current_app.config["DIGITREC_MAX_UPLOAD_BYTES"]),
+        "max_bytes": flask.current_app.config["DIGITREC_MAX_UPLOAD_BYTES"],
         "token_required": security.token_required(flask.current_app),
     }
 
@@ -61,23 +63,49 @@ def index():
 
 @blueprint.post("/")
 def index_result():
-    """The form without JavaScript: one uploaded file or one sample, answered as a page."""
+    """The form without JavaScript: one uploaded file or one sample, answered as a page.
+
+    A file that cannot be read is said in plain words inside the same form, which stays there
+    to try again, with the error's own status.
+    """
     started = time.perf_counter()
-    form = flask.request.form
-    mode = _mode_from(form)
-    sample = SAMPLES_BY_NAME.get(form.get("sample", ""))
-    if sample is not None:
-        image = sample.read_bytes()
-        mode = sample.mode
-    else:
-        image = images_from_request(flask.request, max_batch=1).images[0]
-    recogniser = flask.current_app.extensions["digitrec"]
-    result = answers.read(recogniser, [image], mode, True, request_limits())[0]
+    mode = "digit"
+    try:
+        form = flask.request.form
+        mode = _mode_from(form)
+        sample = SAMPLES_BY_NAME.get(form.get("sample", ""))
+        if sample is not None:
+            image = sample.read_bytes()
+            mode = sample.mode
+        else:
+            image = images_from_request(flask.request, max_batch=1).images[0]
+        recogniser = flask.current_app.extensions["digitrec"]
+        limits = request_limits()
+        result = answers.read(recogniser, [image], mode, True, limits, explained=True)[0]
+    except (errors.RecognitionError, RequestEntityTooLarge) as error:
+        page = flask.render_template(
+            "index.html", **page_context(mode), form_error=form_error_words(error)
+        )
+        return page, getattr(error, "status", None) or error.code
     metrics.count_answers([result])
-    if result["mode"] == "number":
-        result["input"] = answers.input_preview(image, recogniser.max_pixels)
     result["timing_ms"] = round((time.perf_counter() - started) * 1000, 2)
     return flask.render_template("index.html", **page_context(mode), result=result)
+
+
+def form_error_words(error: Exception) -> str:
+    """A user error as the person at the form reads it: what happened and what to do."""
+    if isinstance(error, errors.MalformedRequestError):
+        return "Choose an image first: one file, not empty. Or try a sample."
+    if isinstance(error, errors.NotAnImageError):
+        return (
+            "That file is not a picture digitrec can read. "
+            f"Choose a {errors.ACCEPTED_IMAGES} image."
+        )
+    if isinstance(error, errors.ImageTooLargeError | RequestEntityTooLarge):
+        limit = readable_size(flask.current_app.config["DIGITREC_MAX_UPLOAD_BYTES"])
+        return f"That image is too large to read here (up to {limit}). Choose a smaller one."
+    reason = str(error).rstrip(".")
+    return f"digitrec could not read that image: {reason}. Try another picture."
 
 
 # Problems the app answers besides the four user errors, for the API page's list.

@@ -17,7 +17,8 @@ DIGIT_READING = {
         "type": ["integer", "null"],
         "minimum": 0,
         "maximum": 9,
-        "description": "The most likely digit; null when the image holds no ink at all.",
+        "description": "The most likely digit; null when the image holds no digit at all: "
+        "no ink, or only a dot.",
     },
     "confidence": {
         "type": "number",
@@ -28,7 +29,8 @@ DIGIT_READING = {
     "probabilities": PROBABILITIES,
     "is_digit": {
         "type": "boolean",
-        "description": "False when the model is unsure or the image is blank or not a digit.",
+        "description": "False when the model is unsure, the image is blank or not a digit, or "
+        "the mark is too small to have a digit's shape (a dot, a tiny blob).",
     },
 }
 STEP_NAMES_DESCRIPTION = (
@@ -69,6 +71,35 @@ def schemas(max_batch: int) -> dict:
                     "items": ref("Step"),
                     "description": STEP_NAMES_DESCRIPTION + " Only with `steps=1`.",
                 },
+                "runner_up": {
+                    "type": "object",
+                    "required": ["digit", "probability"],
+                    "description": "The second most likely digit.",
+                    "properties": {
+                        "digit": {"type": "integer", "minimum": 0, "maximum": 9},
+                        "probability": {"type": "number", "minimum": 0, "maximum": 1},
+                    },
+                },
+                "saliency": {
+                    "type": "array",
+                    "items": {
+                        "type": "array",
+                        "items": {"type": "number", "minimum": 0, "maximum": 1},
+                        "minItems": 28,
+                        "maxItems": 28,
+                    },
+                    "minItems": 28,
+                    "maxItems": 28,
+                    "description": "Only with `explain=1`, and not for a blank image: rows of "
+                    "the 28x28 input, each value the mean drop in the answer's probability "
+                    "when a 4x4 patch over that pixel is blanked.",
+                },
+                "saliency_image": {
+                    "type": "string",
+                    "pattern": "^data:image/png;base64,",
+                    "description": "Only with `explain=1` and `steps=1`: `saliency` as a "
+                    "28x28 PNG heatmap (transparent where it is 0) to lay over the input.",
+                },
             },
         },
         "NumberDigit": {
@@ -87,7 +118,7 @@ def schemas(max_batch: int) -> dict:
         },
         "NumberResult": {
             "type": "object",
-            "required": ["mode", "number", "digits"],
+            "required": ["mode", "number", "is_number", "confidence", "digits"],
             "properties": {
                 "mode": {"const": "number"},
                 "number": {
@@ -96,7 +127,32 @@ def schemas(max_batch: int) -> dict:
                     "description": "The digits left to right; '?' where a piece is not a "
                     "digit; empty when there are none.",
                 },
+                "is_number": {
+                    "type": "boolean",
+                    "description": "False when any piece is not taken for a digit (a letter, "
+                    "a mark), or there are none: the whole number is doubtful.",
+                },
+                "confidence": {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": 1,
+                    "description": "Probability that every digit is read right: the product "
+                    "of the digits' confidences; 0 when there are none.",
+                },
                 "digits": {"type": "array", "items": ref("NumberDigit")},
+                "input": {
+                    "type": "object",
+                    "required": ["image", "width", "height"],
+                    "description": "Only with `steps=1`: the image as the reader saw it, in "
+                    "grey, for drawing the boxes on where a client cannot show the file "
+                    "itself (a browser and a TIFF). width and height are the original's "
+                    "(the boxes' pixels); the PNG is at most 560 px a side.",
+                    "properties": {
+                        "image": {"type": "string", "pattern": "^data:image/png;base64,"},
+                        "width": {"type": "integer", "minimum": 1},
+                        "height": {"type": "integer", "minimum": 1},
+                    },
+                },
             },
         },
         "Result": {"oneOf": [ref("DigitResult"), ref("NumberResult")]},

@@ -4,20 +4,25 @@
 // Logical sizes, in the pixels of the image sent to the server: a square for one digit, a
 // wide strip for a number. The height is the same so a drawing survives a mode switch.
 const SIZES = { digit: { width: 280, height: 280 }, number: { width: 560, height: 280 } };
-// About the stroke width of MNIST digits relative to their height.
-const BRUSH = 18;
+// Brush widths in those pixels; medium is about the stroke width of MNIST digits relative to
+// their height. A pen's pressure still varies each width.
+export const BRUSHES = { thin: 10, medium: 18, thick: 28 };
+// A drawing moved into a smaller pad keeps this much paper around it.
+const FIT_MARGIN = 16;
 const SVG = "http://www.w3.org/2000/svg";
 
 export class DrawingPad {
-  constructor(canvas, overlay, { onStrokeEnd, onChange }) {
+  constructor(canvas, overlay, { onStrokeStart, onStrokeEnd, onChange }) {
     this.canvas = canvas;
     this.overlay = overlay;
     this.context = canvas.getContext("2d");
+    this.onStrokeStart = onStrokeStart;
     this.onStrokeEnd = onStrokeEnd;
     this.onChange = onChange;
     this.strokes = [];
     this.current = null;
     this.size = SIZES.digit;
+    this.brush = BRUSHES.medium;
 
     canvas.addEventListener("pointerdown", (event) => this.#start(event));
     canvas.addEventListener("pointermove", (event) => this.#extend(event));
@@ -32,8 +37,19 @@ export class DrawingPad {
     return this.strokes.length === 0;
   }
 
+  /** True while a pointer is down: what is on the pad is not finished yet. */
+  get isDrawing() {
+    return this.current !== null;
+  }
+
+  setBrush(name) {
+    this.brush = BRUSHES[name] ?? BRUSHES.medium;
+  }
+
+  /** A new pad shape keeps the whole drawing: shrunk and centred when it would not fit. */
   setMode(mode) {
     this.size = SIZES[mode] ?? SIZES.digit;
+    this.strokes = fitStrokes(this.strokes, this.size);
     this.overlay.setAttribute("viewBox", `0 0 ${this.size.width} ${this.size.height}`);
     this.showBoxes([]);
     this.#fitToElement();
@@ -95,7 +111,7 @@ export class DrawingPad {
     return {
       x: ((event.clientX - rect.left) / rect.width) * this.size.width,
       y: ((event.clientY - rect.top) / rect.height) * this.size.height,
-      width: BRUSH * (0.6 + 0.8 * pressure),
+      width: this.brush * (0.6 + 0.8 * pressure),
     };
   }
 
@@ -106,6 +122,7 @@ export class DrawingPad {
     this.current = { pointerId: event.pointerId, points: [this.#point(event)] };
     this.showBoxes([]);
     this.redraw();
+    this.onStrokeStart();
   }
 
   #extend(event) {
@@ -133,6 +150,27 @@ export class DrawingPad {
     this.redraw();
     this.onChange();
   }
+}
+
+/** Strokes moved (and, if they do not fit, shrunk) so that all of them lie inside `size`. */
+function fitStrokes(strokes, size) {
+  const points = strokes.flatMap((stroke) => stroke.points);
+  if (points.length === 0) return strokes;
+  const reach = (point) => point.width / 2;
+  const left = Math.min(...points.map((p) => p.x - reach(p)));
+  const right = Math.max(...points.map((p) => p.x + reach(p)));
+  const top = Math.min(...points.map((p) => p.y - reach(p)));
+  const bottom = Math.max(...points.map((p) => p.y + reach(p)));
+  if (left >= 0 && top >= 0 && right <= size.width && bottom <= size.height) return strokes;
+  const scale = Math.min(
+    1,
+    (size.width - 2 * FIT_MARGIN) / (right - left),
+    (size.height - 2 * FIT_MARGIN) / (bottom - top),
+  );
+  const dx = (size.width - (right - left) * scale) / 2;
+  const dy = (size.height - (bottom - top) * scale) / 2;
+  const move = (p) => ({ x: (p.x - left) * scale + dx, y: (p.y - top) * scale + dy, width: p.width * scale });
+  return strokes.map((stroke) => ({ ...stroke, points: stroke.points.map(move) }));
 }
 
 /** A smooth stroke: quadratic curves through the midpoints, round ends, width per point. */
