@@ -340,6 +340,8 @@ def finish(models, records, config: TrainConfig, fit_split, val_split, test_spli
                 "nondigit_images",
                 "touching_pair_images",
                 "number_piece_images",
+                "wild_digit_images",
+                "wild_digit_kinds",
                 "init_from",
                 "self_distil",
                 "learning_rate",
