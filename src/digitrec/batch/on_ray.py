@@ -1,0 +1,168 @@
+"""The Ray engine: Ray Data reads the files, an actor pool recognises them, Ray writes Parquet.
+
+    read_binary_files -> map_batches(RecogniseOnActor, ActorPoolStrategy) -> write_parquet
+
+Each actor loads the model once. Without a cluster address Ray starts on this machine; with one
+(`--ray-address`, or RAY_ADDRESS as a Ray job has it) the job joins that cluster, and then the
+inputs, the model and the parts folder must be at the same paths on every node (shared storage).
+
+Ray's readers read plain files. Archive members (already read by the driver) and names that are
+not readable files reach the actors as rows of their own, so that every source gets the same
+row, and the same error, as it does on the local engine. The pending sources go to Ray a slice
+at a time, each slice one Ray execution, so that the map from file to index each actor holds
+stays small; Ray's writer adds each block's rows to the parts folder as soon as it is read.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pyarrow as pa
+
+from digitrec.batch.inputs import Source, chunked
+from digitrec.batch.parts import Parts
+from digitrec.batch.recognition import read_sources
+from digitrec.batch.table import to_table
+from digitrec.imaging.decode import MAX_FILE_BYTES
+from digitrec.inference import Recogniser
+
+SOURCES_PER_EXECUTION = 50_000
+IMAGES_PER_CALL = 100  # one actor call; small enough to keep both actors busy on 300 images
+# What the actors are given: a source and its place in the input order.
+SOURCE_SCHEMA = pa.schema(
+    [
+        ("index", pa.int64()),
+        ("name", pa.string()),
+        ("file", pa.string()),
+        ("content", pa.binary()),
+        ("error", pa.string()),
+    ]
+)
+
+
+class RecogniseOnActor:
+    """A Ray actor's recogniser, loaded once: batches of SOURCE_SCHEMA rows -> result rows."""
+
+    def __init__(self, model_path: Path | None, number: bool):
+        self.recogniser = Recogniser(model_path)
+        self.number = number
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        pairs = [
+            (row["index"], Source(row["name"], row["file"], row["content"], row["error"]))
+            for row in batch.to_pylist()
+        ]
+        return to_table(read_sources(self.recogniser, pairs, self.number), self.number)
+
+
+def read_on_ray(
+    pending: Iterable[tuple[int, Source]],
+    parts: Parts,
+    model_path: Path | None,
+    actors: int | None,
+    address: str | None,
+    on_read: Callable[[int], None],
+) -> None:
+    """Read every pending (index, source) into `parts` with Ray Data; `on_read(n)` per slice."""
+    import ray
+
+    started_here = not ray.is_initialized()
+    if started_here:
+        _start_or_join(ray, address, actors)
+    try:
+        # One CPU of the cluster is left to Ray's reading and writing tasks (see _start_or_join).
+        actors = actors or max(1, int(ray.cluster_resources().get("CPU", 2)) - 1)
+        for chunk in chunked(pending, SOURCES_PER_EXECUTION):
+            _read_slice(chunk, parts, model_path, actors)
+            on_read(len(chunk))
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _start_or_join(ray, address: str | None, actors: int | None) -> None:
+    if address:
+        ray.init(address=address, log_to_driver=False, logging_level="WARNING")
+    else:
+        # Each actor holds a CPU for as long as it lives; Ray Data's reading and writing tasks
+        # need one more, or they wait for the actors and the actors wait for them.
+        ray.init(
+            num_cpus=(actors or os.cpu_count()) + 1,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level="WARNING",
+        )
+
+
+def _read_slice(
+    chunk: list[tuple[int, Source]], parts: Parts, model_path: Path | None, actors: int
+) -> None:
+    import ray.data
+
+    # The job's own bar counts the images; Ray's would repeat it, line after line.
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    indices_of: dict[str, list[tuple[int, str]]] = {}
+    others = []
+    for index, source in chunk:
+        if _ray_can_read(source):
+            indices_of.setdefault(os.path.abspath(source.file), []).append((index, source.name))
+        else:
+            others.append({"index": index, **_source_columns(source)})
+    datasets = []
+    if indices_of:
+        files = ray.data.read_binary_files(list(indices_of), include_paths=True, num_cpus=0.1)
+        datasets.append(
+            files.map_batches(
+                _named_sources,
+                fn_kwargs={"indices_of": indices_of},
+                batch_format="pyarrow",
+                num_cpus=0.1,
+            )
+        )
+    if others:
+        datasets.append(ray.data.from_arrow(pa.Table.from_pylist(others, schema=SOURCE_SCHEMA)))
+    sources = datasets[0].union(*datasets[1:]) if len(datasets) > 1 else datasets[0]
+    results = sources.map_batches(
+        RecogniseOnActor,
+        fn_constructor_kwargs={"model_path": model_path, "number": parts.number},
+        batch_size=IMAGES_PER_CALL,
+        batch_format="pyarrow",
+        compute=ray.data.ActorPoolStrategy(size=actors),
+        num_cpus=1,
+    )
+    results.write_parquet(str(parts.folder))
+
+
+def _named_sources(files: pa.Table, indices_of: dict) -> pa.Table:
+    """Ray's (path, bytes) rows -> one SOURCE_SCHEMA row per place the inputs name the file."""
+    rows = [
+        {"index": index, "name": name, "file": None, "content": content, "error": None}
+        for path, content in zip(
+            files.column("path").to_pylist(), files.column("bytes").to_pylist(), strict=True
+        )
+        for index, name in indices_of[path]
+    ]
+    return pa.Table.from_pylist(rows, schema=SOURCE_SCHEMA)
+
+
+def _source_columns(source: Source) -> dict:
+    return {
+        "name": source.name,
+        "file": source.file,
+        "content": source.content,
+        "error": source.error,
+    }
+
+
+def _ray_can_read(source: Source) -> bool:
+    """A plain file of a size an image can have: Ray's reader reads it whole."""
+    if source.file is None:
+        return False
+    try:
+        return os.path.isfile(source.file) and os.path.getsize(source.file) <= MAX_FILE_BYTES
+    except OSError:
+        return False
