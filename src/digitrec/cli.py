@@ -362,6 +362,7 @@ def batch(inputs, out_path, number, engine, workers, model_path, ray_address, pa
             f"digitrec batch needs {error.name}: pip install 'digitrec[batch]'"
         ) from error
     from digitrec.batch.inputs import InputListError
+    from digitrec.batch.on_ray import RayStartError
     from digitrec.batch.parts import PartsMismatchError
     from digitrec.batch.writers import UnknownFormatError
     from digitrec.inference import ModelLoadError
@@ -384,6 +385,7 @@ def batch(inputs, out_path, number, engine, workers, model_path, ray_address, pa
         UnknownFormatError,
         ModelLoadError,
         batch_job.InputsChangedError,
+        RayStartError,
     ) as error:
         raise click.ClickException(str(error)) from error
     except KeyboardInterrupt:

@@ -67,7 +67,10 @@ def read_on_ray(
     on_read: Callable[[int], None],
 ) -> None:
     """Read every pending (index, source) into `parts` with Ray Data; `on_read(n)` per slice."""
-    import ray
+    try:
+        import ray
+    except ImportError as error:
+        raise RayStartError("--engine ray needs Ray: pip install 'digitrec[batch]'") from error
 
     started_here = not ray.is_initialized()
     if started_here:
@@ -83,7 +86,19 @@ def read_on_ray(
             ray.shutdown()
 
 
+class RayStartError(Exception):
+    """Ray could not start here, or could not join the cluster it was pointed at."""
+
+
 def _start_or_join(ray, address: str | None, actors: int | None) -> None:
+    try:
+        _init(ray, address, actors)
+    except (ConnectionError, RuntimeError, OSError, ValueError) as error:
+        where = f"join the Ray cluster at {address}" if address else "start on this machine"
+        raise RayStartError(f"Ray could not {where}: {error}") from error
+
+
+def _init(ray, address: str | None, actors: int | None) -> None:
     if address:
         ray.init(address=address, log_to_driver=False, logging_level="WARNING")
     else:
