@@ -63,7 +63,7 @@ def run_batch(job: BatchJob) -> Summary:
     """Read every source of `job.inputs` into `job.out`, resuming an interrupted run of it."""
     started = time.perf_counter()
     check_format(job.out)
-    recogniser = Recogniser(job.model_path)  # refuses a bad model before any work
+    model_sha256 = _checked_model_sha256(job.model_path)
     count, names_sha256 = fingerprint(job.inputs)
     parts = Parts.beside(
         job.out,
@@ -71,16 +71,16 @@ def run_batch(job: BatchJob) -> Summary:
             "sources": count,
             "names_sha256": names_sha256,
             "number": job.number,
-            "model_sha256": hashlib.sha256(recogniser.model_path.read_bytes()).hexdigest(),
+            "model_sha256": model_sha256,
         },
     )
     done = parts.done(count)
     already_written = int(done.sum())
-    pending = _not_done(job.inputs, done)
-    with tqdm(
-        total=count, initial=already_written, unit="image", disable=not job.progress or None
-    ) as bar:
-        _read(job, pending, parts, bar.update)
+    if already_written < count:
+        with tqdm(
+            total=count, initial=already_written, unit="image", disable=not job.progress or None
+        ) as bar:
+            _read(job, _not_done(job.inputs, done), parts, bar.update)
     read = unsure = 0
     with results_writer(job.out, results_schema(job.number).remove(0)) as write:
         for rows in parts.rows_in_order(count):
@@ -91,6 +91,13 @@ def run_batch(job: BatchJob) -> Summary:
     parts.remove()
     seconds = time.perf_counter() - started
     return Summary(count, already_written, read, unsure, count - read, seconds)
+
+
+def _checked_model_sha256(model_path: Path | None) -> str:
+    """The model's SHA-256, once a recogniser has loaded it: a bad model is refused before any
+    work, and the workers load their own."""
+    recogniser = Recogniser(model_path)
+    return hashlib.sha256(recogniser.model_path.read_bytes()).hexdigest()
 
 
 class InputsChangedError(Exception):
