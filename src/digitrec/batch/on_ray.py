@@ -31,6 +31,9 @@ from digitrec.inference import Recogniser
 
 SOURCES_PER_EXECUTION = 50_000
 IMAGES_PER_CALL = 100  # one actor call; small enough to keep both actors busy on 300 images
+# Files per block Ray reads: a block is also what its writer writes as one part, so this is what
+# an interruption can lose.
+FILES_PER_BLOCK = 500
 # What the actors are given: a source and its place in the input order.
 SOURCE_SCHEMA = pa.schema(
     [
@@ -129,7 +132,12 @@ def _read_slice(
             others.append({"index": index, **_source_columns(source)})
     datasets = []
     if indices_of:
-        files = ray.data.read_binary_files(list(indices_of), include_paths=True, num_cpus=0.1)
+        files = ray.data.read_binary_files(
+            list(indices_of),
+            include_paths=True,
+            num_cpus=0.1,
+            override_num_blocks=-(-len(indices_of) // FILES_PER_BLOCK),
+        )
         datasets.append(
             files.map_batches(
                 _named_sources,
