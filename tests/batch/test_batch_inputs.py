@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from digitrec.batch.inputs import InputListError, fingerprint, iter_sources
+from digitrec.batch.inputs import InputListError, Source, chunked, fingerprint, iter_sources
 
 
 def names(*arguments: str) -> list[str]:
@@ -103,3 +103,14 @@ def test_the_fingerprint_changes_when_the_inputs_do(tmp_path):
     (tmp_path / "2.png").write_bytes(b"x")
     count, _ = after = fingerprint([str(tmp_path)])
     assert count == 2 and after != before
+
+
+def test_chunks_end_early_when_the_archive_members_they_carry_are_large():
+    pairs = [
+        (0, Source("a")),
+        (1, Source("b", content=b"x" * 60)),
+        (2, Source("c", content=b"x" * 50)),
+    ]
+    pairs += [(index, Source(name)) for index, name in enumerate("defgh", start=3)]
+    sizes = [len(chunk) for chunk in chunked(pairs, size=4, max_bytes=100)]
+    assert sizes == [3, 4, 1]

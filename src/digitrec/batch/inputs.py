@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import itertools
 import os
 import tarfile
 import zipfile
@@ -64,10 +63,21 @@ def fingerprint(arguments: Iterable[str]) -> tuple[int, str]:
     return count, digest.hexdigest()
 
 
-def chunked(pairs: Iterable, size: int) -> Iterator[list]:
-    """Consecutive lists of `size` items (the last one shorter), taken as they are needed."""
-    iterator = iter(pairs)
-    while chunk := list(itertools.islice(iterator, size)):
+def chunked(
+    pairs: Iterable[tuple[int, Source]], size: int, max_bytes: int
+) -> Iterator[list[tuple[int, Source]]]:
+    """Consecutive lists of (index, source), taken as they are needed: `size` sources each, or
+    fewer where the archive members they carry add up to `max_bytes` (photos out of a zip are
+    megabytes each; files are read later, by whoever recognises them)."""
+    chunk: list[tuple[int, Source]] = []
+    carried = 0
+    for pair in pairs:
+        chunk.append(pair)
+        carried += len(pair[1].content or b"")
+        if len(chunk) >= size or carried >= max_bytes:
+            yield chunk
+            chunk, carried = [], 0
+    if chunk:
         yield chunk
 
 

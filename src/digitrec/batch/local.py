@@ -1,7 +1,8 @@
 """The local engine: a pool of processes on this machine, one recogniser in each.
 
-Sources are handed out a part at a time (`part_size` images) and only a couple of parts per
-process are ever in flight, so memory stays flat however many files there are. Each process
+Sources are handed out a part at a time (`part_size` images, or fewer archive members when they
+reach PART_BYTES) and only a couple of parts per process are ever in flight, so memory stays
+flat however many files there are. Each process
 reads its part's files itself and writes the part's rows to the parts folder; the parent only
 enumerates and counts. Worker processes ignore Ctrl-C: the parent stops handing out parts and
 lets the ones in hand finish, so every part is written whole.
@@ -23,6 +24,8 @@ from digitrec.inference import Recogniser
 
 # Parts queued per process beyond the one it is reading: enough that none waits for work.
 QUEUED_PER_WORKER = 1
+# A part ends sooner when the archive members it carries reach this many bytes.
+PART_BYTES = 32 << 20
 
 _recogniser: Recogniser | None = None  # this worker process's own, loaded once
 
@@ -43,7 +46,7 @@ def read_on_processes(
     )
     in_flight: set[Future] = set()
     try:
-        for part in chunked(pending, part_size):
+        for part in chunked(pending, part_size, PART_BYTES):
             if len(in_flight) >= workers * (1 + QUEUED_PER_WORKER):
                 finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
                 _report(finished, on_read)

@@ -29,7 +29,10 @@ from digitrec.batch.table import to_table
 from digitrec.imaging.decode import MAX_FILE_BYTES
 from digitrec.inference import Recogniser
 
+# One Ray execution reads this many sources (or archive members adding up to the bytes), so
+# that what the driver holds at once stays bounded.
 SOURCES_PER_EXECUTION = 50_000
+BYTES_PER_EXECUTION = 256 << 20
 IMAGES_PER_CALL = 100  # one actor call; small enough to keep both actors busy on 300 images
 # Files per block Ray reads: a block is also what its writer writes as one part, so this is what
 # an interruption can lose.
@@ -81,7 +84,7 @@ def read_on_ray(
     try:
         # One CPU of the cluster is left to Ray's reading and writing tasks (see _start_or_join).
         actors = actors or max(1, int(ray.cluster_resources().get("CPU", 2)) - 1)
-        for chunk in chunked(pending, SOURCES_PER_EXECUTION):
+        for chunk in chunked(pending, SOURCES_PER_EXECUTION, BYTES_PER_EXECUTION):
             _read_slice(chunk, parts, model_path, actors)
             on_read(len(chunk))
     finally:
