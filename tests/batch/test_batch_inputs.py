@@ -114,3 +114,16 @@ def test_chunks_end_early_when_the_archive_members_they_carry_are_large():
     pairs += [(index, Source(name)) for index, name in enumerate("defgh", start=3)]
     sizes = [len(chunk) for chunk in chunked(pairs, size=4, max_bytes=100)]
     assert sizes == [3, 4, 1]
+
+
+def test_an_at_list_that_is_not_text_is_an_error_naming_it(tmp_path):
+    listing = tmp_path / "list.txt"
+    listing.write_bytes(b"a.png\n\xff\xfe\x00binary")
+    with pytest.raises(InputListError, match=r"list\.txt: not a UTF-8 text file"):
+        names(f"@{listing}")
+
+
+def test_archives_a_glob_matches_are_opened(tmp_path):
+    with zipfile.ZipFile(tmp_path / "a.zip", "w") as opened:
+        opened.writestr("1.png", b"one")
+    assert names(str(tmp_path / "*.zip")) == [f"{tmp_path / 'a.zip'}/1.png"]

@@ -1,7 +1,7 @@
 """The command's INPUT arguments -> one ordered stream of sources, one per image to read.
 
 An argument is a file, a folder (every file under it, recursively, in sorted order), a glob
-pattern (its matches, sorted), a zip or tar archive (its files, in archive order) or `@list.txt`
+pattern (its matches, sorted, each taken as an argument), a zip or tar archive (its files, in archive order) or `@list.txt`
 (a text file naming one such argument per line, relative to the list's own folder). A name that
 matches nothing is still a source: reading it fails, and that failure is its row.
 
@@ -87,10 +87,15 @@ def _listed_sources(list_path: Path, read_members: bool) -> Iterator[Source]:
     except OSError as error:
         raise InputListError(f"@{list_path}: {error.strerror or error}") from error
     with lines:
-        for line in lines:
-            entry = line.strip()
-            if entry:
-                yield from _sources_of(str(list_path.parent / entry), read_members)
+        try:
+            for line in lines:
+                entry = line.strip()
+                if entry:
+                    yield from _sources_of(str(list_path.parent / entry), read_members)
+        except UnicodeDecodeError as error:
+            raise InputListError(
+                f"@{list_path}: not a UTF-8 text file of paths (byte {error.start} is not text)"
+            ) from error
 
 
 def _sources_of(argument: str, read_members: bool) -> Iterator[Source]:
@@ -102,8 +107,10 @@ def _sources_of(argument: str, read_members: bool) -> Iterator[Source]:
         yield from _tar_sources(argument, read_members)
     elif not os.path.exists(argument) and glob.has_magic(argument):
         matches = sorted(glob.iglob(argument, recursive=True))
-        for match in matches or [argument]:
-            yield from _folder_sources(match) if os.path.isdir(match) else [Source(match, match)]
+        for match in matches:
+            yield from _sources_of(match, read_members)
+        if not matches:
+            yield Source(argument, argument)
     else:
         yield Source(argument, argument)
 
