@@ -9,10 +9,12 @@ RESULTS is whole.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +23,7 @@ import pyarrow.compute as pc
 from tqdm import tqdm
 
 from digitrec.batch.inputs import Source, fingerprint, iter_sources
-from digitrec.batch.local import read_on_processes
+from digitrec.batch.local import ProcessPool
 from digitrec.batch.parts import Parts
 from digitrec.batch.table import INDEX, results_schema
 from digitrec.batch.writers import check_format, results_writer
@@ -63,24 +65,28 @@ def run_batch(job: BatchJob) -> Summary:
     """Read every source of `job.inputs` into `job.out`, resuming an interrupted run of it."""
     started = time.perf_counter()
     check_format(job.out)
-    model_sha256 = _checked_model_sha256(job.model_path)
-    count, names_sha256 = fingerprint(job.inputs)
-    parts = Parts.beside(
-        job.out,
-        {
-            "sources": count,
-            "names_sha256": names_sha256,
-            "number": job.number,
-            "model_sha256": model_sha256,
-        },
-    )
-    done = parts.done(count)
-    already_written = int(done.sum())
-    if already_written < count:
-        with tqdm(
-            total=count, initial=already_written, unit="image", disable=not job.progress or None
-        ) as bar:
-            _read(job, _not_done(job.inputs, done), parts, bar.update)
+    with _engine(job) as read:
+        model_sha256 = _checked_model_sha256(job.model_path)
+        count, names_sha256 = fingerprint(job.inputs)
+        parts = Parts.beside(
+            job.out,
+            {
+                "sources": count,
+                "names_sha256": names_sha256,
+                "number": job.number,
+                "model_sha256": model_sha256,
+            },
+        )
+        done = parts.done(count)
+        already_written = int(done.sum())
+        if already_written < count:
+            with tqdm(
+                total=count,
+                initial=already_written,
+                unit="image",
+                disable=not job.progress or None,
+            ) as bar:
+                read(_not_done(job.inputs, done), parts, bar.update)
     read = unsure = 0
     with results_writer(job.out, results_schema(job.number).remove(0)) as write:
         for rows in parts.rows_in_order(count):
@@ -115,14 +121,18 @@ def _not_done(inputs: tuple[str, ...], done: np.ndarray) -> Iterator[tuple[int, 
             yield index, source
 
 
-def _read(job: BatchJob, pending, parts: Parts, on_read) -> None:
+@contextlib.contextmanager
+def _engine(job: BatchJob) -> Iterator[Callable]:
+    """read(pending, parts, on_read) on the job's engine; the local one's processes start now."""
     if job.engine == "ray":
         from digitrec.batch.on_ray import read_on_ray
 
-        read_on_ray(pending, parts, job.model_path, job.workers, job.ray_address, on_read)
-    else:
-        workers = job.workers or _cpu_count()
-        read_on_processes(pending, parts, job.model_path, workers, job.part_size, on_read)
+        yield functools.partial(
+            read_on_ray, model_path=job.model_path, actors=job.workers, address=job.ray_address
+        )
+        return
+    with ProcessPool(job.model_path, job.workers or _cpu_count()) as pool:
+        yield functools.partial(pool.read, part_size=job.part_size)
 
 
 def _cpu_count() -> int:

@@ -30,35 +30,54 @@ PART_BYTES = 32 << 20
 _recogniser: Recogniser | None = None  # this worker process's own, loaded once
 
 
-def read_on_processes(
-    pending: Iterable[tuple[int, Source]],
-    parts: Parts,
-    model_path: Path | None,
-    workers: int,
-    part_size: int,
-    on_read: Callable[[int], None],
-) -> None:
-    """Read every pending (index, source) into `parts`; `on_read(n)` after each part of n."""
-    # Spawned, not forked: the parent has ONNX Runtime loaded, and its threads do not fork.
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_load_recogniser, initargs=(model_path,)
-    )
-    in_flight: set[Future] = set()
-    try:
+class ProcessPool:
+    """The local engine's worker processes, each with its own recogniser. All of them start when
+    the pool is made, so that they load their models while the parent counts the inputs."""
+
+    def __init__(self, model_path: Path | None, workers: int):
+        self.workers = workers
+        # Spawned, not forked: the parent has ONNX Runtime loaded, and its threads do not fork.
+        self._pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_load_recogniser,
+            initargs=(model_path,),
+        )
+        for _ in range(workers):  # the pool starts a process for each task no process is free for
+            self._pool.submit(_started)
+
+    def __enter__(self) -> ProcessPool:
+        return self
+
+    def __exit__(self, *exception) -> None:
+        # Parts being read are finished and written (workers ignore Ctrl-C); queued ones dropped.
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def read(
+        self,
+        pending: Iterable[tuple[int, Source]],
+        parts: Parts,
+        on_read: Callable[[int], None],
+        *,
+        part_size: int,
+    ) -> None:
+        """Read every pending (index, source) into `parts`; `on_read(n)` after each part of n."""
+        in_flight: set[Future] = set()
         for part in chunked(pending, part_size, PART_BYTES):
-            if len(in_flight) >= workers * (1 + QUEUED_PER_WORKER):
+            if len(in_flight) >= self.workers * (1 + QUEUED_PER_WORKER):
                 finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
                 _report(finished, on_read)
-            in_flight.add(pool.submit(_read_part, part, parts))
+            in_flight.add(self._pool.submit(_read_part, part, parts))
         _report(wait(in_flight).done, on_read)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _report(finished: set[Future], on_read: Callable[[int], None]) -> None:
     for future in finished:
         on_read(future.result())
+
+
+def _started() -> None:
+    """Nothing: a task for each new process to take, once its recogniser is loaded."""
 
 
 def _load_recogniser(model_path: Path | None) -> None:

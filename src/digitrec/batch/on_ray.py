@@ -67,10 +67,11 @@ class RecogniseOnActor:
 def read_on_ray(
     pending: Iterable[tuple[int, Source]],
     parts: Parts,
+    on_read: Callable[[int], None],
+    *,
     model_path: Path | None,
     actors: int | None,
     address: str | None,
-    on_read: Callable[[int], None],
 ) -> None:
     """Read every pending (index, source) into `parts` with Ray Data; `on_read(n)` per slice."""
     try:
