@@ -127,6 +127,25 @@ def _read_slice(
     # The job's own bar counts the images; Ray's would repeat it, line after line.
     ray.data.DataContext.get_current().enable_progress_bars = False
     logging.getLogger("ray.data").setLevel(logging.WARNING)
+    results = _sources_of(chunk).map_batches(
+        RecogniseOnActor,
+        fn_constructor_kwargs={
+            "model_path": model_path.resolve() if model_path else None,
+            "number": parts.number,
+        },
+        batch_size=IMAGES_PER_CALL,
+        batch_format="pyarrow",
+        compute=ray.data.ActorPoolStrategy(size=actors),
+        num_cpus=1,
+    )
+    results.write_parquet(str(parts.folder.resolve()))
+
+
+def _sources_of(chunk: list[tuple[int, Source]]):
+    """A Ray dataset of SOURCE_SCHEMA rows: the files through Ray's reader, the rest as rows.
+    Every path in it is absolute: Ray's workers do not run in the driver's folder."""
+    import ray.data
+
     indices_of: dict[str, list[tuple[int, str]]] = {}
     others = []
     for index, source in chunk:
@@ -152,16 +171,7 @@ def _read_slice(
         )
     if others:
         datasets.append(ray.data.from_arrow(pa.Table.from_pylist(others, schema=SOURCE_SCHEMA)))
-    sources = datasets[0].union(*datasets[1:]) if len(datasets) > 1 else datasets[0]
-    results = sources.map_batches(
-        RecogniseOnActor,
-        fn_constructor_kwargs={"model_path": model_path, "number": parts.number},
-        batch_size=IMAGES_PER_CALL,
-        batch_format="pyarrow",
-        compute=ray.data.ActorPoolStrategy(size=actors),
-        num_cpus=1,
-    )
-    results.write_parquet(str(parts.folder))
+    return datasets[0].union(*datasets[1:]) if len(datasets) > 1 else datasets[0]
 
 
 def _named_sources(files: pa.Table, indices_of: dict) -> pa.Table:
@@ -179,7 +189,7 @@ def _named_sources(files: pa.Table, indices_of: dict) -> pa.Table:
 def _source_columns(source: Source) -> dict:
     return {
         "name": source.name,
-        "file": source.file,
+        "file": os.path.abspath(source.file) if source.file else None,
         "content": source.content,
         "error": source.error,
     }
