@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import zipfile
@@ -52,3 +54,43 @@ def test_local_and_ray_give_identical_rows_on_the_same_300_images(tmp_path):
     counts = [run.stdout.split(" -> ")[0] for run in (local, on_ray)]
     assert counts[0] == counts[1]
     assert re.fullmatch(r"306 images: 303 read \(\d+ unsure\), 3 failed", counts[0])
+
+
+def test_with_ray_address_set_the_job_joins_that_cluster(tmp_path):
+    """A Ray started by this test stands for the cluster; the job finds it through RAY_ADDRESS
+    and runs its actors there (one, leaving the cluster's other CPU to reading and writing)."""
+    import ray
+
+    try:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    except Exception as error:  # Ray raises what its daemons report, untyped
+        pytest.skip(f"Ray could not start here: {error}")
+    try:
+        address = ray.get_runtime_context().gcs_address
+        digits = write_digits(tmp_path / "images", 20)
+        out = tmp_path / "joined.jsonl"
+        joined = subprocess.run(
+            [
+                *digitrec_command(),
+                "batch",
+                str(tmp_path / "images"),
+                "--engine",
+                "ray",
+                "--out",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=RUN_LIMIT_S,
+            env={**os.environ, "RAY_ADDRESS": address},
+        )
+        assert joined.returncode == 0, joined.stderr
+        # The cluster's own record of the drivers that joined it (no public API without the
+        # dashboard): the job's is among them.
+        drivers = [job["Entrypoint"] for job in ray._private.state.jobs()]
+        assert any(str(out) in entrypoint for entrypoint in drivers), drivers
+        assert "20 images: 20 read" in joined.stdout
+        rows = out.read_text().splitlines()
+        assert [json.loads(row)["path"] for row in rows] == [str(path) for path in digits]
+    finally:
+        ray.shutdown()
