@@ -125,29 +125,48 @@ def test_parts_of_a_different_job_are_never_mixed_in(digits, tmp_path):
     assert "delete the folder to start afresh" in result.output
 
 
-def test_a_killed_run_run_again_gives_the_complete_file_with_no_duplicates(tmp_path):
+def start_and_wait_for_parts(arguments: list[str], parts: Path, count: int) -> subprocess.Popen:
+    """The real command in its own process group, once `count` parts are written."""
+    job = subprocess.Popen(
+        [*digitrec_command(), "batch", *arguments],
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A shell leaves Ctrl-C to a foreground job; a job started here must not ignore it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 120
+    while len(list(parts.glob("part-*.parquet"))) < count and job.poll() is None:
+        if time.monotonic() > deadline:
+            os.killpg(job.pid, signal.SIGKILL)
+            pytest.fail("no parts were written")
+        time.sleep(0.02)
+    return job
+
+
+@pytest.fixture(scope="module")
+def many_digits(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("many") / "images"
+    write_digits(folder, 120)
+    return folder
+
+
+def slow_job_arguments(images: Path) -> list[str]:
+    # Number mode reads an image in tens of milliseconds: slow enough to be stopped part-way.
+    return [str(images), "--number", "--part-size", "5", "--workers", "1"]
+
+
+def test_a_killed_run_run_again_gives_the_complete_file_with_no_duplicates(many_digits, tmp_path):
     """The job is killed (parent and workers at once, as a machine dies) after some parts are
     written; a part cut short, as Ray's writer can leave one, is there too. Run again, the job
     reads only what is missing and writes the same file as a run never interrupted."""
-    images = write_digits(tmp_path / "images", 120)
-    # Number mode reads an image in tens of milliseconds: slow enough to be killed part-way.
-    arguments = [str(tmp_path / "images"), "--number", "--part-size", "5", "--workers", "1"]
+    arguments = slow_job_arguments(many_digits)
     out = tmp_path / "results.jsonl"
     parts = tmp_path / "results.jsonl.parts"
-    job = subprocess.Popen(
-        [*digitrec_command(), "batch", *arguments, "--out", str(out)],
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while len(list(parts.glob("part-*.parquet"))) < 3 and job.poll() is None:
-            assert time.monotonic() < deadline, "no parts were written"
-            time.sleep(0.02)
-    finally:
-        os.killpg(job.pid, signal.SIGKILL)
-        job.wait()
+    job = start_and_wait_for_parts([*arguments, "--out", str(out)], parts, 3)
+    os.killpg(job.pid, signal.SIGKILL)
+    job.communicate()
     assert not out.exists(), "the job finished before it could be killed"
     written_before = len(list(parts.glob("part-*.parquet")))
     (parts / "part-999999999999.parquet").write_bytes(b"PAR1 cut short")
@@ -157,7 +176,20 @@ def test_a_killed_run_run_again_gives_the_complete_file_with_no_duplicates(tmp_p
     batch(*arguments, "--out", str(reference))
 
     rows = read_results(out)
-    assert [row["path"] for row in rows] == [str(path) for path in images]
+    assert [row["path"] for row in rows] == [str(path) for path in sorted(many_digits.iterdir())]
     assert out.read_bytes() == reference.read_bytes()
     assert f"{5 * written_before} of them from before" in resumed.output
     assert not parts.exists()
+
+
+def test_ctrl_c_keeps_the_parts_written_and_says_how_to_finish(many_digits, tmp_path):
+    arguments = [*slow_job_arguments(many_digits), "--out", str(tmp_path / "results.jsonl")]
+    parts = tmp_path / "results.jsonl.parts"
+    job = start_and_wait_for_parts(arguments, parts, 2)
+    os.killpg(job.pid, signal.SIGINT)  # as Ctrl-C does: the whole foreground group
+    _, stderr = job.communicate(timeout=120)
+    assert job.returncode == 130
+    assert "run the same command again to finish" in stderr
+    assert "Traceback" not in stderr
+    written = len(list(parts.glob("part-*.parquet")))
+    assert f"{5 * written} of them from before" in batch(*arguments).output
