@@ -363,7 +363,7 @@ def batch(inputs, out_path, number, engine, workers, model_path, ray_address, pa
         ) from error
     from digitrec.batch.inputs import InputListError
     from digitrec.batch.on_ray import RayStartError
-    from digitrec.batch.parts import PartsMismatchError
+    from digitrec.batch.parts import MissingRowsError, PartsMismatchError
     from digitrec.batch.writers import UnknownFormatError
     from digitrec.inference import ModelLoadError
 
@@ -381,6 +381,7 @@ def batch(inputs, out_path, number, engine, workers, model_path, ray_address, pa
         summary = batch_job.run_batch(job)
     except (
         InputListError,
+        MissingRowsError,
         PartsMismatchError,
         UnknownFormatError,
         ModelLoadError,

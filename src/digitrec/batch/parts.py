@@ -36,7 +36,7 @@ class PartsMismatchError(Exception):
 
 
 class MissingRowsError(Exception):
-    """Rows are missing when every one should have been read (a bug, never a user error)."""
+    """Rows are missing when every one should have been read: the inputs changed mid-job."""
 
 
 @dataclass(frozen=True)
@@ -101,29 +101,32 @@ class Parts:
                 path.unlink()
 
     def rows_in_order(self, count: int) -> Iterator[pa.Table]:
-        """Rows 0..count-1 in index order, each once, a few thousand at a time."""
+        """Rows 0..count-1 in index order, each once, ASSEMBLY_ROWS at a time."""
         spans = self.spans()
-        schema = results_schema(self.number)
         for start in range(0, count, ASSEMBLY_ROWS):
             stop = min(count, start + ASSEMBLY_ROWS)
-            tables = [
-                pq.read_table(span.path).select(schema.names).cast(schema)
-                for span in spans
-                if span.low < stop and span.high >= start
-            ]
-            rows = pa.concat_tables(tables) if tables else schema.empty_table()
-            indices = rows.column(INDEX)
-            rows = rows.filter(pc.and_(pc.greater_equal(indices, start), pc.less(indices, stop)))
-            rows = rows.sort_by(INDEX)
-            ordered = rows.column(INDEX).to_numpy()
-            first_of_each = np.ones(len(ordered), dtype=bool)
-            first_of_each[1:] = ordered[1:] != ordered[:-1]
-            rows = rows.filter(first_of_each)
+            rows = self._rows_between(
+                start, stop, [s for s in spans if s.low < stop and s.high >= start]
+            )
             if rows.num_rows != stop - start:
                 raise MissingRowsError(
-                    f"{stop - start - rows.num_rows} of rows {start}..{stop - 1} were never written"
+                    f"{stop - start - rows.num_rows} of rows {start}..{stop - 1} were never "
+                    "written: did files go while the job ran? Run the same command again"
                 )
             yield rows
+
+    def _rows_between(self, start: int, stop: int, spans: list[Span]) -> pa.Table:
+        """The rows of indices start..stop-1 that `spans` hold, sorted, a row written twice once."""
+        schema = results_schema(self.number)
+        tables = [pq.read_table(span.path).select(schema.names).cast(schema) for span in spans]
+        rows = pa.concat_tables(tables) if tables else schema.empty_table()
+        indices = rows.column(INDEX)
+        rows = rows.filter(pc.and_(pc.greater_equal(indices, start), pc.less(indices, stop)))
+        rows = rows.sort_by(INDEX)
+        ordered = rows.column(INDEX).to_numpy()
+        first_of_each = np.ones(len(ordered), dtype=bool)
+        first_of_each[1:] = ordered[1:] != ordered[:-1]
+        return rows.filter(first_of_each)
 
     def remove(self) -> None:
         shutil.rmtree(self.folder)
