@@ -15,12 +15,15 @@ stays small; Ray's writer adds each block's rows to the parts folder as soon as 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from digitrec.batch.inputs import Source, chunked
 from digitrec.batch.parts import Parts
@@ -32,6 +35,7 @@ from digitrec.inference import Recogniser
 # One Ray execution reads this many sources (or archive members adding up to the bytes), so
 # that what the driver holds at once stays bounded.
 SOURCES_PER_EXECUTION = 50_000
+PROGRESS_EVERY_S = 1.0
 BYTES_PER_EXECUTION = 256 << 20
 IMAGES_PER_CALL = 100  # one actor call; small enough to keep both actors busy on 300 images
 # Files per block Ray reads: a block is also what its writer writes as one part, so this is what
@@ -73,7 +77,8 @@ def read_on_ray(
     actors: int | None,
     address: str | None,
 ) -> None:
-    """Read every pending (index, source) into `parts` with Ray Data; `on_read(n)` per slice."""
+    """Read every pending (index, source) into `parts` with Ray Data; `on_read(n)` as the parts
+    of n rows appear."""
     try:
         import ray
     except ImportError as error:
@@ -86,11 +91,41 @@ def read_on_ray(
         # One CPU of the cluster is left to Ray's reading and writing tasks (see _start_or_join).
         actors = actors or max(1, int(ray.cluster_resources().get("CPU", 2)) - 1)
         for chunk in chunked(pending, SOURCES_PER_EXECUTION, BYTES_PER_EXECUTION):
-            _read_slice(chunk, parts, model_path, actors)
-            on_read(len(chunk))
+            with _counting_new_parts(parts, on_read, len(chunk)):
+                _read_slice(chunk, parts, model_path, actors)
     finally:
         if started_here:
             ray.shutdown()
+
+
+@contextlib.contextmanager
+def _counting_new_parts(parts: Parts, on_read: Callable[[int], None], total: int) -> Iterator[None]:
+    """While a slice runs, `on_read` the rows of each part Ray's writer adds, once a second; when
+    it has run, the rest of its `total` (Ray's writer reports nothing as it goes)."""
+    known = set(parts.folder.glob("*.parquet"))
+    reported = 0
+    stop = threading.Event()
+
+    def count() -> None:
+        nonlocal reported
+        while not stop.wait(PROGRESS_EVERY_S):
+            for path in set(parts.folder.glob("*.parquet")) - known:
+                try:
+                    rows = pq.ParquetFile(path).metadata.num_rows
+                except (pa.ArrowInvalid, OSError):
+                    continue  # still being written
+                known.add(path)
+                reported += rows
+                on_read(rows)
+
+    counter = threading.Thread(target=count, daemon=True)
+    counter.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        counter.join()
+    on_read(max(0, total - reported))
 
 
 class RayStartError(Exception):
