@@ -12,10 +12,10 @@ PORT ?= 5000
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[train,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[train,dev,batch]"
 	touch $(STAMP)
 
-install: $(STAMP)  ## .venv with serving, training and development dependencies
+install: $(STAMP)  ## .venv with serving, training, batch (Ray) and development dependencies
 
 serve: install  ## serve the bundled model on http://$(HOST):$(PORT) under gunicorn
 	$(BIN)/digitrec serve --host $(HOST) --port $(PORT)
