@@ -18,7 +18,16 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).parent
 # Cheap and independent first; the server benchmarks last, on an otherwise idle machine.
-ORDER = ("training", "recognition", "explain", "numbers", "instructions", "batch", "server", "abuse")
+ORDER = (
+    "training",
+    "recognition",
+    "explain",
+    "numbers",
+    "instructions",
+    "batch",
+    "server",
+    "abuse",
+)
 
 
 def main() -> int:

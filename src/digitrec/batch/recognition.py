@@ -98,12 +98,12 @@ def _number_row(recogniser: Recogniser, content: bytes) -> dict:
         reading = read_number(recogniser, content)
     except RecognitionError as error:
         return {"error": str(error)}
-    digits = reading.digits
     return {
         "number": reading.number,
-        # A number is as sure as its least sure digit; an image with no ink has none.
-        "confidence": min((digit.confidence for digit in digits), default=0.0),
-        "probabilities": [list(digit.probabilities) for digit in digits],
-        "is_digit": bool(digits) and all(digit.is_digit for digit in digits),
+        # The API's number-level answer: how sure the whole number is, and whether every piece
+        # is a digit (`is_number`), so a batch row and an API answer agree.
+        "confidence": reading.confidence,
+        "probabilities": [list(digit.probabilities) for digit in reading.digits],
+        "is_digit": reading.is_number,
         "error": None,
     }
