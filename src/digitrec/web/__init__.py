@@ -62,7 +62,7 @@ class StreamedBodyLimit:
 
 def create_app(config: dict | None = None) -> flask.Flask:
     """The app, configured from the environment and then from `config` (same key names)."""
-    from digitrec.web import api, health, metrics, pages, problems, security
+    from digitrec.web import api, feedback, health, metrics, pages, problems, security
     from digitrec.web import config as settings
 
     app = flask.Flask(__name__)
@@ -82,6 +82,7 @@ def create_app(config: dict | None = None) -> flask.Flask:
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(health.blueprint)
+    feedback.init_app(app)
     return app
 
 

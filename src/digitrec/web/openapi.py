@@ -16,13 +16,22 @@ from digitrec.errors import (
     NotAnImageError,
     UnusableImageError,
 )
+from digitrec.web import openapi_feedback
 from digitrec.web.body_deadline import BODY_DEADLINE_S, BODY_STALL_S
 from digitrec.web.problems import PROBLEM_JSON, problem_type
+from digitrec.web.review import STORE_EXTENSION as FEEDBACK_EXTENSION
 from digitrec.web.schemas import ref
 from digitrec.web.schemas import schemas as _schemas  # tests parametrise over it
 from digitrec.web.security import token_required
 
 BEARER = "bearerToken"
+BEARER_SCHEME = {
+    BEARER: {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The token the server was started with (DIGITREC_API_TOKEN).",
+    }
+}
 
 
 def _problem(description: str) -> dict:
@@ -122,13 +131,15 @@ def document(app: flask.Flask) -> dict:
             " This server needs a token for recognition, the model card and metrics: send "
             "`Authorization: Bearer <token>`; /healthz, /readyz and this document stay open."
         )
-        spec["components"]["securitySchemes"] = {
-            BEARER: {
-                "type": "http",
-                "scheme": "bearer",
-                "description": "The token the server was started with (DIGITREC_API_TOKEN).",
-            }
-        }
+        spec["components"]["securitySchemes"] = BEARER_SCHEME
+    if FEEDBACK_EXTENSION in app.extensions:
+        config = app.config
+        spec["paths"].update(
+            openapi_feedback.paths(
+                config["DIGITREC_FEEDBACK_MAX_MB"], config["DIGITREC_FEEDBACK_RATE_LIMIT"]
+            )
+        )
+        spec["components"]["securitySchemes"] = BEARER_SCHEME  # reviewing always needs it
     return spec
 
 

@@ -31,6 +31,7 @@ const pad = new DrawingPad(byId("pad-canvas"), byId("pad-boxes"), {
     if (pad.isEmpty && lastInput?.kind === "pad") {
       cancelReading();
       result.empty();
+      announce(null);
     }
   },
 });
@@ -61,12 +62,18 @@ function cancelReading() {
   inFlight = null;
 }
 
+/** Tell other modules (feedback.js) what the result shows now: the image and its answer, or null. */
+function announce(detail) {
+  document.dispatchEvent(new CustomEvent("digitrec:answer", { detail }));
+}
+
 async function read(blob, input) {
   cancelReading();
   const controller = new AbortController();
   inFlight = controller;
   lastInput = input;
   result.pending();
+  announce(null);
   try {
     const answer = await askApi(blob, mode, controller.signal);
     if (inFlight !== controller) return;
@@ -77,6 +84,7 @@ async function read(blob, input) {
     } else {
       result.digit(answer);
     }
+    announce({ blob, mode: answer.mode, answer });
   } catch (error) {
     if (error?.name === "AbortError" || inFlight !== controller) return;
     result.problem(error instanceof Error ? { title: "Could not reach the server", detail: error.message } : error);
