@@ -12,6 +12,7 @@ import sys
 import click
 
 from digitrec import __version__
+from digitrec.feedback import commands as feedback_commands
 
 DATA_DIR_HELP = (
     "Directory holding the MNIST IDX files (gzip or raw). Default: $DIGITREC_DATA, else the "
@@ -382,6 +383,9 @@ def serve(host, port, workers, model_path):
 
     sys.exit(run_gunicorn(host=host, port=port, workers=workers, model_path=model_path))
 
+
+main.add_command(feedback_commands.db)
+main.add_command(feedback_commands.feedback)
 
 if __name__ == "__main__":
     main()

@@ -82,3 +82,8 @@ def _begin_as_writer(connection) -> None:
 def describe(engine: Engine) -> str:
     """The database in one line, without its password."""
     return engine.url.render_as_string(hide_password=True)
+
+
+def describe_url(url: str | None) -> str:
+    """`url` (None: the default) in one line, without its password."""
+    return make_url(normalised_url(url)).render_as_string(hide_password=True)

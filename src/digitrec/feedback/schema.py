@@ -11,8 +11,9 @@ import datetime
 from sqlalchemy import BigInteger, DateTime, Float, Integer, LargeBinary, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
-STATUSES = (PENDING, ACCEPTED, REJECTED)
+from digitrec.feedback.statuses import ACCEPTED, PENDING, REJECTED, STATUSES
+
+__all__ = ["ACCEPTED", "PENDING", "REJECTED", "STATUSES", "Base", "Correction"]
 # The one row of `feedback_usage`.
 USAGE_ROW_ID = 1
 

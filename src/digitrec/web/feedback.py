@@ -15,6 +15,7 @@ import hashlib
 import json
 
 import flask
+import sqlalchemy
 from flask_limiter import Limiter
 from sqlalchemy.engine import make_url
 
@@ -69,6 +70,18 @@ def open_database(url: str | None):
         schema_version.upgrade(engine)
     schema_version.check_current(engine)
     return engine
+
+
+def check_database(url: str | None) -> None:
+    """Before gunicorn forks: open the database once, as open_database does, and let it go,
+    so a schema that is behind stops the server with one message instead of every worker."""
+    try:
+        open_database(url).dispose()
+    except sqlalchemy.exc.OperationalError as error:
+        raise database.DatabaseURLError(
+            f"cannot open the feedback database {database.describe_url(url)}: "
+            f"{' '.join(str(error.orig).split())}"
+        ) from None
 
 
 def store() -> FeedbackStore:

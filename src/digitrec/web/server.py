@@ -174,12 +174,17 @@ def _load_in_child(path: Path) -> None:
 
 def run_gunicorn(host: str, port: int, workers: int | None, model_path: str | None) -> int:
     """Serve until stopped; returns the exit status (non-zero when it could not start)."""
+    from digitrec.feedback.database import DatabaseURLError
+    from digitrec.feedback.schema_version import SchemaBehindError
     from digitrec.web.config import ConfigError, from_environment
+    from digitrec.web.feedback import check_database
 
     try:
         settings = from_environment()
         check_model(model_path or settings["DIGITREC_MODEL"])
-    except (ConfigError, ModelFileError) as error:
+        if settings["DIGITREC_FEEDBACK"]:
+            check_database(settings["DIGITREC_DATABASE_URL"])
+    except (ConfigError, ModelFileError, DatabaseURLError, SchemaBehindError) as error:
         print(f"digitrec serve: cannot start: {_one_line(error)}", file=sys.stderr)
         return 2
     workers = workers or settings["DIGITREC_WORKERS"] or os.cpu_count() or 1
