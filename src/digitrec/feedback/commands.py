@@ -166,3 +166,52 @@ def export(database_url, out_dir, file_format, model_path):
     click.echo(
         f"wrote {len(digits)} digits from {len(set(digits.correction_ids))} corrections to {out_dir}"
     )
+
+
+def feedback_source_option(help_text: str):
+    """--feedback [URL]: given alone it means the default database (an empty string here)."""
+    return click.option(
+        "--feedback",
+        "feedback_source",
+        is_flag=False,
+        flag_value="",
+        default=None,
+        metavar="[DATABASE_URL]",
+        help=help_text,
+    )
+
+
+def _recogniser(model_path: str | None):
+    from digitrec.inference import ModelLoadError, Recogniser
+
+    try:
+        return Recogniser(model_path)
+    except ModelLoadError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def feedback_for_training(database_url: str | None, init_from: str):
+    """The accepted corrections to fine-tune on, framed by the reader of the model being tuned
+    (an .onnx one; a .keras one is framed by the bundled model's reader)."""
+    from digitrec.feedback.fine_tune import feedback_for_training as gather
+
+    store = open_store(database_url or None)
+    framing_model = init_from if init_from.lower().endswith(".onnx") else None
+    return gather(store, _recogniser(framing_model))
+
+
+def run_gate(candidate_path, against_path, data_dir, database_url, as_json: bool) -> int:
+    """`digitrec evaluate --candidate`: prints the table; returns 0 if the gate passed, else 1."""
+    from digitrec.feedback import examples, gate
+    from digitrec.training import data
+
+    candidate, current = _recogniser(candidate_path), _recogniser(against_path)
+    store = open_store(database_url or None)
+    _, held_out = examples.split_held_out(store.with_images(ACCEPTED))
+    try:
+        _, test = data.load_mnist(data_dir)
+    except data.DatasetError as error:
+        raise click.ClickException(str(error)) from error
+    result = gate.run_gate(candidate, current, test, held_out)
+    click.echo(json.dumps(result.as_dict()) if as_json else gate.format_table(result))
+    return 0 if result.passed else 1
