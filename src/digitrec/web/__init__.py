@@ -62,7 +62,7 @@ class StreamedBodyLimit:
 
 def create_app(config: dict | None = None) -> flask.Flask:
     """The app, configured from the environment and then from `config` (same key names)."""
-    from digitrec.web import api, feedback, health, metrics, pages, problems, security
+    from digitrec.web import api, feedback, health, metrics, model_info, pages, problems, security
     from digitrec.web import config as settings
 
     app = flask.Flask(__name__)
@@ -77,6 +77,7 @@ def create_app(config: dict | None = None) -> flask.Flask:
 
     init_recogniser(app)
     metrics.init_app(app)
+    model_info.init_app(app)
     problems.init_app(app)
     security.init_app(app)
     app.register_blueprint(pages.blueprint)

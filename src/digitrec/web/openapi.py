@@ -219,7 +219,8 @@ def _document(app: flask.Flask) -> dict:
                     "summary": "Prometheus metrics (text format), summed over all workers",
                     "description": "digitrec_http_requests_total{method,route,status}, "
                     "digitrec_http_request_duration_seconds{route} (histogram), "
-                    "digitrec_predictions_total{digit,is_digit}.",
+                    "digitrec_predictions_total{digit,is_digit}, "
+                    "digitrec_model_info{name,version} (the model served).",
                     "responses": {
                         "200": {
                             "description": "Prometheus text exposition format 0.0.4.",

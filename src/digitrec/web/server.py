@@ -12,6 +12,10 @@ proves nothing about the file, so then a short child process loads it in ONNX Ru
 (about 0.3 s; the bundled model has a checksum and skips it). Should a worker still fail to
 load the model, it says why in one line and gunicorn stops the server.
 
+Promotion: workers load a checked copy of the model; SIGHUP checks the file `--model` names
+again and, if it passes, starts new workers on it while the old ones finish their requests
+(`digitrec.web.promotion`).
+
 Faults: gunicorn replaces a worker that dies; on SIGTERM workers stop accepting and finish the
 requests they hold (up to GRACEFUL_TIMEOUT_S) before the server exits.
 """
@@ -34,6 +38,7 @@ from gunicorn.errors import HaltServer
 from gunicorn.workers.gthread import ThreadWorker
 
 from digitrec.web.body_deadline import BODY_STALL_S
+from digitrec.web.promotion import ModelSnapshots
 
 # Threads per worker: requests are CPU-bound and short, but a slow upload must not hold a
 # whole worker while it trickles in.
@@ -81,9 +86,17 @@ def _child_exit(server, worker) -> None:
 class DigitrecServer(BaseApplication):
     """gunicorn running `create_app(app_config)` in each worker."""
 
-    def __init__(self, options: dict, app_config: dict, boot_failure: Path):
+    def __init__(
+        self,
+        options: dict,
+        app_config: dict,
+        boot_failure: Path,
+        models: ModelSnapshots | None = None,
+    ):
         self.options = options
         self.app_config = app_config
+        # The model workers load, promoted on SIGHUP (digitrec.web.promotion).
+        self.models = models
         # A worker that cannot load the model writes why here, for the master to print once.
         self.boot_failure = boot_failure
         super().__init__()
@@ -92,6 +105,12 @@ class DigitrecServer(BaseApplication):
         for name, value in self.options.items():
             self.cfg.set(name, value)
 
+    def reload(self) -> None:
+        """gunicorn's arbiter calls this on SIGHUP, in the master, before starting new workers."""
+        super().reload()
+        if self.models is not None:
+            self.app_config["DIGITREC_MODEL"] = str(self.models.promote())
+
     def load(self):
         from digitrec.inference import ModelLoadError
         from digitrec.web import create_app
@@ -99,7 +118,10 @@ class DigitrecServer(BaseApplication):
         try:
             return create_app(self.app_config)
         except ModelLoadError as error:
-            self.boot_failure.write_text(_one_line(error))
+            reason = _one_line(error)
+            if self.models is not None:  # the worker loaded the master's copy: name the file
+                reason = reason.replace(str(self.models.current), str(self.models.source))
+            self.boot_failure.write_text(reason)
             # This status makes gunicorn's arbiter stop the server instead of retrying forever.
             raise SystemExit(Arbiter.APP_LOAD_ERROR) from None
 
@@ -181,9 +203,9 @@ def run_gunicorn(host: str, port: int, workers: int | None, model_path: str | No
 
     try:
         settings = from_environment()
-        check_model(model_path or settings["DIGITREC_MODEL"])
         if settings["DIGITREC_FEEDBACK"]:
             check_database(settings["DIGITREC_DATABASE_URL"])
+        models = ModelSnapshots(model_path or settings["DIGITREC_MODEL"], check_model)
     except (ConfigError, ModelFileError, DatabaseURLError, SchemaBehindError) as error:
         print(f"digitrec serve: cannot start: {_one_line(error)}", file=sys.stderr)
         return 2
@@ -196,9 +218,7 @@ def run_gunicorn(host: str, port: int, workers: int | None, model_path: str | No
     )
     owns_metrics_dir = metrics_dir != settings["PROMETHEUS_MULTIPROC_DIR"]
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-    app_config = {"PROMETHEUS_MULTIPROC_DIR": metrics_dir}
-    if model_path:
-        app_config["DIGITREC_MODEL"] = model_path
+    app_config = {"PROMETHEUS_MULTIPROC_DIR": metrics_dir, "DIGITREC_MODEL": str(models.current)}
     options = {
         "bind": bind_address(host, port),
         "workers": workers,
@@ -216,7 +236,7 @@ def run_gunicorn(host: str, port: int, workers: int | None, model_path: str | No
     boot_failure = Path(tempfile.mkstemp(prefix="digitrec-boot-", suffix=".txt")[1])
     master_pid = os.getpid()
     try:
-        DigitrecServer(options, app_config, boot_failure).run()
+        DigitrecServer(options, app_config, boot_failure, models).run()
     except (SystemExit, HaltServer) as stopped:
         # gunicorn's arbiter leaves through sys.exit, or through HaltServer when a second
         # worker fails to boot while it is halting for the first.
@@ -232,6 +252,7 @@ def run_gunicorn(host: str, port: int, workers: int | None, model_path: str | No
         # Only the master cleans up: a worker's exit must not delete what the others share.
         if os.getpid() == master_pid:
             boot_failure.unlink(missing_ok=True)
+            models.remove()
             if owns_metrics_dir:
                 shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
