@@ -79,6 +79,8 @@ function focus(index) {
 
 async function decide(indexes, decision) {
   const ids = indexes.map((i) => items[i].record.id);
+  // Move on at once, so a reviewer typing quickly decides the next one, not this one again.
+  if (indexes.length === 1) focus(indexes[0] + 1);
   try {
     await api("/api/v1/feedback/review", {
       method: "POST",
@@ -96,7 +98,6 @@ async function decide(indexes, decision) {
     items[i].element.classList.remove("is-selected");
   }
   status.textContent = `${ids.length} ${state}.`;
-  if (indexes.length === 1) focus(indexes[0] + 1);
 }
 
 function selected() {
