@@ -18,7 +18,7 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).parent
 # Cheap and independent first; the server benchmark last, on an otherwise idle machine.
-ORDER = ("training", "recognition", "numbers", "instructions", "server")
+ORDER = ("training", "recognition", "numbers", "instructions", "feedback", "server")
 
 
 def main() -> int:
