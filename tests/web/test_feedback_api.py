@@ -147,12 +147,17 @@ def test_feedback_off_is_404_everywhere_and_the_page_offers_no_correction(databa
     assert client.get("/review").status_code == 404
     page = client.get("/").get_data(as_text=True)
     assert "Wrong?" not in page and "images are never stored" in page
+    assert "nothing is stored.</p>" in client.get("/api").get_data(as_text=True)
 
 
 def test_the_page_says_what_is_kept_when_feedback_is_on(client):
     page = client.get("/").get_data(as_text=True)
     assert "Wrong? Tell us what you wrote." in page
+    assert "no address or cookie" in page and "Nothing is kept unless you send it" in page
     assert "images are never stored" not in page
+    assert "nothing is stored unless you send a correction" in client.get("/api").get_data(
+        as_text=True
+    )
 
 
 def test_a_flood_from_one_client_is_429_with_retry_after(database_url):
