@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import os
+import time
 
 import pytest
 from conftest import png_bytes, render_digit
@@ -270,3 +272,41 @@ def test_a_server_whose_schema_is_behind_refuses_to_start(database_url):
             connection.execute(sqlalchemy.text("CREATE TABLE unrelated (x INTEGER)"))
     with pytest.raises(SchemaBehindError, match="digitrec db upgrade"):
         create_app({"TESTING": True, "DIGITREC_DATABASE_URL": database_url})
+
+
+def redis_answers(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def test_with_redis_configured_the_limit_is_counted_there_across_workers(tmp_path):
+    url = "redis://127.0.0.1:6379"
+    if not redis_answers(url):
+        pytest.skip("no Redis answers on 127.0.0.1:6379")
+    database_url = f"sqlite:///{tmp_path}/feedback.sqlite3"
+    config = {
+        "DIGITREC_FEEDBACK_RATE_LIMIT": "2 per minute",
+        "DIGITREC_RATE_LIMIT_STORAGE_URL": url,
+    }
+    workers = [make_app(database_url, **config) for _ in range(2)]
+    client_address = {"REMOTE_ADDR": f"10.9.{os.getpid() % 250}.{time.time_ns() % 250}"}
+    answers = [
+        app.test_client()
+        .post(
+            "/api/v1/feedback?label=1",
+            data=SEVEN,
+            headers={"Content-Type": "image/png"},
+            environ_base=client_address,
+        )
+        .status_code
+        for app in workers * 2
+    ]
+    assert answers == [201, 201, 429, 429]
+    engine = database.create_engine(database_url)
+    with engine.connect() as connection:  # the database held no counters: Redis did
+        assert connection.exec_driver_sql("SELECT count(*) FROM rate_limits").scalar() == 0
+    engine.dispose()
