@@ -310,3 +310,24 @@ def test_with_redis_configured_the_limit_is_counted_there_across_workers(tmp_pat
     with engine.connect() as connection:  # the database held no counters: Redis did
         assert connection.exec_driver_sql("SELECT count(*) FROM rate_limits").scalar() == 0
     engine.dispose()
+
+
+def test_nothing_about_the_sender_is_kept_not_even_in_the_rate_limiters_counters(app, client):
+    import sqlalchemy
+
+    response = client.post(
+        "/api/v1/feedback?label=1",
+        data=SEVEN,
+        headers={**ADMIN, "Content-Type": "image/png", "Cookie": "session=abc"},
+        environ_base={"REMOTE_ADDR": "203.0.113.7"},
+    )
+    assert response.status_code == 201 and "Set-Cookie" not in response.headers
+    engine = stored(app).engine
+    columns = {column["name"] for column in sqlalchemy.inspect(engine).get_columns("corrections")}
+    assert columns == {
+        "id", "created_at", "mode", "answer", "label", "model_name", "model_version",
+        "image", "image_bytes", "status", "reviewed_at",
+    }  # fmt: skip
+    with engine.connect() as connection:
+        keys = [row[0] for row in connection.exec_driver_sql("SELECT key FROM rate_limits")]
+    assert keys and not any("203.0.113.7" in key for key in keys)
