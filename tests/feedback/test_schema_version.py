@@ -37,11 +37,21 @@ def test_a_database_without_the_schema_is_refused_with_the_command_to_run(engine
         schema_version.check_current(engine)
 
 
-def test_a_database_at_an_older_schema_is_refused(engine):
+def test_a_database_at_an_older_schema_is_refused(engine, monkeypatch):
+    schema_version.upgrade(engine)
+    # As when this digitrec ships a migration 0002 the database has not had yet.
+    monkeypatch.setattr(schema_version, "head_revision", lambda: "0002")
+    with pytest.raises(
+        SchemaBehindError, match=r"is at schema 0001; this digitrec needs schema 0002"
+    ):
+        schema_version.check_current(engine)
+
+
+def test_a_database_made_by_a_newer_digitrec_is_refused_saying_so(engine):
     schema_version.upgrade(engine)
     with engine.begin() as connection:
-        connection.execute(sqlalchemy.text("UPDATE alembic_version SET version_num = '0000'"))
-    with pytest.raises(SchemaBehindError, match=r"is at schema 0000; this digitrec needs"):
+        connection.execute(sqlalchemy.text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(SchemaBehindError, match=r"schema 9999, which this digitrec does not know"):
         schema_version.check_current(engine)
 
 

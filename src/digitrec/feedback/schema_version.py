@@ -34,6 +34,10 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
+def known_revisions() -> set[str]:
+    return {script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions()}
+
+
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at; None for a database never upgraded."""
     with engine.connect() as connection:
@@ -56,6 +60,11 @@ def check_current(engine: Engine) -> None:
     if current == head:
         return
     where = describe(engine)
+    if current is not None and current not in known_revisions():
+        raise SchemaBehindError(
+            f"the feedback database {where} is at schema {current}, which this digitrec does "
+            f"not know (it knows up to {head}): a newer digitrec made it; upgrade digitrec"
+        )
     state = "has no feedback tables" if current is None else f"is at schema {current}"
     raise SchemaBehindError(
         f"the feedback database {where} {state}; this digitrec needs schema {head}. "
