@@ -140,6 +140,9 @@ def document(app: flask.Flask) -> dict:
             )
         )
         spec["components"]["securitySchemes"] = BEARER_SCHEME  # reviewing always needs it
+        if token_required(app):
+            submit = spec["paths"]["/api/v1/feedback"]
+            submit["post"] = _needing_the_token(submit["post"])
     return spec
 
 
