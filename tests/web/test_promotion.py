@@ -45,7 +45,10 @@ def served_version(server) -> str:
 
 
 def versions_in_metrics(server) -> set[str]:
-    lines = get(f"{server.url}/metrics").decode().splitlines()
+    try:
+        lines = get(f"{server.url}/metrics").decode().splitlines()
+    except urllib.error.HTTPError as error:
+        pytest.fail(f"/metrics answered {error.code}; server output:\n{server.output()}")
     return {
         line.split('version="')[1].split('"')[0]
         for line in lines
@@ -162,3 +165,12 @@ def test_a_server_whose_feedback_schema_is_behind_refuses_to_start_in_one_line(d
     [line] = finished.stderr.strip().splitlines()
     assert line.startswith("digitrec serve: cannot start: the feedback database")
     assert "has no feedback tables" in line and "digitrec db upgrade" in line
+
+
+def test_metrics_skip_the_empty_samples_file_of_a_worker_that_is_starting(tmp_path):
+    from digitrec.web import create_app
+
+    app = create_app({"TESTING": True, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
+    (tmp_path / "counter_12345.db").write_bytes(b"")  # created, not yet sized
+    response = app.test_client().get("/metrics")
+    assert response.status_code == 200
