@@ -174,3 +174,17 @@ def test_metrics_skip_the_empty_samples_file_of_a_worker_that_is_starting(tmp_pa
     (tmp_path / "counter_12345.db").write_bytes(b"")  # created, not yet sized
     response = app.test_client().get("/metrics")
     assert response.status_code == 200
+
+
+def test_a_model_refused_at_start_leaves_no_copy_behind(tmp_path, monkeypatch):
+    from digitrec.web.promotion import ModelSnapshots
+    from digitrec.web.server import ModelFileError, check_model
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    with pytest.raises(ModelFileError):
+        ModelSnapshots(tmp_path / "missing.onnx", check_model)
+    assert list(tmp_path.iterdir()) == []
+    snapshots = ModelSnapshots(None, check_model)
+    assert snapshots.current.read_bytes() == bundled_model_path().read_bytes()
+    snapshots.remove()
+    assert list(tmp_path.iterdir()) == []

@@ -30,9 +30,9 @@ class ModelSnapshots:
         when the model is missing or corrupt (server.check_model)."""
         self.model_path = model_path
         self.check = check
+        self.source = check(model_path)  # the file as the user named it; raises first
         self.directory = Path(tempfile.mkdtemp(prefix="digitrec-model-"))
         self.taken = 0
-        self.source = check(model_path)  # the file as the user named it
         self.current = self._take(self.source)
 
     def _take(self, checked: Path) -> Path:
