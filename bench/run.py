@@ -25,6 +25,7 @@ ORDER = (
     "numbers",
     "instructions",
     "batch",
+    "feedback",
     "server",
     "abuse",
 )

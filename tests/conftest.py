@@ -21,6 +21,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+# The feedback tests' database fixtures: database_url (each engine in turn), postgres_server.
+from databases import database_url, postgres_server  # noqa: F401
 from PIL import Image, ImageDraw, ImageFont
 
 from digitrec.imaging.frame import fit_to_mnist_frame
@@ -91,6 +94,16 @@ def write_mnist_dir(directory: Path, train_count: int = 300, test_count: int = 1
         data.write_idx(directory / f"{prefix}-images-idx3-ubyte.gz", split.images)
         data.write_idx(directory / f"{prefix}-labels-idx1-ubyte.gz", split.labels)
     return directory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def user_data_dir(tmp_path_factory) -> Path:
+    """XDG_DATA_HOME for the whole run, so the default feedback database of every app and
+    server the tests start is a temporary file, never the user's own."""
+    directory = tmp_path_factory.mktemp("xdg-data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_DATA_HOME", str(directory))
+        yield directory
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """The package's layers: imports point one way, with no cycle, inside functions included.
 
-    web, cli, batch  ->  training  ->  numbers  ->  inference  ->  imaging  ->  the ground
+    web, cli, batch, feedback  ->  training  ->  numbers  ->  inference  ->  imaging  ->  the ground
 
 The ground is errors, model_card, calibration and memory. A module may import its own layer and
 the layers below it. Every `import` in the source counts: at the top, inside a function, or
@@ -42,7 +42,7 @@ def layer_of(module: str) -> str:
     if module in GROUND:
         return "ground"
     part = module.split(".")[1]
-    if part in ("web", "cli", "batch"):
+    if part in ("web", "cli", "batch", "feedback"):
         return "top"
     if part in LAYERS:
         return part

@@ -12,6 +12,7 @@ import sys
 import click
 
 from digitrec import __version__
+from digitrec.feedback import commands as feedback_commands
 
 DATA_DIR_HELP = (
     "Directory holding the MNIST IDX files (gzip or raw). Default: $DIGITREC_DATA, else the "
@@ -143,6 +144,18 @@ def main() -> None:
     default=None,
     help="Train on only the first N training images (for smoke tests).",
 )
+@feedback_commands.feedback_source_option(
+    "With --init-from: also learn the accepted corrections in this feedback database (the "
+    "default one when no URL is given), mixed with the MNIST digits; the gate's held-out "
+    "fifth is left out."
+)
+@click.option(
+    "--feedback-share",
+    type=click.FloatRange(0.01, 0.9),
+    default=0.1,
+    show_default=True,
+    help="With --feedback: the share of the training digits the corrections make, repeated.",
+)
 def train(
     arch,
     epochs,
@@ -160,6 +173,8 @@ def train(
     self_distil,
     learning_rate,
     limit,
+    feedback_source,
+    feedback_share,
 ):
     """Train a model on MNIST, export it to ONNX, calibrate it and write its model card."""
     from digitrec.training.data import DatasetError
@@ -185,6 +200,18 @@ def train(
         self_distil=self_distil,
         learning_rate=learning_rate,
     )
+    if feedback_source is not None:
+        if not init_from:
+            raise click.UsageError("--feedback fine-tunes a model: name it with --init-from")
+        feedback = feedback_commands.feedback_for_training(feedback_source or None, init_from)
+        config.feedback_digits = (feedback.digits.images, feedback.digits.labels)
+        config.feedback_share = feedback_share
+        config.feedback_record = feedback.record
+        click.echo(
+            f"learning {feedback.record['corrections']} accepted corrections "
+            f"({feedback.record['digits']} digits); {feedback.record['held_out_for_the_gate']} "
+            "held out for the gate"
+        )
     if init_from and members > 1:
         raise click.UsageError("--init-from continues one saved model: use it with --members 1")
     if (self_distil or learning_rate) and not init_from:
@@ -211,10 +238,32 @@ def train(
     default=None,
     help="Also write PNG plots here: confusion matrix, misclassified digits, curves.",
 )
-def evaluate(model_path, data_dir, as_json, report_dir):
+@click.option(
+    "--candidate",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="The gate: compare this new ONNX model with --against before serving it; exits 1 "
+    "when it fails.",
+)
+@click.option(
+    "--against",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="With --candidate: the model served now. Default: the bundled model.",
+)
+@feedback_commands.feedback_source_option(
+    "With --candidate: the feedback database whose held-out fifth of accepted corrections "
+    "the candidate must read better (default: the default database)."
+)
+def evaluate(model_path, data_dir, as_json, report_dir, candidate, against, feedback_source):
     """Measure a model on the MNIST test set (accuracy, per-class accuracy, confusion matrix)
     and its calibration on held-out training digits (expected calibration error, and a
-    reliability diagram in --report)."""
+    reliability diagram in --report).
+
+    With --candidate, the gate before serving a new model: a side-by-side table, exit 1 if it
+    fails."""
+    if candidate:
+        sys.exit(feedback_commands.run_gate(candidate, against, data_dir, feedback_source, as_json))
     from digitrec.inference import ModelLoadError, Recogniser
     from digitrec.training import data
     from digitrec.training import evaluate as evaluation
@@ -477,6 +526,9 @@ def serve(host, port, workers, model_path):
 
     sys.exit(run_gunicorn(host=host, port=port, workers=workers, model_path=model_path))
 
+
+main.add_command(feedback_commands.db)
+main.add_command(feedback_commands.feedback)
 
 if __name__ == "__main__":
     main()

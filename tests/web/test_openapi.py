@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from jsonschema import Draft202012Validator
 
 from digitrec.web import create_app, openapi
 
 # Paths for people or files, not part of the JSON API.
-NOT_API = {"/", "/api", "/static/<path:filename>"}
+NOT_API = {"/", "/api", "/review", "/static/<path:filename>"}
 
 
 @pytest.fixture
@@ -19,7 +21,7 @@ def spec(app):
 
 def routed(app) -> set[tuple[str, str]]:
     return {
-        (rule.rule, method.lower())
+        (re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule), method.lower())
         for rule in app.url_map.iter_rules()
         if rule.rule not in NOT_API
         for method in rule.methods - {"HEAD", "OPTIONS"}

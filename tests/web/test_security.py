@@ -250,13 +250,20 @@ def test_the_openapi_document_declares_the_token_only_when_set(locked, client):
     assert "401" in predict["responses"]
     assert "security" not in spec["paths"]["/healthz"]["get"]
     open_spec = client.get("/api/openapi.json").get_json()
-    assert "securitySchemes" not in open_spec["components"]
+    assert "security" not in open_spec["paths"]["/api/v1/predict"]["post"]
     assert "401" not in open_spec["paths"]["/api/v1/predict"]["post"]["responses"]
+    # Reviewing feedback needs the token whether or not recognition does.
+    assert open_spec["paths"]["/api/v1/feedback"]["get"]["security"] == [{"bearerToken": []}]
+    assert "security" not in open_spec["paths"]["/api/v1/feedback"]["post"]
+    assert spec["paths"]["/api/v1/feedback"]["post"]["security"] == [{"bearerToken": []}]
 
 
 def test_the_api_page_says_when_a_token_is_needed(locked, client):
     assert "Authorization: Bearer" in locked.client.get("/api").get_data(as_text=True)
-    assert "needs-token" not in client.get("/api").get_data(as_text=True)
+    open_page = client.get("/api").get_data(as_text=True)
+    assert "This server needs a token" not in open_page
+    # Only the three routes that review feedback need one on an open server.
+    assert open_page.count('class="needs-token"') == 3
 
 
 def test_the_page_has_a_token_field_only_when_a_token_is_set(locked, client):

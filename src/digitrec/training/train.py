@@ -31,6 +31,8 @@ QUANTIZATION_IMAGES = 2000
 # so the trained weights move, but not far.
 FINE_TUNE_LEARNING_RATE = 3e-4
 FLOAT_MODEL = "model-float32.onnx"
+# Corrections, repeated, make this share of the training digits when fine-tuning on feedback.
+FEEDBACK_SHARE = 0.1
 
 
 @dataclass
@@ -66,6 +68,13 @@ class TrainConfig:
     # model read ambiguous digits (the bundled pieces model: 0.5, learning_rate 1e-4).
     self_distil: float = 0.0
     learning_rate: float | None = None  # fine-tuning's peak; None: FINE_TUNE_LEARNING_RATE
+    # Digits from users' corrections: (images (n, 28, 28) uint8 framed as the reader frames,
+    # labels (n,) uint8), mixed with the MNIST training digits. They are repeated (each time
+    # augmented afresh) until they are `feedback_share` of the training digits, so a few
+    # hundred corrections weigh enough to be learnt while MNIST keeps the rest in place.
+    feedback_digits: tuple[np.ndarray, np.ndarray] | None = None
+    feedback_share: float = FEEDBACK_SHARE
+    feedback_record: dict | None = None  # for the card: which corrections, and when
     verbose: int | None = None
     extra: dict = field(default_factory=dict)
 
@@ -199,6 +208,13 @@ def _starting_probabilities(config: TrainConfig, model, x: np.ndarray) -> np.nda
     return model.predict(x, batch_size=1000, verbose=0).astype(np.float32)
 
 
+def feedback_repeats_for(mnist_digits: int, feedback_digits: int, config: TrainConfig) -> int:
+    """How many times each correction is shown per epoch: enough to make `feedback_share` of
+    the training digits, at least once."""
+    share = config.feedback_share
+    return max(1, round(share * mnist_digits / ((1 - share) * feedback_digits)))
+
+
 def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split):
     """Train one model; returns (keras model, its training record for the card)."""
     import keras
@@ -229,6 +245,12 @@ def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split
         x = np.concatenate([x, *extra, as_model_input(wild)])
         outlier_labels = np.full(outlier_count + pair_count, number_pieces.NO_DIGIT)
         labels = np.concatenate([labels, outlier_labels, pieces.labels, wild_labels])
+    feedback_repeats = 0
+    if config.feedback_digits is not None and len(config.feedback_digits[1]):
+        feedback_images, feedback_labels = config.feedback_digits
+        feedback_repeats = feedback_repeats_for(len(fit_split), len(feedback_labels), config)
+        x = np.concatenate([x, as_model_input(np.tile(feedback_images, (feedback_repeats, 1, 1)))])
+        labels = np.concatenate([labels, np.tile(feedback_labels.astype(int), feedback_repeats)])
     y = _targets(labels)
     model = _initial_model(config)
     if config.self_distil:
@@ -260,6 +282,7 @@ def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split
         "wild_digit_images": wild_count,
         "wild_digit_kinds": list(wild_digits.KINDS) if wild_count else [],
         "init_from": config.init_from,
+        "feedback_repeats": feedback_repeats,
         "self_distil": config.self_distil,
         "learning_rate": config.learning_rate,
         "seconds": round(time.perf_counter() - started, 1),
@@ -352,6 +375,12 @@ def finish(models, records, config: TrainConfig, fit_split, val_split, test_spli
     }
     if len(records) > 1:
         training["members"] = records
+    if config.feedback_record is not None:
+        training["feedback"] = {
+            **config.feedback_record,
+            "share": config.feedback_share,
+            "repeats": records[0]["feedback_repeats"],
+        }
     base_card = Path(config.init_from).with_name("model.json") if config.init_from else None
     if base_card and base_card.is_file():
         # A fine-tuned model's card keeps how the model it started from was trained.

@@ -28,7 +28,17 @@ class InMemoryRequest(flask.Request):
 
 def create_app(config: dict | None = None) -> flask.Flask:
     """The app, configured from the environment and then from `config` (same key names)."""
-    from digitrec.web import api, body, health, metrics, pages, problems, security
+    from digitrec.web import (
+        api,
+        body,
+        feedback,
+        health,
+        metrics,
+        model_info,
+        pages,
+        problems,
+        security,
+    )
     from digitrec.web import config as settings
 
     app = flask.Flask(__name__)
@@ -42,11 +52,13 @@ def create_app(config: dict | None = None) -> flask.Flask:
     init_recogniser(app)
     metrics.init_app(app)
     body.init_app(app)
+    model_info.init_app(app)
     problems.init_app(app)
     security.init_app(app)
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(health.blueprint)
+    feedback.init_app(app)
     return app
 
 

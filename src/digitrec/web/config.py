@@ -10,12 +10,16 @@ import os
 import re
 from collections.abc import Callable, Mapping
 
+from limits import parse_many
+
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB per request
 DEFAULT_MAX_BATCH = 64  # images per request
 # A request's whole body, after its head: a 10 MB upload at 2 Mbit/s takes 40 s.
 DEFAULT_BODY_TIMEOUT_S = 60
 # Recognition work one request may take: a canvas takes milliseconds, a full batch a second.
 DEFAULT_REQUEST_TIMEOUT_S = 10
+DEFAULT_FEEDBACK_MAX_MB = 1024
+DEFAULT_FEEDBACK_RATE_LIMIT = "10 per minute"
 # A shorter API token could be guessed; 32 bytes from `secrets.token_urlsafe` make 43 characters.
 MIN_TOKEN_LENGTH = 16
 ORIGIN = re.compile(r"^https?://[^\s/?#]+$", re.ASCII)
@@ -47,6 +51,25 @@ def _token(name: str, text: str) -> str:
             "with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
         )
     return token
+
+
+def _on_off(name: str, text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "on", "true", "yes"):
+        return True
+    if value in ("0", "off", "false", "no"):
+        return False
+    raise ConfigError(f"{name}={text!r}: expected on or off")
+
+
+def _rate_limit(name: str, text: str) -> str:
+    try:
+        parse_many(text)
+    except ValueError:
+        raise ConfigError(
+            f"{name}={text!r}: expected a rate such as '10 per minute' or '10/minute;100/day'"
+        ) from None
+    return text.strip()
 
 
 def _origins(name: str, text: str) -> tuple[str, ...]:
@@ -88,6 +111,18 @@ SETTINGS: dict[str, tuple[Callable[[str, str], object], object]] = {
     "DIGITREC_CORS_ORIGINS": (_origins, ()),
     # gunicorn worker processes for `digitrec serve`; None means one per CPU core.
     "DIGITREC_WORKERS": (_positive_int, None),
+    # Corrections from users (POST /api/v1/feedback, the page's "Wrong?" form, /review); off: 404.
+    "DIGITREC_FEEDBACK": (_on_off, True),
+    # Where corrections are stored: a SQLAlchemy URL (postgresql://...); None: SQLite in the
+    # user's data directory (digitrec.feedback.database).
+    "DIGITREC_DATABASE_URL": (_text, None),
+    # Most megabytes of images the feedback store holds; past it new feedback is 507.
+    "DIGITREC_FEEDBACK_MAX_MB": (_positive_int, DEFAULT_FEEDBACK_MAX_MB),
+    # How often one client may send feedback, in `limits` notation; past it 429.
+    "DIGITREC_FEEDBACK_RATE_LIMIT": (_rate_limit, DEFAULT_FEEDBACK_RATE_LIMIT),
+    # Where the rate limiter counts (a `limits` storage URI such as redis://host:6379);
+    # None: the feedback database, shared by every worker (digitrec.feedback.rate_limits).
+    "DIGITREC_RATE_LIMIT_STORAGE_URL": (_text, None),
     # prometheus_client's own variable: where gunicorn workers share their metrics.
     "PROMETHEUS_MULTIPROC_DIR": (_text, None),
 }

@@ -8,6 +8,8 @@ and tests keep them in memory, one registry per app.
 from __future__ import annotations
 
 import contextlib
+import glob
+import os
 import time
 from dataclasses import dataclass
 
@@ -117,12 +119,29 @@ def count_answers(answers: list[dict]) -> None:
             predictions.labels(label, str(bool(digit["is_digit"])).lower()).inc()
 
 
+class WorkerSamples:
+    """prometheus_client's MultiProcessCollector, skipping a samples file a starting worker
+    has created but not yet sized: reading one fails, and a worker starts on every SIGHUP
+    promotion (web/promotion.py) while the others answer /metrics."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def collect(self):
+        files = []
+        for path in glob.glob(os.path.join(self.path, "*.db")):
+            with contextlib.suppress(OSError):  # gone: a dead worker's live gauge
+                if os.path.getsize(path) > 0:
+                    files.append(path)
+        return multiprocess.MultiProcessCollector.merge(files, accumulate=True)
+
+
 @blueprint.get("/metrics")
 def metrics_text():
     multiproc_dir = flask.current_app.config.get("PROMETHEUS_MULTIPROC_DIR")
     if multiproc_dir:
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry, path=multiproc_dir)
+        registry.register(WorkerSamples(multiproc_dir))
     else:
         registry = flask.current_app.extensions["digitrec_metrics"].registry
     return flask.Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -18,14 +18,23 @@ from digitrec.errors import (
     TooMuchWorkError,
     UnusableImageError,
 )
+from digitrec.web import openapi_feedback
 from digitrec.web.body import HEAD_DEADLINE_S
 from digitrec.web.config import DEFAULT_BODY_TIMEOUT_S
 from digitrec.web.problems import PROBLEM_JSON, problem_type
+from digitrec.web.review import STORE_EXTENSION as FEEDBACK_EXTENSION
 from digitrec.web.schemas import ref
 from digitrec.web.schemas import schemas as _schemas  # tests parametrise over it
 from digitrec.web.security import token_required
 
 BEARER = "bearerToken"
+BEARER_SCHEME = {
+    BEARER: {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The token the server was started with (DIGITREC_API_TOKEN).",
+    }
+}
 
 
 def _problem(description: str) -> dict:
@@ -136,13 +145,18 @@ def document(app: flask.Flask) -> dict:
             " This server needs a token for recognition, the model card and metrics: send "
             "`Authorization: Bearer <token>`; /healthz, /readyz and this document stay open."
         )
-        spec["components"]["securitySchemes"] = {
-            BEARER: {
-                "type": "http",
-                "scheme": "bearer",
-                "description": "The token the server was started with (DIGITREC_API_TOKEN).",
-            }
-        }
+        spec["components"]["securitySchemes"] = BEARER_SCHEME
+    if FEEDBACK_EXTENSION in app.extensions:
+        config = app.config
+        spec["paths"].update(
+            openapi_feedback.paths(
+                config["DIGITREC_FEEDBACK_MAX_MB"], config["DIGITREC_FEEDBACK_RATE_LIMIT"]
+            )
+        )
+        spec["components"]["securitySchemes"] = BEARER_SCHEME  # reviewing always needs it
+        if token_required(app):
+            submit = spec["paths"]["/api/v1/feedback"]
+            submit["post"] = _needing_the_token(submit["post"])
     return spec
 
 
@@ -222,7 +236,8 @@ def _document(app: flask.Flask) -> dict:
                     "summary": "Prometheus metrics (text format), summed over all workers",
                     "description": "digitrec_http_requests_total{method,route,status}, "
                     "digitrec_http_request_duration_seconds{route} (histogram), "
-                    "digitrec_predictions_total{digit,is_digit}.",
+                    "digitrec_predictions_total{digit,is_digit}, "
+                    "digitrec_model_info{name,version} (the model served).",
                     "responses": {
                         "200": {
                             "description": "Prometheus text exposition format 0.0.4.",

@@ -43,7 +43,13 @@ SECURITY_HEADERS = {
 
 # Endpoints that need the token when one is set.
 PROTECTED_ENDPOINTS = frozenset(
-    {"api.predict", "api.model_card", "pages.index_result", "metrics.metrics_text"}
+    {
+        "api.predict",
+        "api.model_card",
+        "pages.index_result",
+        "metrics.metrics_text",
+        "feedback_api.submit",
+    }
 )
 # The form field the page without JavaScript sends the token in.
 TOKEN_FIELD = "token"

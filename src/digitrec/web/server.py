@@ -15,6 +15,10 @@ load the model, it says why in one line and gunicorn stops the server.
 Connections are read by gevent and requests answered by a few real threads in each worker
 (`web/worker.py`), so slow clients cost greenlets, not threads.
 
+Promotion: workers load a checked copy of the model; SIGHUP checks the file `--model` names
+again and, if it passes, starts new workers on it while the old ones finish their requests
+(`digitrec.web.promotion`).
+
 Faults: gunicorn replaces a worker that dies; on SIGTERM workers stop accepting and answer every
 request they have accepted (up to GRACEFUL_TIMEOUT_S) before the server exits.
 """
@@ -31,6 +35,8 @@ from pathlib import Path
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.errors import HaltServer
+
+from digitrec.web.promotion import ModelSnapshots
 
 # A worker silent this long is killed and replaced; an answer takes milliseconds.
 WORKER_TIMEOUT_S = 30
@@ -61,9 +67,17 @@ def _child_exit(server, worker) -> None:
 class DigitrecServer(BaseApplication):
     """gunicorn running `create_app(app_config)` in each worker."""
 
-    def __init__(self, options: dict, app_config: dict, boot_failure: Path):
+    def __init__(
+        self,
+        options: dict,
+        app_config: dict,
+        boot_failure: Path,
+        models: ModelSnapshots | None = None,
+    ):
         self.options = options
         self.app_config = app_config
+        # The model workers load, promoted on SIGHUP (digitrec.web.promotion).
+        self.models = models
         # A worker that cannot load the model writes why here, for the master to print once.
         self.boot_failure = boot_failure
         super().__init__()
@@ -72,6 +86,12 @@ class DigitrecServer(BaseApplication):
         for name, value in self.options.items():
             self.cfg.set(name, value)
 
+    def reload(self) -> None:
+        """gunicorn's arbiter calls this on SIGHUP, in the master, before starting new workers."""
+        super().reload()
+        if self.models is not None:
+            self.app_config["DIGITREC_MODEL"] = str(self.models.promote())
+
     def load(self):
         from digitrec.inference import ModelLoadError
         from digitrec.web import create_app
@@ -79,7 +99,10 @@ class DigitrecServer(BaseApplication):
         try:
             return create_app(self.app_config)
         except ModelLoadError as error:
-            self.boot_failure.write_text(_one_line(error))
+            reason = _one_line(error)
+            if self.models is not None:  # the worker loaded the master's copy: name the file
+                reason = reason.replace(str(self.models.current), str(self.models.source))
+            self.boot_failure.write_text(reason)
             # This status makes gunicorn's arbiter stop the server instead of retrying forever.
             raise SystemExit(Arbiter.APP_LOAD_ERROR) from None
 
@@ -154,13 +177,18 @@ def _load_in_child(path: Path) -> None:
 
 def run_gunicorn(host: str, port: int, workers: int | None, model_path: str | None) -> int:
     """Serve until stopped; returns the exit status (non-zero when it could not start)."""
+    from digitrec.feedback.database import DatabaseURLError
+    from digitrec.feedback.schema_version import SchemaBehindError
     from digitrec.web.config import ConfigError, from_environment
+    from digitrec.web.feedback import check_database
     from digitrec.web.worker import CONNECTIONS_PER_WORKER, DigitrecWorker
 
     try:
         settings = from_environment()
-        check_model(model_path or settings["DIGITREC_MODEL"])
-    except (ConfigError, ModelFileError) as error:
+        if settings["DIGITREC_FEEDBACK"]:
+            check_database(settings["DIGITREC_DATABASE_URL"])
+        models = ModelSnapshots(model_path or settings["DIGITREC_MODEL"], check_model)
+    except (ConfigError, ModelFileError, DatabaseURLError, SchemaBehindError) as error:
         print(f"digitrec serve: cannot start: {_one_line(error)}", file=sys.stderr)
         return 2
     workers = workers or settings["DIGITREC_WORKERS"] or os.cpu_count() or 1
@@ -172,9 +200,7 @@ def run_gunicorn(host: str, port: int, workers: int | None, model_path: str | No
     )
     owns_metrics_dir = metrics_dir != settings["PROMETHEUS_MULTIPROC_DIR"]
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-    app_config = {"PROMETHEUS_MULTIPROC_DIR": metrics_dir}
-    if model_path:
-        app_config["DIGITREC_MODEL"] = model_path
+    app_config = {"PROMETHEUS_MULTIPROC_DIR": metrics_dir, "DIGITREC_MODEL": str(models.current)}
     options = {
         "bind": bind_address(host, port),
         "workers": workers,
@@ -194,7 +220,7 @@ def run_gunicorn(host: str, port: int, workers: int | None, model_path: str | No
     boot_failure = Path(tempfile.mkstemp(prefix="digitrec-boot-", suffix=".txt")[1])
     master_pid = os.getpid()
     try:
-        DigitrecServer(options, app_config, boot_failure).run()
+        DigitrecServer(options, app_config, boot_failure, models).run()
     except (SystemExit, HaltServer) as stopped:
         # gunicorn's arbiter leaves through sys.exit, or through HaltServer when a second
         # worker fails to boot while it is halting for the first.
@@ -210,6 +236,7 @@ def run_gunicorn(host: str, port: int, workers: int | None, model_path: str | No
         # Only the master cleans up: a worker's exit must not delete what the others share.
         if os.getpid() == master_pid:
             boot_failure.unlink(missing_ok=True)
+            models.remove()
             if owns_metrics_dir:
                 shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0

@@ -83,6 +83,7 @@ class Connection:
         self._sock = sock
         self.received = 0  # bytes since the last answer
         self.answering = False
+        self.answered = 0  # requests answered on this connection
 
     def __getattr__(self, name):
         return getattr(self._sock, name)
@@ -98,8 +99,9 @@ class Connection:
         return count
 
     def is_idle(self) -> bool:
-        """Between requests, with nothing received or waiting to be read."""
-        if self.answering or self.received:
+        """Between requests, with nothing received or waiting to be read. A connection just
+        accepted is not: its client has connected to send a request, which is to be answered."""
+        if self.answering or self.received or not self.answered:
             return False
         timeout = self._sock.gettimeout()
         self._sock.settimeout(0.0)  # peek without waiting (gevent would wait for data)
@@ -192,6 +194,7 @@ class DigitrecWorker(GeventWorker):
         finally:
             sock.answering = False
             sock.received = 0
+            sock.answered += 1
 
     def handle_error(self, req, client, addr, exc):
         if not isinstance(exc, HeadTimeout):

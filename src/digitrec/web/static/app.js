@@ -41,6 +41,7 @@ const pad = new DrawingPad(byId("pad-canvas"), byId("pad-boxes"), {
     if (pad.isEmpty && lastInput?.kind === "pad") {
       cancelReading();
       result.empty();
+      announce(null);
     }
   },
 });
@@ -89,6 +90,11 @@ function cancelReading() {
   inFlight = null;
 }
 
+/** Tell other modules (feedback.js) what the result shows now: the image and its answer, or null. */
+function announce(detail) {
+  document.dispatchEvent(new CustomEvent("digitrec:answer", { detail }));
+}
+
 async function read(blob, input) {
   cancelReading();
   if (blob.size > maxUploadBytes) {
@@ -100,10 +106,12 @@ async function read(blob, input) {
   inFlight = controller;
   lastInput = input;
   result.pending();
+  announce(null);
   try {
     const answer = await askApi(blob, apiMode(mode), controller.signal);
     if (inFlight !== controller || pad.isDrawing) return;
     await show(answer, input);
+    announce({ blob, mode: answer.mode, answer });
   } catch (error) {
     if (error?.name === "AbortError" || inFlight !== controller) return;
     result.problem(error);

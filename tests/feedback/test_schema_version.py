@@ -1,0 +1,83 @@
+"""Versioned schema: `upgrade` brings a database to the newest migration, and a database that
+is behind is refused with the command that fixes it."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy
+
+from digitrec.feedback import database, schema_version
+from digitrec.feedback.schema_version import SchemaBehindError
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = database.create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def test_upgrade_brings_an_empty_database_to_the_newest_schema(engine):
+    assert schema_version.is_empty(engine)
+    assert schema_version.upgrade(engine) == (None, schema_version.head_revision())
+    assert schema_version.current_revision(engine) == schema_version.head_revision()
+    tables = set(sqlalchemy.inspect(engine).get_table_names())
+    assert {"corrections", "feedback_usage", "rate_limits", "alembic_version"} <= tables
+    schema_version.check_current(engine)
+
+
+def test_upgrading_twice_changes_nothing(engine):
+    schema_version.upgrade(engine)
+    head = schema_version.head_revision()
+    assert schema_version.upgrade(engine) == (head, head)
+
+
+def test_a_database_without_the_schema_is_refused_with_the_command_to_run(engine):
+    with pytest.raises(SchemaBehindError, match=r"has no feedback tables.*digitrec db upgrade"):
+        schema_version.check_current(engine)
+
+
+def test_a_database_at_an_older_schema_is_refused(engine, monkeypatch):
+    schema_version.upgrade(engine)
+    # As when this digitrec ships a migration 0002 the database has not had yet.
+    monkeypatch.setattr(schema_version, "head_revision", lambda: "0002")
+    with pytest.raises(
+        SchemaBehindError, match=r"is at schema 0001; this digitrec needs schema 0002"
+    ):
+        schema_version.check_current(engine)
+
+
+def test_a_database_made_by_a_newer_digitrec_is_refused_saying_so(engine):
+    schema_version.upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(SchemaBehindError, match=r"schema 9999, which this digitrec does not know"):
+        schema_version.check_current(engine)
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    engine = database.create_engine(f"sqlite:///{tmp_path}/feedback.sqlite3")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_the_default_database_is_a_file_in_the_users_data_directory(user_data_dir):
+    assert database.default_url() == f"sqlite:///{user_data_dir}/digitrec/feedback.sqlite3"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgres://u:p@h:5433/db", "postgresql+psycopg://u:p@h:5433/db"),
+        ("sqlite:////tmp/f.db", "sqlite:////tmp/f.db"),
+    ],
+)
+def test_urls_are_given_the_driver_digitrec_ships(url, expected):
+    assert database.normalised_url(url) == expected
+
+
+@pytest.mark.parametrize("url", ["mysql://u@h/db", "not a url"])
+def test_unsupported_databases_are_named(url):
+    with pytest.raises(database.DatabaseURLError, match="sqlite:///PATH or postgresql://"):
+        database.normalised_url(url)
