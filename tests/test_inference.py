@@ -331,3 +331,41 @@ def test_blanking_the_most_salient_patch_lowers_the_answer_most(recogniser):
         np.stack([image * ~OCCLUSION_MASKS[most], image * ~OCCLUSION_MASKS[least]])
     )
     assert after_most.probabilities[7] < after_least.probabilities[7]
+
+
+_RSS_AFTER_NUMBER_READS = """
+import io, json, sys
+sys.path.insert(0, sys.argv[1])
+from bench_abuse import touching_digits_png
+from PIL import Image
+from digitrec.inference import Recogniser
+from digitrec.memory import give_back_freed_memory
+from digitrec.numbers import read_number
+def rss_mb():
+    return int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
+recogniser = Recogniser()
+blank = io.BytesIO()
+Image.new("L", (280, 280), 255).save(blank, "PNG")
+recogniser.recognise([blank.getvalue()])
+line = touching_digits_png()
+before = rss_mb()
+for _ in range(3):
+    read_number(recogniser, line)
+give_back_freed_memory()
+print(json.dumps({"kept_mb": rss_mb() - before}))
+"""
+
+
+def test_a_worker_gives_back_the_memory_of_a_long_number_once_read():
+    """A line of 31 touching digits is hundreds of pieces for the model: ONNX Runtime must not
+    keep that run's memory for the session's life (it kept about 70 MB with its arena)."""
+    bench = Path(__file__).resolve().parents[1] / "bench"
+    measured = subprocess.run(
+        [sys.executable, "-c", _RSS_AFTER_NUMBER_READS, str(bench)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    kept = json.loads(measured.stdout.strip().splitlines()[-1])["kept_mb"]
+    assert kept < 40, f"{kept:.0f} MB kept after three reads"

@@ -51,8 +51,8 @@ def _occlusion_masks(patch: int, stride: int) -> np.ndarray:
 OCCLUSION_MASKS = _occlusion_masks(patch=4, stride=2)
 OCCLUSION_COVERAGE = OCCLUSION_MASKS.sum(axis=0)  # patches over each pixel, at least 1
 PIECES_MODEL = Path("pieces") / "model.onnx"  # beside a model: its judge of number cuts
-# The model reads at most this many images per run: ONNX Runtime keeps the memory of its
-# largest run for the session's life, and a number of many digits offers thousands of pieces.
+# The model reads at most this many images per run, so that a number of many digits, which
+# offers thousands of pieces, never needs one run's memory for all of them at once.
 MODEL_BATCH = 256
 
 
@@ -70,6 +70,10 @@ def load_session(model_path: str | Path, threads: int = 1) -> ort.InferenceSessi
     # already use the other cores.
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    # ONNX Runtime's memory arena would keep the memory of the session's largest run (a
+    # number's hundreds of pieces) for its whole life; without it a worker gives that memory
+    # back after the run, and single images cost no more (bench/results.md, "Abuse").
+    options.enable_cpu_mem_arena = False
     try:
         return ort.InferenceSession(
             str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
