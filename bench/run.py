@@ -17,7 +17,9 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).parent
 # Cheap and independent first; the server benchmark last, on an otherwise idle machine.
-ORDER = ("training", "recognition", "numbers", "instructions", "server")
+ORDER = ("training", "recognition", "numbers", "wild", "instructions", "server")
+# Scripts that print plain text unless asked for their bench/results.md section.
+MARKDOWN_FLAG = {"wild": ["--markdown"]}
 
 
 def main() -> int:
@@ -35,6 +37,7 @@ def main() -> int:
         command = [sys.executable, str(script)]
         if name != "server":
             command += ["--data-dir", args.data_dir]
+        command += MARKDOWN_FLAG.get(name, [])
         print(f"--- {script.name}", flush=True)
         started = time.perf_counter()
         result = subprocess.run(command, capture_output=True, text=True)
