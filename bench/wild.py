@@ -62,7 +62,7 @@ class Inks:
 
 
 def mnist_test_inks(data_dir: str) -> Inks:
-    from digitrec import data
+    from digitrec.training import data
 
     _, test = data.load_mnist(data_dir, download=False)
     return Inks("MNIST test", test.images, test.labels.astype(np.int64))

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 import wild
 
-from digitrec.decode import decode_image
+from digitrec.imaging.decode import decode_image
 
 PHOTOS = [c for c in wild.CONDITIONS if c not in ("cropped-to-fill", "one-bit", "small-in-12mp")]
 

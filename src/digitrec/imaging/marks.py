@@ -1,0 +1,106 @@
+"""Which marks on a page are writing, and which one is the digit.
+
+Marks are the 8-connected pieces of an ink mask grown by a little (so that the broken strokes
+of one digit, pencil grain or a stroke cut by a removed line stay one mark). Some are not
+writing at all and are dropped:
+- edges: marks touching the border along much of it (the page's edge, the table, dark corners);
+- outlines: a long thin frame (a form's box, the rest of a page's edge);
+- large regions: a shadow or the table, more than a quarter of the image;
+- specks: less than SPECK_SHARE of the heaviest mark's ink.
+Of what is left, the digit is the heaviest mark weighted by nearness to the centre; others of
+about its weight and height are more digits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+SPECK_SHARE = 0.03
+# A mark touching one border along more than this share of it is the page's edge or the table.
+EDGE_SHARE = 0.2
+LARGE_SHARE = 0.25
+# A mark whose ink fills less than this share of its box, and whose box spans this much of the
+# image, is an outline.
+OUTLINE_FILL = 0.08
+OUTLINE_SPAN = 0.3
+# Nearness to the centre weighs a mark by exp(-(distance / CENTRE_REACH)^2), the distance in
+# shares of the image's sides.
+CENTRE_REACH = 0.35
+# Another mark with this share of the digit's weighted ink, between half and twice its height,
+# is another digit.
+ANOTHER_DIGIT_SHARE = 0.35
+
+
+@dataclass(frozen=True)
+class Marks:
+    """The marks of an ink mask and what is known of each; index 0 is the paper."""
+
+    labels: np.ndarray  # (h, w) int32: each inked pixel's mark, 0 on paper
+    mass: np.ndarray  # (n,) the ink each mark holds
+    area: np.ndarray  # (n,) its inked pixels
+    boxes: np.ndarray  # (n, 4) x, y, w, h
+    centres: np.ndarray  # (n, 2) x, y of its box's centre
+    border: np.ndarray  # (n,) the longest share of one border it touches
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.labels.shape
+
+
+def marks_of(mask: np.ndarray, strength: np.ndarray) -> Marks:
+    """(h, w) uint8 mask (0/255) and float32 ink strength -> its Marks."""
+    h, w = mask.shape
+    reach = max(3, round(max(h, w) / 60)) | 1
+    grown = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+    labels = np.where(mask > 0, labels, 0)
+    flat = labels.ravel()
+    mass = np.bincount(flat, weights=strength.ravel(), minlength=count)
+    mass[0] = 0.0
+    area = np.bincount(flat, minlength=count).astype(np.float64)
+    border = np.zeros(count)
+    for edge, side in ((labels[0], w), (labels[-1], w), (labels[:, 0], h), (labels[:, -1], h)):
+        border = np.maximum(border, np.bincount(edge, minlength=count) / side)
+    boxes = stats[:, :4].astype(np.float64)
+    centres = boxes[:, :2] + boxes[:, 2:] / 2
+    return Marks(labels, mass, area, boxes, centres, border)
+
+
+def writing(marks: Marks) -> np.ndarray:
+    """(n,) bool: the marks that are writing, not the page, its light or its print."""
+    h, w = marks.shape
+    box_w, box_h = marks.boxes[:, 2], marks.boxes[:, 3]
+    span = np.maximum(box_w / w, box_h / h)
+    fill = marks.area / np.maximum(box_w * box_h, 1.0)
+    kept = marks.mass >= SPECK_SHARE * marks.mass.max()
+    kept &= ~((fill < OUTLINE_FILL) & (span > OUTLINE_SPAN))
+    kept &= marks.area <= LARGE_SHARE * h * w
+    kept &= marks.border <= EDGE_SHARE
+    kept[0] = False
+    return kept
+
+
+def central_digit(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The digit among the `candidates`: ((n,) bool, just it; whether others look like digits
+    too)."""
+    h, w = marks.shape
+    offset = np.hypot(marks.centres[:, 0] / w - 0.5, marks.centres[:, 1] / h - 0.5)
+    weight = np.where(candidates, marks.mass * np.exp(-((offset / CENTRE_REACH) ** 2)), 0.0)
+    chosen = np.zeros(len(weight), bool)
+    if not weight.any():
+        return chosen, False
+    best = int(weight.argmax())
+    chosen[best] = True
+    heights = marks.boxes[:, 3]
+    others = candidates & (weight >= ANOTHER_DIGIT_SHARE * weight[best])
+    others &= (heights > 0.5 * heights[best]) & (heights < 2 * heights[best])
+    others[best] = False
+    return chosen, bool(others.any())
+
+
+def mask_of(marks: Marks, chosen: np.ndarray) -> np.ndarray:
+    """(h, w) bool: the pixels of the chosen marks."""
+    return chosen[marks.labels]

@@ -1,0 +1,90 @@
+"""A photo of writing on paper -> its ink, with the page, its light and its print taken away.
+
+1. The ink's polarity: dark on light unless the picture is mostly dark (a blackboard, a screen).
+2. Light (`digitrec.imaging.light`): the paper's light at page scale divided out, so that a
+   vignette, a gradient, glare or a shadow's edge become flat paper.
+3. Contrast stretched over the noise: stroke cores to full strength, faint pencil kept.
+4. Print (`digitrec.imaging.lines`): ruled, squared and form lines taken out, strokes kept whole.
+5. Marks (`digitrec.imaging.marks`): the page's edge, the table, outlines, shadows and specks
+   dropped; for one digit, the most central mark of ink is kept and others like it reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from digitrec.imaging.light import evened_out, ink_contrast, paper_light
+from digitrec.imaging.lines import printed_lines
+from digitrec.imaging.marks import central_digit, marks_of, mask_of, writing
+
+# Ink is light on dark only when three quarters of the picture are darker than this.
+DARK_PICTURE = 110
+# The strongest ink (its 99.95th percentile of contrast) must be at least this, and this many
+# noise deviations, for there to be any ink at all.
+MIN_CONTRAST = 0.16
+MIN_SNR = 8.0
+# Stretched ink at least this strong is part of a mark.
+MARK_LEVEL = 0.25
+_ONE_PIXEL = np.ones((3, 3), np.uint8)
+
+
+@dataclass
+class PhotoInk:
+    """What `photo_ink` found, each image the size of the photo it was given."""
+
+    ink: Image.Image  # "L": the writing (or the one digit) white on black, 0..255
+    evened: Image.Image  # "L": the picture with its light evened out
+    removed: Image.Image  # "L": what was taken away (lines, edges, shadows, other marks)
+    several: bool  # one digit was asked for and more marks look like digits
+
+
+def _noise(contrast: np.ndarray) -> float:
+    """Sensor noise of the contrast (a standard deviation), from neighbouring pixels'
+    differences along rows: ink edges are too few to move their median."""
+    if contrast.shape[1] < 2:
+        return 0.0
+    return 1.4826 * float(np.median(np.abs(np.diff(contrast, axis=1)))) / np.sqrt(2.0)
+
+
+def _stretched(contrast: np.ndarray) -> np.ndarray | None:
+    """Contrast -> ink strength in [0, 1]: the paper's own level plus its noise to 0, stroke
+    cores to 1; None when nothing stands out of the noise. The paper's level is the median
+    contrast (paper is most of any photo of writing): the closing that estimates the light
+    follows the noise's peaks, so blank paper comes out a little darker than its light."""
+    noise = _noise(contrast)
+    paper = float(np.median(contrast))
+    strongest = float(np.percentile(contrast, 99.95)) - paper
+    if strongest < max(MIN_CONTRAST, MIN_SNR * noise):
+        return None
+    floor = paper + 3.0 * noise
+    core = float(np.median(contrast[contrast >= paper + strongest / 2]))
+    return np.clip((contrast - floor) / max(core - floor, 1e-3), 0.0, 1.0)
+
+
+def photo_ink(grey: Image.Image, one_digit: bool) -> PhotoInk:
+    """Grey ("L") photo -> its ink and the steps on the way (see the module's docstring)."""
+    pixels = np.asarray(grey)
+    if np.percentile(pixels, 75) < DARK_PICTURE:
+        pixels = 255 - pixels
+    paper = paper_light(pixels)
+    evened = Image.fromarray(evened_out(pixels, paper))
+    strength = _stretched(ink_contrast(pixels, paper))
+    if strength is None:
+        empty = Image.new("L", grey.size, 0)
+        return PhotoInk(empty, evened, empty, False)
+    inked = np.where(strength > MARK_LEVEL, 255, 0).astype(np.uint8)
+    mask = inked & ~printed_lines(inked)
+    marks = marks_of(mask, strength)
+    chosen = writing(marks)
+    several = False
+    if one_digit:
+        chosen, several = central_digit(marks, chosen)
+    # A pixel round the kept marks keeps their strokes' soft edges.
+    kept = cv2.dilate(mask_of(marks, chosen).astype(np.uint8), _ONE_PIXEL) > 0
+    ink = np.where(kept, np.round(255 * strength), 0).astype(np.uint8)
+    removed = np.where(kept, 0, inked).astype(np.uint8)
+    return PhotoInk(Image.fromarray(ink), evened, Image.fromarray(removed), several)
