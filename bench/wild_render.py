@@ -44,7 +44,7 @@ INK_COLOURS = (
 
 def ballpoint(rng: np.random.Generator) -> Pen:
     colour = INK_COLOURS[int(rng.choice([0, 1, 1, 2]))]
-    return Pen(_varied(colour, rng), rng.uniform(0.8, 0.95), -rng.uniform(0.01, 0.025), 0.25)
+    return Pen(_varied(colour, rng), rng.uniform(0.8, 0.95), -rng.uniform(0.005, 0.015), 0.25)
 
 
 def felt_tip(rng: np.random.Generator) -> Pen:

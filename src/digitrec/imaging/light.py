@@ -17,26 +17,29 @@ import numpy as np
 # strokes on a digit half the photo's height, and no wider, since near the border, where the
 # square reaches past the image, the paper comes out too bright where the light falls off.
 PAPER_WINDOW = 1 / 6
-# No photo has a third of its pixels at exactly one grey level; a scan's paper does.
-SCAN_PAPER_SHARE = 1 / 3
+# A photo's noise spreads its paper over several grey levels; a scan's paper is one level, under
+# at least this share of the pixels even when a digit cropped to fill the scan covers the rest.
+SCAN_PAPER_SHARE = 0.2
 
 
 def paper_light(grey: np.ndarray) -> np.ndarray:
     """(h, w) uint8 grey with dark ink -> (h, w) uint8, the paper's brightness at each pixel.
 
     Beyond its borders the image is taken to go on as it ends (mirrored, light falling off
-    towards a corner would make the corner a narrow dark valley, filled in as if ink). A
-    scan's paper, one exact level under at least SCAN_PAPER_SHARE of the pixels, is that level
-    everywhere: a digit cropped to fill its scan runs off every edge, which a closing would
-    take for paper.
+    towards a corner would make the corner a narrow dark valley, filled in as if ink).
     """
-    levels = np.bincount(grey.ravel(), minlength=256)
-    paper = int(levels.argmax())
-    if levels[paper] >= SCAN_PAPER_SHARE * grey.size:
-        return np.full_like(grey, paper)
     side = max(3, round(PAPER_WINDOW * max(grey.shape))) | 1
     square = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
     return cv2.morphologyEx(grey, cv2.MORPH_CLOSE, square, borderType=cv2.BORDER_REPLICATE)
+
+
+def scan_paper(grey: np.ndarray) -> int | None:
+    """The paper's level of a scan (evenly lit paper, one exact grey level), or None for a
+    photo. A digit cropped to fill its scan runs off every edge, which the closing of
+    `paper_light` would take for paper: a scan's paper is its level everywhere instead."""
+    levels = np.bincount(grey.ravel(), minlength=256)
+    paper = int(levels.argmax())
+    return paper if levels[paper] >= SCAN_PAPER_SHARE * grey.size else None
 
 
 def ink_contrast(grey: np.ndarray, paper: np.ndarray) -> np.ndarray:

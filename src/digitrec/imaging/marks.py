@@ -7,8 +7,9 @@ writing at all and are dropped:
 - outlines: a long thin frame (a form's box, the rest of a page's edge);
 - large regions: a shadow or the table, more than a quarter of the image;
 - specks: less than SPECK_SHARE of the heaviest mark's ink.
-Of what is left, the digit is the heaviest mark weighted by nearness to the centre; others of
-about its weight and height are more digits.
+Of what is left, the digit is the heaviest mark weighted by nearness to the centre, with the
+marks just beside it (a 5's bar written apart); others of about its weight and height are more
+digits.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ OUTLINE_SPAN = 0.3
 # Nearness to the centre weighs a mark by exp(-(distance / CENTRE_REACH)^2), the distance in
 # shares of the image's sides.
 CENTRE_REACH = 0.35
+# Marks closer to the digit's box than this share of its longer side are parts of it: the
+# bar of a 5 or a 7 written apart, a stroke broken where the pen skipped.
+PART_GAP = 0.15
 # Another mark with this share of the digit's weighted ink, between half and twice its height,
 # is another digit.
 ANOTHER_DIGIT_SHARE = 0.35
@@ -69,16 +73,19 @@ def marks_of(mask: np.ndarray, strength: np.ndarray) -> Marks:
     return Marks(labels, mass, area, boxes, centres, border)
 
 
-def writing(marks: Marks) -> np.ndarray:
-    """(n,) bool: the marks that are writing, not the page, its light or its print."""
+def writing(marks: Marks, on_a_page: bool = True) -> np.ndarray:
+    """(n,) bool: the marks that are writing, not the page, its light or its print. Not
+    `on_a_page` (a scan: no page edge, table, shadow or dark corner), marks at the border and
+    large ones stay: they are a digit cropped to fill its scan."""
     h, w = marks.shape
     box_w, box_h = marks.boxes[:, 2], marks.boxes[:, 3]
     span = np.maximum(box_w / w, box_h / h)
     fill = marks.area / np.maximum(box_w * box_h, 1.0)
     kept = marks.mass >= SPECK_SHARE * marks.mass.max()
     kept &= ~((fill < OUTLINE_FILL) & (span > OUTLINE_SPAN))
-    kept &= marks.area <= LARGE_SHARE * h * w
-    kept &= marks.border <= EDGE_SHARE
+    if on_a_page:
+        kept &= marks.area <= LARGE_SHARE * h * w
+        kept &= marks.border <= EDGE_SHARE
     kept[0] = False
     return kept
 
@@ -93,12 +100,21 @@ def central_digit(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, boo
     if not weight.any():
         return chosen, False
     best = int(weight.argmax())
+    chosen = candidates & (_gaps_to(marks.boxes, best) <= PART_GAP * marks.boxes[best, 2:].max())
     chosen[best] = True
     heights = marks.boxes[:, 3]
-    others = candidates & (weight >= ANOTHER_DIGIT_SHARE * weight[best])
+    others = candidates & ~chosen & (weight >= ANOTHER_DIGIT_SHARE * weight[best])
     others &= (heights > 0.5 * heights[best]) & (heights < 2 * heights[best])
-    others[best] = False
     return chosen, bool(others.any())
+
+
+def _gaps_to(boxes: np.ndarray, index: int) -> np.ndarray:
+    """(n,) the gap, px, between each box and box `index` (0 where they overlap)."""
+    x, y, w, h = boxes.T
+    bx, by, bw, bh = boxes[index]
+    gap_x = np.maximum(0, np.maximum(x, bx) - np.minimum(x + w, bx + bw))
+    gap_y = np.maximum(0, np.maximum(y, by) - np.minimum(y + h, by + bh))
+    return np.maximum(gap_x, gap_y)
 
 
 def mask_of(marks: Marks, chosen: np.ndarray) -> np.ndarray:

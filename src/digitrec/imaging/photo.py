@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from digitrec.imaging.light import evened_out, ink_contrast, paper_light
+from digitrec.imaging.light import evened_out, ink_contrast, paper_light, scan_paper
 from digitrec.imaging.lines import printed_lines
 from digitrec.imaging.marks import central_digit, marks_of, mask_of, writing
 
@@ -50,13 +50,14 @@ def _noise(contrast: np.ndarray) -> float:
     return 1.4826 * float(np.median(np.abs(np.diff(contrast, axis=1)))) / np.sqrt(2.0)
 
 
-def _stretched(contrast: np.ndarray) -> np.ndarray | None:
+def _stretched(contrast: np.ndarray, scanned: bool) -> np.ndarray | None:
     """Contrast -> ink strength in [0, 1]: the paper's own level plus its noise to 0, stroke
-    cores to 1; None when nothing stands out of the noise. The paper's level is the median
+    cores to 1; None when nothing stands out of the noise. A photo's paper level is its median
     contrast (paper is most of any photo of writing): the closing that estimates the light
-    follows the noise's peaks, so blank paper comes out a little darker than its light."""
+    follows the noise's peaks, so blank paper comes out a little darker than its light. A
+    scan's is 0, whatever share of it the ink covers."""
     noise = _noise(contrast)
-    paper = float(np.median(contrast))
+    paper = 0.0 if scanned else float(np.median(contrast))
     strongest = float(np.percentile(contrast, 99.95)) - paper
     if strongest < max(MIN_CONTRAST, MIN_SNR * noise):
         return None
@@ -70,16 +71,17 @@ def photo_ink(grey: Image.Image, one_digit: bool) -> PhotoInk:
     pixels = np.asarray(grey)
     if np.percentile(pixels, 75) < DARK_PICTURE:
         pixels = 255 - pixels
-    paper = paper_light(pixels)
+    scanned = scan_paper(pixels)
+    paper = paper_light(pixels) if scanned is None else np.full_like(pixels, scanned)
     evened = Image.fromarray(evened_out(pixels, paper))
-    strength = _stretched(ink_contrast(pixels, paper))
+    strength = _stretched(ink_contrast(pixels, paper), scanned is not None)
     if strength is None:
         empty = Image.new("L", grey.size, 0)
         return PhotoInk(empty, evened, empty, False)
     inked = np.where(strength > MARK_LEVEL, 255, 0).astype(np.uint8)
     mask = inked & ~printed_lines(inked)
     marks = marks_of(mask, strength)
-    chosen = writing(marks)
+    chosen = writing(marks, on_a_page=scanned is None)
     several = False
     if one_digit:
         chosen, several = central_digit(marks, chosen)
