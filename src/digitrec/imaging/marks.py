@@ -3,7 +3,8 @@
 Marks are the 8-connected pieces of an ink mask grown by a little (so that the broken strokes
 of one digit, pencil grain or a stroke cut by a removed line stay one mark). Some are not
 writing at all and are dropped:
-- edges: marks touching the border along much of it (the page's edge, the table, dark corners);
+- edges: marks touching the border along much of it, or solid ones touching it at all (the
+  page's edge, the table, dark corners);
 - outlines: a long thin frame (a form's box, the rest of a page's edge);
 - large regions: a shadow or the table, more than a quarter of the image;
 - specks: less than SPECK_SHARE of the heaviest mark's ink.
@@ -23,6 +24,9 @@ SPECK_SHARE = 0.03
 # A mark touching one border along more than this share of it is the page's edge or the table.
 EDGE_SHARE = 0.2
 LARGE_SHARE = 0.25
+# A mark at the border that fills more than this share of its box is a patch of table or
+# shadow in a corner; strokes leave most of their box empty.
+SOLID_FILL = 0.5
 # A mark whose ink fills less than this share of its box, and whose box spans this much of the
 # image, is an outline.
 OUTLINE_FILL = 0.08
@@ -33,7 +37,7 @@ CENTRE_REACH = 0.35
 # Marks closer to the digit's box than this share of its longer side are parts of it: the
 # bar of a 5 or a 7 written apart, a stroke broken where the pen skipped.
 PART_GAP = 0.15
-# Another mark with this share of the digit's weighted ink, between half and twice its height,
+# Another mark with this share of the digit's ink, between half and twice its height,
 # is another digit.
 ANOTHER_DIGIT_SHARE = 0.35
 
@@ -86,6 +90,7 @@ def writing(marks: Marks, on_a_page: bool = True) -> np.ndarray:
     if on_a_page:
         kept &= marks.area <= LARGE_SHARE * h * w
         kept &= marks.border <= EDGE_SHARE
+        kept &= ~((marks.border > 0) & (fill > SOLID_FILL))
     kept[0] = False
     return kept
 
@@ -103,7 +108,9 @@ def central_digit(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, boo
     chosen = candidates & (_gaps_to(marks.boxes, best) <= PART_GAP * marks.boxes[best, 2:].max())
     chosen[best] = True
     heights = marks.boxes[:, 3]
-    others = candidates & ~chosen & (weight >= ANOTHER_DIGIT_SHARE * weight[best])
+    # Another digit is written on the page, clear of its borders.
+    others = candidates & ~chosen & (marks.border == 0)
+    others &= marks.mass >= ANOTHER_DIGIT_SHARE * marks.mass[best]
     others &= (heights > 0.5 * heights[best]) & (heights < 2 * heights[best])
     return chosen, bool(others.any())
 

@@ -27,6 +27,9 @@ DARK_PICTURE = 110
 # noise deviations, for there to be any ink at all.
 MIN_CONTRAST = 0.16
 MIN_SNR = 8.0
+# A picture narrower than this (px) is a strip with no page around its marks: none of them is
+# taken for the page's edge, the table or a shadow.
+MIN_PAGE_SIDE = 16
 # Stretched ink at least this strong is part of a mark.
 MARK_LEVEL = 0.25
 _ONE_PIXEL = np.ones((3, 3), np.uint8)
@@ -81,7 +84,8 @@ def photo_ink(grey: Image.Image, one_digit: bool) -> PhotoInk:
     inked = np.where(strength > MARK_LEVEL, 255, 0).astype(np.uint8)
     mask = inked & ~printed_lines(inked)
     marks = marks_of(mask, strength)
-    chosen = writing(marks, on_a_page=scanned is None)
+    on_a_page = scanned is None and min(pixels.shape) >= MIN_PAGE_SIDE
+    chosen = writing(marks, on_a_page)
     several = False
     if one_digit:
         chosen, several = central_digit(marks, chosen)

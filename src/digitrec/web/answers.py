@@ -62,7 +62,11 @@ def steps_as_images(steps: dict[str, np.ndarray]) -> list[dict]:
 
 
 def digit_answer(recognition, with_steps: bool) -> dict:
-    answer = {"mode": "digit", **recognition.as_dict()}
+    answer = {
+        "mode": "digit",
+        **recognition.as_dict(),
+        "several_digits": recognition.preprocessed.several_digits,
+    }
     if with_steps:
         answer["steps"] = steps_as_images(recognition.preprocessed.steps())
     return answer

@@ -6,7 +6,15 @@ import { boxElement } from "./canvas.js";
 const SVG = "http://www.w3.org/2000/svg";
 const BAR_TOP = 16;
 const BAR_HEIGHT = 96;
-const STEP_LABELS = { grey: "Greyscale", ink: "Ink", cropped: "Cropped", mnist: "28×28 input" };
+const STEP_LABELS = {
+  grey: "Greyscale",
+  light: "Light evened out",
+  removed: "Lines and edges removed",
+  ink: "Ink",
+  cropped: "Cropped",
+  mnist: "28×28 input",
+};
+const SEVERAL_DIGITS_NOTE = " More digits were found: choose “A number” to read them all.";
 
 export function percent(p) {
   if (p >= 0.1) return `${Math.round(p * 100)}%`;
@@ -79,6 +87,7 @@ export class ResultView {
       : unsure
         ? `Best guess ${answer.digit} at ${percent(answer.confidence)}. Try a clearer, bigger digit.`
         : "Model confident";
+    if (answer.several_digits) byId("verdict-note").textContent += SEVERAL_DIGITS_NOTE;
     this.#bars(answer.probabilities, blank ? null : answer.digit);
     this.#quick(byId("big-digit").textContent, unsure);
     if (answer.steps) this.#steps(answer.steps);
