@@ -1,10 +1,12 @@
 """Printed straight lines taken out of an ink mask: ruled and squared paper, a form's boxes.
 
 A pixel is a printed line's when it lies on a straight run of ink longer than LINE_SPAN of the
-image (horizontal or vertical: paper photographed roughly square to the camera), and the ink
-across that run is thin: no thicker than the line itself. Where a pen stroke crosses the line
-or runs along it, the ink across is the stroke's width, so those pixels stay: the strokes a line
-cut through are kept whole. OpenCV openings do all of it.
+image (horizontal or vertical: paper photographed roughly square to the camera), the ink across
+that run is thinner than the writing's strokes, and such thin pixels make a long stretch of
+their own. Where a pen stroke crosses the line or runs along it, the ink across is the
+stroke's width, so those pixels stay: the strokes a line cut through are kept whole. A tall 1
+is a long straight run too, but as thick as the other strokes; a thin stretch of a stroke is
+short. OpenCV openings and components do all of it.
 """
 
 from __future__ import annotations
@@ -13,8 +15,15 @@ import cv2
 import numpy as np
 
 # A printed line is a straight run at least this share of the image's width (or height) long:
-# longer than a digit's straight strokes in a photo of one digit, and than a form box's side.
+# longer than most of a digit's straight strokes in a photo of one digit, as long as a form
+# box's side...
 LINE_SPAN = 0.3
+# ...its ink across thinner than this share of the writing's strokes (the ink off long runs, of
+# which there must be MIN_REST_PIXELS for their width to be known)...
+THINNER = 0.6
+MIN_REST_PIXELS = 20
+# ...in stretches at least this share of the image long between the strokes that cross it.
+STRETCH_SPAN = 0.05
 
 
 def _opened(mask: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -22,25 +31,45 @@ def _opened(mask: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
 
 
-def _line_thickness(mask: np.ndarray, on_lines: np.ndarray) -> int:
-    """The typical thickness of the lines found, px: twice the median distance of their pixels
-    to the paper, so that strokes crossing the lines barely move it."""
+def _stroke_width(mask: np.ndarray, pixels: np.ndarray) -> float:
+    """The typical width of the strokes at `pixels` (bool), px: about four times the median
+    distance of their pixels to the paper."""
     distance = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
-    return max(1, round(2 * float(np.median(distance[on_lines > 0]))))
+    return 4.0 * float(np.median(distance[pixels]))
+
+
+def _long_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(across, down): the ink on horizontal and on vertical runs longer than LINE_SPAN.
+
+    The mask is grown by a pixel first, so that a line a pixel thick that steps up or down a
+    row (paper turned by a degree) still makes one run."""
+    h, w = mask.shape
+    grown = cv2.dilate(mask, np.ones((3, 3), np.uint8))
+    across = _opened(grown, round(LINE_SPAN * w), 1) & mask
+    down = _opened(grown, 1, round(LINE_SPAN * h)) & mask
+    return across, down
+
+
+def _long_stretches(mask: np.ndarray, length: float, extent: int) -> np.ndarray:
+    """The 8-connected pieces of `mask` whose box is at least `length` long, measured by
+    connectedComponentsWithStats' statistic `extent` (its width or its height)."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    long_enough = stats[:, extent] >= length
+    long_enough[0] = False
+    return np.where(long_enough[labels], 255, 0).astype(np.uint8)
 
 
 def printed_lines(mask: np.ndarray) -> np.ndarray:
     """(h, w) uint8 ink mask (0 or 255) -> the pixels of printed straight lines (0 or 255)."""
     h, w = mask.shape
-    # Grown by a pixel first, so that a line a pixel thick that steps up or down a row (paper
-    # turned by a degree) still makes one run.
-    grown = cv2.dilate(mask, np.ones((3, 3), np.uint8))
-    across = _opened(grown, round(LINE_SPAN * w), 1) & mask
-    down = _opened(grown, 1, round(LINE_SPAN * h)) & mask
-    if not across.any() and not down.any():
+    across, down = _long_runs(mask)
+    writing = (mask > 0) & ((across | down) == 0)
+    if writing.sum() < MIN_REST_PIXELS:
         return np.zeros_like(mask)
-    stroke = _line_thickness(mask, across | down) + 2
-    # Ink at least `stroke` thick across the line's direction is a pen's, not the line's.
-    thin_across = across & ~_opened(mask, 1, stroke)
-    thin_down = down & ~_opened(mask, stroke, 1)
-    return thin_across | thin_down
+    thick = max(3, round(THINNER * _stroke_width(mask, writing)))
+    # Ink at least `thick` across the run's direction is a pen's, not the line's.
+    thin_across = across & ~_opened(mask, 1, thick)
+    thin_down = down & ~_opened(mask, thick, 1)
+    return _long_stretches(thin_across, STRETCH_SPAN * w, cv2.CC_STAT_WIDTH) | _long_stretches(
+        thin_down, STRETCH_SPAN * h, cv2.CC_STAT_HEIGHT
+    )

@@ -5,7 +5,8 @@ of one digit, pencil grain or a stroke cut by a removed line stay one mark). Som
 writing at all and are dropped:
 - edges: marks touching the border along much of it, or solid ones touching it at all (the
   page's edge, the table, dark corners);
-- outlines: a long thin frame (a form's box, the rest of a page's edge);
+- outlines: a long thin frame (the rest of a page's edge), or a thin one round another mark (a
+  form's box);
 - large regions: a shadow or the table, more than a quarter of the image;
 - specks: less than SPECK_SHARE of the heaviest mark's ink.
 Of what is left, the digit is the heaviest mark weighted by nearness to the centre, with the
@@ -31,6 +32,9 @@ SOLID_FILL = 0.5
 # image, is an outline.
 OUTLINE_FILL = 0.08
 OUTLINE_SPAN = 0.3
+# A mark whose box holds another's centre and whose ink fills less than this share of its box
+# is a frame drawn round it: a form's box (the loop of a 0 or a 6 fills twice as much).
+FRAME_FILL = 0.2
 # Nearness to the centre weighs a mark by exp(-(distance / CENTRE_REACH)^2), the distance in
 # shares of the image's sides.
 CENTRE_REACH = 0.35
@@ -61,7 +65,7 @@ class Marks:
 def marks_of(mask: np.ndarray, strength: np.ndarray) -> Marks:
     """(h, w) uint8 mask (0/255) and float32 ink strength -> its Marks."""
     h, w = mask.shape
-    reach = max(3, round(max(h, w) / 60)) | 1
+    reach = 3
     grown = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
     labels = np.where(mask > 0, labels, 0)
@@ -86,13 +90,24 @@ def writing(marks: Marks, on_a_page: bool = True) -> np.ndarray:
     span = np.maximum(box_w / w, box_h / h)
     fill = marks.area / np.maximum(box_w * box_h, 1.0)
     kept = marks.mass >= SPECK_SHARE * marks.mass.max()
-    kept &= ~((fill < OUTLINE_FILL) & (span > OUTLINE_SPAN))
+    kept &= ~((fill < OUTLINE_FILL) & (span > OUTLINE_SPAN) | _frames_another(marks, fill))
     if on_a_page:
         kept &= marks.area <= LARGE_SHARE * h * w
         kept &= marks.border <= EDGE_SHARE
         kept &= ~((marks.border > 0) & (fill > SOLID_FILL))
     kept[0] = False
     return kept
+
+
+def _frames_another(marks: Marks, fill: np.ndarray) -> np.ndarray:
+    """(n,) bool: thin marks whose box holds another mark's centre: a box drawn round a digit."""
+    x, y, w, h = marks.boxes.T
+    cx, cy = marks.centres[1:, 0], marks.centres[1:, 1]
+    holds = (
+        (x[:, None] < cx) & (cx < (x + w)[:, None]) & (y[:, None] < cy) & (cy < (y + h)[:, None])
+    )
+    holds[np.arange(1, len(x)), np.arange(len(x) - 1)] = False  # not its own centre
+    return (fill < FRAME_FILL) & holds.any(axis=1)
 
 
 def central_digit(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, bool]:

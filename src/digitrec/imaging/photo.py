@@ -30,8 +30,11 @@ MIN_SNR = 8.0
 # A picture narrower than this (px) is a strip with no page around its marks: none of them is
 # taken for the page's edge, the table or a shadow.
 MIN_PAGE_SIDE = 16
-# Stretched ink at least this strong is part of a mark.
+# Lines and marks are made of stretched ink at least this strong; fainter ink at least
+# FAINT_LEVEL strong joined to a kept mark is kept with it (a stroke's rim, its faint stretches).
 MARK_LEVEL = 0.25
+FAINT_LEVEL = 0.05
+FAINT_REACH = 3
 _ONE_PIXEL = np.ones((3, 3), np.uint8)
 
 
@@ -89,8 +92,23 @@ def photo_ink(grey: Image.Image, one_digit: bool) -> PhotoInk:
     several = False
     if one_digit:
         chosen, several = central_digit(marks, chosen)
-    # A pixel round the kept marks keeps their strokes' soft edges.
-    kept = cv2.dilate(mask_of(marks, chosen).astype(np.uint8), _ONE_PIXEL) > 0
+    chosen_ink = mask_of(marks, chosen)
+    kept = _with_faint_parts(chosen_ink, (inked > 0) & ~chosen_ink, strength)
     ink = np.where(kept, np.round(255 * strength), 0).astype(np.uint8)
     removed = np.where(kept, 0, inked).astype(np.uint8)
     return PhotoInk(Image.fromarray(ink), evened, Image.fromarray(removed), several)
+
+
+def _with_faint_parts(kept: np.ndarray, dropped: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """The kept marks (bool) with the faint ink joined to them within FAINT_REACH px (a
+    stroke's soft rim, its thin faint stretches), but none of the ink next to the marks
+    dropped (a printed line's rim would otherwise come back along the line)."""
+    near_dropped = cv2.dilate(dropped.astype(np.uint8), _ONE_PIXEL) > 0
+    reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * FAINT_REACH + 1,) * 2)
+    near_kept = cv2.dilate(kept.astype(np.uint8), reach) > 0
+    faint = ((strength > FAINT_LEVEL) & near_kept & ~near_dropped) | kept
+    _, labels = cv2.connectedComponents(faint.astype(np.uint8), connectivity=8)
+    joined = np.zeros(labels.max() + 1, bool)
+    joined[labels[kept]] = True
+    joined[0] = False
+    return joined[labels]
