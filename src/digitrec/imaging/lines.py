@@ -1,12 +1,12 @@
 """Printed straight lines taken out of an ink mask: ruled and squared paper, a form's boxes.
 
-A pixel is a printed line's when it lies on a straight run of ink longer than LINE_SPAN of the
-image (horizontal or vertical: paper photographed roughly square to the camera), the ink across
-that run is thinner than the writing's strokes, and such thin pixels make a long stretch of
-their own. Where a pen stroke crosses the line or runs along it, the ink across is the
-stroke's width, so those pixels stay: the strokes a line cut through are kept whole. A tall 1
-is a long straight run too, but as thick as the other strokes; a thin stretch of a stroke is
-short. OpenCV openings and components do all of it.
+A pixel is a printed line's when it lies on a straight run of ink that crosses the image
+(horizontal or vertical: paper photographed roughly square to the camera) and the ink across
+that run is thinner than the writing's strokes. Where a pen stroke crosses the line or runs
+along it, the ink across is the stroke's width, so those pixels stay: the strokes a line cut
+through are kept whole. A thin 1 is a straight run too, but within the writing. A form's box,
+whose sides do not cross the image, is left to `digitrec.imaging.marks`. OpenCV openings and
+components do all of it.
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ LINE_SPAN = 0.3
 # which there must be MIN_REST_PIXELS for their width to be known)...
 THINNER = 0.6
 MIN_REST_PIXELS = 20
-# ...in stretches at least this share of the image long between the strokes that cross it.
-STRETCH_SPAN = 0.05
+# ...and a line runs across the page: the run it is on (strokes crossing it included) spans at
+# least this share of the image. A 1 in a number cropped tight is thin and straight, but
+# within the writing.
+EDGE_TO_EDGE = 0.9
 
 
 def _opened(mask: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -50,13 +52,13 @@ def _long_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return across, down
 
 
-def _long_stretches(mask: np.ndarray, length: float, extent: int) -> np.ndarray:
-    """The 8-connected pieces of `mask` whose box is at least `length` long, measured by
+def _edge_to_edge(runs: np.ndarray, length: float, extent: int) -> np.ndarray:
+    """The 8-connected pieces of `runs` whose box is at least `length` long, measured by
     connectedComponentsWithStats' statistic `extent` (its width or its height)."""
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     long_enough = stats[:, extent] >= length
     long_enough[0] = False
-    return np.where(long_enough[labels], 255, 0).astype(np.uint8)
+    return long_enough[labels]
 
 
 def printed_lines(mask: np.ndarray) -> np.ndarray:
@@ -68,8 +70,8 @@ def printed_lines(mask: np.ndarray) -> np.ndarray:
         return np.zeros_like(mask)
     thick = max(3, round(THINNER * _stroke_width(mask, writing)))
     # Ink at least `thick` across the run's direction is a pen's, not the line's.
-    thin_across = across & ~_opened(mask, 1, thick)
-    thin_down = down & ~_opened(mask, thick, 1)
-    return _long_stretches(thin_across, STRETCH_SPAN * w, cv2.CC_STAT_WIDTH) | _long_stretches(
-        thin_down, STRETCH_SPAN * h, cv2.CC_STAT_HEIGHT
-    )
+    thin_across = (across > 0) & (_opened(mask, 1, thick) == 0)
+    thin_down = (down > 0) & (_opened(mask, thick, 1) == 0)
+    thin_across &= _edge_to_edge(across, EDGE_TO_EDGE * w, cv2.CC_STAT_WIDTH)
+    thin_down &= _edge_to_edge(down, EDGE_TO_EDGE * h, cv2.CC_STAT_HEIGHT)
+    return np.where(thin_across | thin_down, 255, 0).astype(np.uint8)

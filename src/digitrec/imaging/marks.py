@@ -38,8 +38,9 @@ FRAME_FILL = 0.2
 # Nearness to the centre weighs a mark by exp(-(distance / CENTRE_REACH)^2), the distance in
 # shares of the image's sides.
 CENTRE_REACH = 0.35
-# Marks closer to the digit's box than this share of its longer side are parts of it: the
-# bar of a 5 or a 7 written apart, a stroke broken where the pen skipped.
+# Marks no wider and no taller than the digit, closer to its box than this share of its longer
+# side, are parts of it: the bar of a 5 or a 7 written apart, a stroke broken where the pen
+# skipped (not the sides of a form's boxes, taller than the digit they hold).
 PART_GAP = 0.15
 # Another mark with this share of the digit's ink, between half and twice its height,
 # is another digit.
@@ -120,7 +121,9 @@ def central_digit(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, boo
     if not weight.any():
         return chosen, False
     best = int(weight.argmax())
-    chosen = candidates & (_gaps_to(marks.boxes, best) <= PART_GAP * marks.boxes[best, 2:].max())
+    smaller = (marks.boxes[:, 2:] <= marks.boxes[best, 2:]).all(axis=1)
+    chosen = candidates & smaller
+    chosen &= _gaps_to(marks.boxes, best) <= PART_GAP * marks.boxes[best, 2:].max()
     chosen[best] = True
     heights = marks.boxes[:, 3]
     # Another digit is written on the page, clear of its borders.
