@@ -1,6 +1,6 @@
 """A photo of writing on paper -> its ink, with the page, its light and its print taken away.
 
-1. The ink's polarity: dark on light unless the picture is mostly dark (a blackboard, a screen).
+1. The ink's polarity: dark on light unless the picture and its middle are dark (a blackboard).
 2. Light (`digitrec.imaging.light`): the paper's light at page scale divided out, so that a
    vignette, a gradient, glare or a shadow's edge become flat paper.
 3. Contrast stretched over the noise: stroke cores to full strength, faint pencil kept.
@@ -21,7 +21,7 @@ from digitrec.imaging.light import evened_out, ink_contrast, paper_light, scan_p
 from digitrec.imaging.lines import printed_lines
 from digitrec.imaging.marks import central_digit, marks_of, mask_of, writing
 
-# Ink is light on dark only when three quarters of the picture are darker than this.
+# Ink is light on dark only when most of the picture, and its middle, are darker than this.
 DARK_PICTURE = 110
 # The strongest ink (its 99.95th percentile of contrast) must be at least this, and this many
 # noise deviations, for there to be any ink at all.
@@ -46,6 +46,15 @@ class PhotoInk:
     evened: Image.Image  # "L": the picture with its light evened out
     removed: Image.Image  # "L": what was taken away (lines, edges, shadows, other marks)
     several: bool  # one digit was asked for and more marks look like digits
+
+
+def _is_dark_paper(pixels: np.ndarray) -> bool:
+    """Whether the writing is light on dark (a blackboard, a screen): three quarters of the
+    picture and the middle of it, where the writing is, are darker than DARK_PICTURE. A light
+    page on a dark table fills the middle, however little of the picture it covers."""
+    h, w = pixels.shape
+    middle = pixels[h // 4 : h - h // 4, w // 4 : w - w // 4]
+    return bool(np.percentile(pixels, 75) < DARK_PICTURE and np.median(middle) < DARK_PICTURE)
 
 
 def _noise(contrast: np.ndarray) -> float:
@@ -75,7 +84,7 @@ def _stretched(contrast: np.ndarray, scanned: bool) -> np.ndarray | None:
 def photo_ink(grey: Image.Image, one_digit: bool) -> PhotoInk:
     """Grey ("L") photo -> its ink and the steps on the way (see the module's docstring)."""
     pixels = np.asarray(grey)
-    if np.percentile(pixels, 75) < DARK_PICTURE:
+    if _is_dark_paper(pixels):
         pixels = 255 - pixels
     scanned = scan_paper(pixels)
     paper = paper_light(pixels) if scanned is None else np.full_like(pixels, scanned)
