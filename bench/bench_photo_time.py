@@ -47,7 +47,8 @@ def time_reading(photos_path: str, repeats: int) -> None:
 
 def timed(source: Path, photos_path: str, repeats: int) -> tuple[float, float]:
     environment = {**os.environ, "PYTHONPATH": str(source / "src")}
-    command = [sys.executable, __file__, "--read", photos_path, "--repeats", str(repeats)]
+    script = str(Path(__file__).resolve())
+    command = [sys.executable, script, "--read", photos_path, "--repeats", str(repeats)]
     result = subprocess.run(command, env=environment, capture_output=True, text=True, check=True)
     cpu, wall = result.stdout.split()
     return float(cpu), float(wall)
