@@ -23,12 +23,15 @@ ORDER = (
     "recognition",
     "explain",
     "numbers",
+    "wild",
     "instructions",
     "batch",
     "feedback",
     "server",
     "abuse",
 )
+# Scripts that print plain text unless asked for their bench/results.md section.
+MARKDOWN_FLAG = {"wild": ["--markdown"]}
 
 
 def main() -> int:
@@ -46,6 +49,7 @@ def main() -> int:
         command = [sys.executable, str(script)]
         if name not in ("server", "abuse"):
             command += ["--data-dir", args.data_dir]
+        command += MARKDOWN_FLAG.get(name, [])
         print(f"--- {script.name}", flush=True)
         started = time.perf_counter()
         result = subprocess.run(command, capture_output=True, text=True)

@@ -413,6 +413,29 @@ def test_auto_mode_tells_a_number_from_a_digit(api):
     assert predict_raw(api, SEVEN, "?mode=auto").get_json()["mode"] == "digit"
 
 
+def photo_of_two_digits() -> bytes:
+    """A phone photo of a 7 in the middle of the page and a 2 beside it, the light falling off
+    to the right: JPEG."""
+    page = Image.new("L", (600, 300), 235)
+    page.paste(render_digit(7, size=(200, 200), paper=235), (200, 50))
+    page.paste(render_digit(2, size=(160, 160), paper=235), (430, 70))
+    light = np.linspace(1.0, 0.8, page.width)[None, :]
+    photo = Image.fromarray((np.asarray(page, np.float32) * light).astype(np.uint8))
+    return png_bytes(photo, "JPEG", quality=85)
+
+
+def test_a_photo_of_several_digits_answers_the_central_one_and_says_there_are_more(api):
+    answer = predict_raw(api, photo_of_two_digits(), content_type="image/jpeg").get_json()
+    assert (answer["digit"], answer["several_digits"]) == (7, True)
+    assert predict_raw(api, SEVEN).get_json()["several_digits"] is False
+
+
+def test_auto_mode_reads_a_photo_of_several_digits_as_a_number(api):
+    photo = photo_of_two_digits()
+    answer = predict_raw(api, photo, "?mode=auto", content_type="image/jpeg").get_json()
+    assert (answer["mode"], answer["number"]) == ("number", "72")
+
+
 def test_number_mode_batches_answer_in_order(api):
     files = [
         (io.BytesIO(png_bytes(render_digit(text, size=(500, 200), scale=0.6))), f"{text}.png")

@@ -1,10 +1,10 @@
 """Grey -> ink: white strokes on black, 0..255, whatever the picture was.
 
-How preprocessing reads a grey picture of a digit: the paper and the ink's polarity from the
-histogram, uneven paper (a shadow across a photo) divided out, contrast stretched so that faint
-or thin strokes reach full strength, and specks of noise (small components of ink) dropped.
-`ink_image` does all of it; `digitrec.imaging.preprocess` frames what it finds the way MNIST did.
-Pure numpy and Pillow, on copies reduced to a few hundred pixels.
+How preprocessing reads a grey picture of a digit: on a clean background (a canvas, a scan,
+MNIST) the paper and the ink's polarity from the histogram, contrast stretched so that faint or
+thin strokes reach full strength, and specks of noise (small components of ink) dropped; a
+photo goes to `digitrec.imaging.photo`. `ink_image` does all of it; `digitrec.imaging.preprocess`
+frames what it finds the way MNIST did. On copies reduced to a few hundred pixels.
 """
 
 from __future__ import annotations
@@ -12,30 +12,14 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from digitrec.imaging.masks import grown, label_components
+from digitrec.imaging.photo import photo_ink
 
-# Statistics of the background are read from a thumbnail this small.
-_THUMB_LONG_SIDE = 32
-# Dark strokes narrower than this many thumbnail pixels are closed over when estimating paper.
-_PAPER_WINDOW = 7
-# The local paper level that photos' polarity is judged against is the median of this many
-# thumbnail pixels square: wide enough to hold more paper than ink inside a digit's loops, and
-# little wider, so that it still follows the lighting.
-_POLARITY_WINDOW = 9
-# A polarity witness is sure when one side's extremes lie this many times further than the
-# other's. The whole picture's witness is rarely wrong but can be unsure under uneven light; the
-# local one decides those, but needs a higher bar, since a digit filling a small photo fools it.
-_SURE_POLARITY = 1.5
-_SURE_LOCAL_POLARITY = 2.0
-# An image whose strongest ink differs from the paper by less than this (0..255, relative to the
-# paper's brightness) holds no ink at all: 12 on a clean canvas, more in a photo, whose JPEG-
-# smoothed noise and lighting leave blotches of that size on blank paper...
+# An image whose strongest ink differs from its clean background by less than this (0..255,
+# relative to the paper's brightness) holds no ink at all.
 MIN_INK_CONTRAST = 12
-MIN_PHOTO_INK_CONTRAST = 40
-# ...as is one whose strongest ink is within this many noise deviations of the background.
-MIN_INK_SNR = 8.0
 # Ink in a component with less than this share of the heaviest component's ink is a speck.
 SPECK_FRACTION = 0.05
 # Specks are found on a copy at most this big; pieces closer than a pixel there stay together.
@@ -95,90 +79,17 @@ def _clean_contrast_levels(paper: int, dark_ink: bool) -> np.ndarray:
     return levels
 
 
-def _photo_contrast(grey: Image.Image, paper: int, dark_ink: bool) -> tuple[Image.Image, float]:
-    """Grey with uneven paper -> (ink contrast as "L", its noise level), paper divided out.
-
-    The paper is estimated per pixel from a thumbnail: a closing (max then min) for dark ink, an
-    opening for light ink, removes strokes narrower than the window and leaves the lighting.
-    """
-    thumbnail, _ = reduced(grey, _THUMB_LONG_SIDE)
-    first, second = (
-        (ImageFilter.MaxFilter, ImageFilter.MinFilter)
-        if dark_ink
-        else (ImageFilter.MinFilter, ImageFilter.MaxFilter)
-    )
-    paper_map = thumbnail.filter(first(_PAPER_WINDOW)).filter(second(_PAPER_WINDOW))
-    paper_map = paper_map.filter(ImageFilter.BoxBlur(1)).resize(
-        grey.size, Image.Resampling.BILINEAR
-    )
-    values = np.asarray(grey, dtype=np.float32)
-    background = np.asarray(paper_map, dtype=np.float32)
-    noise = _noise_level(values)
-    if dark_ink:
-        contrast = 255.0 * (1.0 - values / np.maximum(background, 1.0))
-        noise *= 255.0 / max(paper, 1)
-    else:
-        contrast = values - background
-    return Image.fromarray(np.clip(contrast, 0, 255).astype(np.uint8), mode="L"), noise
-
-
-def _photo_ink_is_dark(grey: Image.Image, histogram: np.ndarray) -> bool:
-    """The ink's polarity on uneven paper: which extremes lie further from the paper.
-
-    The whole picture's median is the paper as a rule, but light falling across a photo can
-    spread the paper's own levels about as far as the ink lies from it. Then, and only when
-    it is itself sure, a second witness decides: how far the extremes lie from the local
-    paper, a median filter over the thumbnail that takes strokes of either polarity out alike
-    and leaves the lighting. That one is fooled in turn where the ink fills the filter's
-    window (a tightly cropped digit), which is why it does not decide every photo.
-    """
-    paper, darkest, lightest = _levels_at(histogram, 0.5, 0.0005, 0.9995)
-    whole = max(paper - darkest, 1) / max(lightest - paper, 1)
-    if not 1 / _SURE_POLARITY < whole < _SURE_POLARITY:
-        return whole > 1
-    thumbnail, _ = reduced(grey, _THUMB_LONG_SIDE)
-    local_paper = thumbnail.filter(ImageFilter.MedianFilter(_POLARITY_WINDOW))
-    local_paper = local_paper.resize(grey.size, Image.Resampling.BILINEAR)
-    residual = np.asarray(grey, np.int16) - np.asarray(local_paper, np.int16)
-    below, above = _levels_at(np.bincount(residual.ravel() + 255, minlength=511), 0.0005, 0.9995)
-    local = max(255 - below, 1) / max(above - 255, 1)
-    if not 1 / _SURE_LOCAL_POLARITY < local < _SURE_LOCAL_POLARITY:
-        return local > 1
-    return whole > 1
-
-
-def _noise_level(values: np.ndarray) -> float:
-    """Sensor noise (a standard deviation, in grey levels) of (h, w) pixels, from neighbouring
-    pixels' differences: ink edges are too few to matter. Along rows, or down the one column
-    of an image a pixel wide; 0 for a single pixel, which has no neighbour to compare."""
-    axis = 1 if values.shape[1] > 1 else 0
-    if values.shape[axis] < 2:
-        return 0.0
-    return 1.4826 * float(np.median(np.abs(np.diff(values, axis=axis)))) / np.sqrt(2.0)
-
-
-def _stretch_range(histogram: np.ndarray, noise: float) -> tuple[float, float] | None:
-    """(floor, core) of a contrast histogram: the noise floor goes to ink 0, stroke cores to
-    255. None: no ink at all."""
+def _stroke_core(histogram: np.ndarray) -> float | None:
+    """The contrast of stroke cores (to become ink 255) in a contrast histogram of a clean
+    background; None: no ink at all."""
     strongest = _level_at(histogram, 0.999)
-    floor = 3.0 * noise
-    least = MIN_PHOTO_INK_CONTRAST if noise > 0 else MIN_INK_CONTRAST
-    if strongest < least or strongest < MIN_INK_SNR * noise + 1.0:
+    if strongest < MIN_INK_CONTRAST:
         return None
     # Stroke cores: the level that 90 % of the pixels at least half as strong as the strongest
     # reach. A scan or MNIST digit is already saturated there and is left as it is.
     cores = histogram.copy()
     cores[: strongest // 2] = 0
-    return floor, max(_level_at(cores, 0.9), floor + 1.0)
-
-
-def _stretch_table(histogram: np.ndarray, noise: float) -> np.ndarray | None:
-    """Contrast -> ink (0..255): stroke cores to 255, the noise floor to 0. None: no ink at all."""
-    found = _stretch_range(histogram, noise)
-    if found is None:
-        return None
-    floor, core = found
-    return 255.0 * np.clip((_LEVELS - floor) / (core - floor), 0.0, 1.0)
+    return max(_level_at(cores, 0.9), 1.0)
 
 
 class LookupTable(Image.ImagePointHandler):
@@ -204,8 +115,8 @@ def clean_ink_table(histogram: np.ndarray, paper: int, dark_ink: bool) -> Lookup
     """Grey level -> ink level (0..255) on a background of one exact level; None if no ink."""
     to_contrast = _clean_contrast_levels(paper, dark_ink)
     contrast_histogram = np.bincount(to_contrast, weights=histogram, minlength=256)
-    found = _stretch_range(contrast_histogram, noise=0.0)
-    return None if found is None else _clean_lut(paper, dark_ink, found[1])
+    core = _stroke_core(contrast_histogram)
+    return None if core is None else _clean_lut(paper, dark_ink, core)
 
 
 @functools.lru_cache(maxsize=1024)  # canvases and scans share a handful of these
@@ -226,8 +137,9 @@ def ink_of_grey(grey: Image.Image) -> Image.Image | None:
     """Grey -> ink ("L", white on black, background removed, contrast stretched); None if none.
 
     A clean background (a canvas, a scan, MNIST itself) is one grey level: the whole way from
-    grey to ink is then one lookup table, read off the histogram. Anything else (a photo) has
-    its paper estimated per pixel first.
+    grey to ink is then one lookup table, read off the histogram. Anything else is a photo of
+    writing on paper: `digitrec.imaging.photo` evens its light out and takes away the page's
+    edge, the table, printed lines, shadows and specks.
     """
     histogram = np.asarray(grey.histogram(), dtype=np.float64)
     found = _paper_and_polarity(histogram)
@@ -237,9 +149,8 @@ def ink_of_grey(grey: Image.Image) -> Image.Image | None:
     if _is_one_level(histogram, paper):
         table = clean_ink_table(histogram, paper, dark_ink)
         return None if table is None else grey.point(table)
-    contrast, noise = _photo_contrast(grey, paper, _photo_ink_is_dark(grey, histogram))
-    stretch = _stretch_table(np.asarray(contrast.histogram(), dtype=np.float64), noise)
-    return None if stretch is None else contrast.point(_lut(stretch))
+    ink = photo_ink(grey, one_digit=False).ink
+    return ink if ink.getbbox() is not None else None
 
 
 @functools.lru_cache(maxsize=64)  # one per thumbnail shape

@@ -33,6 +33,7 @@ from digitrec.imaging.ink import (
     ink_image,
     reduced,
 )
+from digitrec.imaging.photo import photo_ink
 from digitrec.imaging.png import known_alpha_range
 from digitrec.imaging.sizes import LARGE_LONG_SIDE
 
@@ -221,6 +222,11 @@ class Preprocessed:
     grey_image: Image.Image = field(repr=False)  # the image in grey (reduced if > 1024 px)
     ink_image: Image.Image = field(repr=False)  # the whole ink map as "L", possibly reduced
     cropped_image: Image.Image | None = field(repr=False)  # the digit's ink, before framing
+    # A photo's light evened out, and what was taken away as not the digit (lines, the page's
+    # edge, shadows, other marks); None on a clean background, where there is nothing of either.
+    evened_image: Image.Image | None = field(default=None, repr=False)
+    removed_image: Image.Image | None = field(default=None, repr=False)
+    several_digits: bool = False  # other marks like the digit were found: perhaps a number
 
     @property
     def ink(self) -> np.ndarray:
@@ -230,8 +236,15 @@ class Preprocessed:
     def steps(self) -> dict[str, np.ndarray]:
         """What the model sees, in order, as uint8 (h, w) images at most 280 px on a side."""
         cropped = self.cropped_image or Image.new("L", (1, 1), 0)
+        photo = {}
+        if self.evened_image is not None and self.removed_image is not None:
+            photo = {
+                "light": _as_display(self.evened_image),
+                "removed": _as_display(self.removed_image),
+            }
         return {
             "grey": _as_display(self.grey_image),
+            **photo,
             "ink": _as_display(self.ink_image),
             "cropped": _as_display(cropped),
             "mnist": np.round(self.mnist * 255).astype(np.uint8),
@@ -316,14 +329,28 @@ def to_mnist_style(image: Image.Image) -> Preprocessed:
     if clean is not None:
         found = _clean_to_mnist_style(grey, *clean, histogram, small)
         return _in_original(found, first, image.size)
-    ink, factor = ink_image(grey, WORK_LONG_SIDE)
-    box = _ink_box(ink)
-    if is_nearly_blank(box, ink.size):
-        return _blank(grey, ink)
+    small, factor = reduced(grey, WORK_LONG_SIDE)
+    found = photo_ink(small, one_digit=True)
+    box = _ink_box(found.ink)
+    if is_nearly_blank(box, found.ink.size):
+        blank = _blank(grey, found.ink)
+        if found.removed.getbbox() is not None:  # marks there were, none of them a digit
+            blank.evened_image, blank.removed_image = found.evened, found.removed
+        return blank
     x, y, w, h = box
-    crop = ink.crop((x, y, x + w, y + h))
+    crop = found.ink.crop((x, y, x + w, y + h))
     original = box_in_original(box, first * factor, image.size)
-    return Preprocessed(frame_ink_image(crop), False, original, grey, ink, crop)
+    return Preprocessed(
+        frame_ink_image(crop),
+        False,
+        original,
+        grey,
+        found.ink,
+        crop,
+        evened_image=found.evened,
+        removed_image=found.removed,
+        several_digits=found.several,
+    )
 
 
 def box_in_original(box, factor: int, size: tuple[int, int]) -> tuple[int, int, int, int]:

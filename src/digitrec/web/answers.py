@@ -66,7 +66,11 @@ def steps_as_images(steps: dict[str, np.ndarray]) -> list[dict]:
 
 
 def digit_answer(recognition, with_steps: bool, saliency: np.ndarray | None = None) -> dict:
-    answer = {"mode": "digit", **recognition.as_dict()}
+    answer = {
+        "mode": "digit",
+        **recognition.as_dict(),
+        "several_digits": recognition.preprocessed.several_digits,
+    }
     answer["runner_up"] = explain.runner_up(recognition.prediction.probabilities)
     if with_steps:
         answer["steps"] = steps_as_images(recognition.preprocessed.steps())

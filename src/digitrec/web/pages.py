@@ -23,6 +23,8 @@ blueprint = flask.Blueprint("pages", __name__)
 
 STEP_LABELS = {
     "grey": "Greyscale",
+    "light": "Light evened out",
+    "removed": "Lines and edges removed",
     "ink": "Ink",
     "cropped": "Cropped",
     "mnist": "28\u00d728 input",

@@ -34,8 +34,10 @@ DIGIT_READING = {
     },
 }
 STEP_NAMES_DESCRIPTION = (
-    "What the model sees, in order: the image in grey, the ink map (white on black), the "
-    "ink cropped to the digit, and the 28x28 model input; each PNG at most 280 px a side."
+    "What the model sees, in order: the image in grey; for a photo, its light evened out and "
+    "what was removed as not the digit (printed lines, the page's edge, shadows, other marks); "
+    "the ink map (white on black), the ink cropped to the digit, and the 28x28 model input; "
+    "each PNG at most 280 px a side."
 )
 
 
@@ -54,7 +56,10 @@ def schemas(max_batch: int) -> dict:
             "type": "object",
             "required": ["name", "width", "height", "image"],
             "properties": {
-                "name": {"type": "string", "examples": ["grey", "ink", "cropped", "mnist"]},
+                "name": {
+                    "type": "string",
+                    "examples": ["grey", "light", "removed", "ink", "cropped", "mnist"],
+                },
                 "width": {"type": "integer", "minimum": 0},
                 "height": {"type": "integer", "minimum": 0},
                 "image": {"type": "string", "pattern": "^data:image/png;base64,"},
@@ -66,6 +71,11 @@ def schemas(max_batch: int) -> dict:
             "properties": {
                 "mode": {"const": "digit"},
                 **DIGIT_READING,
+                "several_digits": {
+                    "type": "boolean",
+                    "description": "True when a photo holds other marks like the digit read (the "
+                    "most central one): probably a number, which mode=number reads whole.",
+                },
                 "steps": {
                     "type": "array",
                     "items": ref("Step"),

@@ -6,7 +6,15 @@ import { boxElement } from "./canvas.js";
 const SVG = "http://www.w3.org/2000/svg";
 const BAR_TOP = 16;
 const BAR_HEIGHT = 96;
-const STEP_LABELS = { grey: "Greyscale", ink: "Ink", cropped: "Cropped", mnist: "28×28 input" };
+const STEP_LABELS = {
+  grey: "Greyscale",
+  light: "Light evened out",
+  removed: "Lines and edges removed",
+  ink: "Ink",
+  cropped: "Cropped",
+  mnist: "28×28 input",
+};
+const SEVERAL_DIGITS_NOTE = " More digits were found: choose “A number” to read them all.";
 
 /** A probability as a person reads it: "100%" only when it rounds to 100 at the API's
  * precision, so 0.9996 shows as ">99.9%" and never as certain. */
@@ -111,6 +119,7 @@ export class ResultView {
       : unsure
         ? `Best guess ${answer.digit} at ${percent(answer.confidence)}. Try a clearer, bigger digit.`
         : "Model confident";
+    if (answer.several_digits) byId("verdict-note").textContent += SEVERAL_DIGITS_NOTE;
     this.#bars(answer.probabilities, blank ? null : answer.digit);
     const second = byId("runner-up");
     second.hidden = blank || !answer.runner_up;

@@ -1,0 +1,53 @@
+"""The paper's light, estimated at page scale and divided out.
+
+A morphological closing (a maximum filter, then a minimum filter, of a square a sixth of the
+image's longer side) fills every dark mark narrower than the square with the paper around it and
+keeps everything that varies slowly or spans a large area: a vignette, a gradient, glare, the sharp
+edge of a shadow, the table around a page. Dividing the picture by it leaves flat paper with the
+dark marks on it, however the light fell. Pure OpenCV on the working copy: a fraction of a
+millisecond for 320 px.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# The closing's square, as a share of the image's longer side: wider than a thick marker's
+# strokes on a digit half the photo's height, and no wider, since near the border, where the
+# square reaches past the image, the paper comes out too bright where the light falls off.
+PAPER_WINDOW = 1 / 6
+# A photo's noise spreads its paper over several grey levels; a scan's paper is one level, under
+# at least this share of the pixels even when a digit cropped to fill the scan covers the rest.
+SCAN_PAPER_SHARE = 0.2
+
+
+def paper_light(grey: np.ndarray) -> np.ndarray:
+    """(h, w) uint8 grey with dark ink -> (h, w) uint8, the paper's brightness at each pixel.
+
+    Beyond its borders the image is taken to go on as it ends (mirrored, light falling off
+    towards a corner would make the corner a narrow dark valley, filled in as if ink).
+    """
+    side = max(3, round(PAPER_WINDOW * max(grey.shape))) | 1
+    square = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
+    return cv2.morphologyEx(grey, cv2.MORPH_CLOSE, square, borderType=cv2.BORDER_REPLICATE)
+
+
+def scan_paper(grey: np.ndarray) -> int | None:
+    """The paper's level of a scan (evenly lit paper, one exact grey level), or None for a
+    photo. A digit cropped to fill its scan runs off every edge, which the closing of
+    `paper_light` would take for paper: a scan's paper is its level everywhere instead."""
+    levels = np.bincount(grey.ravel(), minlength=256)
+    paper = int(levels.argmax())
+    return paper if levels[paper] >= SCAN_PAPER_SHARE * grey.size else None
+
+
+def ink_contrast(grey: np.ndarray, paper: np.ndarray) -> np.ndarray:
+    """How much darker than its paper each pixel is: (h, w) float32 in [0, 1], 0 on paper."""
+    ratio = grey.astype(np.float32) / np.maximum(paper.astype(np.float32), 1.0)
+    return np.clip(1.0 - ratio, 0.0, 1.0)
+
+
+def evened_out(grey: np.ndarray, paper: np.ndarray) -> np.ndarray:
+    """The picture as if evenly lit (paper at 255): what the web page shows of this step."""
+    return np.round(255.0 * (1.0 - ink_contrast(grey, paper))).astype(np.uint8)

@@ -1,0 +1,147 @@
+"""Which marks on a page are writing, and which one is the digit.
+
+Marks are the 8-connected pieces of an ink mask grown by a little (so that the broken strokes
+of one digit, pencil grain or a stroke cut by a removed line stay one mark). Some are not
+writing at all and are dropped:
+- edges: marks touching the border along much of it, or solid ones touching it at all (the
+  page's edge, the table, dark corners);
+- outlines: a long thin frame (the rest of a page's edge), or a thin one round another mark (a
+  form's box);
+- large regions: a shadow or the table, more than a quarter of the image;
+- specks: less than SPECK_SHARE of the heaviest mark's ink.
+Of what is left, the digit is the heaviest mark weighted by nearness to the centre, with the
+marks just beside it (a 5's bar written apart); others of about its weight and height are more
+digits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+SPECK_SHARE = 0.03
+# A mark touching one border along more than this share of it is the page's edge or the table.
+EDGE_SHARE = 0.2
+LARGE_SHARE = 0.25
+# A mark at the border that fills more than this share of its box is a patch of table or
+# shadow in a corner; strokes leave most of their box empty.
+SOLID_FILL = 0.5
+# A mark whose ink fills less than this share of its box, and whose box spans this much of the
+# image, is an outline.
+OUTLINE_FILL = 0.08
+OUTLINE_SPAN = 0.3
+# A mark whose box holds another's centre and whose ink fills less than this share of its box
+# is a frame drawn round it: a form's box (the loop of a 0 or a 6 fills twice as much).
+FRAME_FILL = 0.2
+# Nearness to the centre weighs a mark by exp(-(distance / CENTRE_REACH)^2), the distance in
+# shares of the image's sides.
+CENTRE_REACH = 0.35
+# Marks no wider and no taller than the digit, closer to its box than this share of its longer
+# side, are parts of it: the bar of a 5 or a 7 written apart, a stroke broken where the pen
+# skipped (not the sides of a form's boxes, taller than the digit they hold).
+PART_GAP = 0.15
+# Another mark with this share of the digit's ink, between half and twice its height,
+# is another digit.
+ANOTHER_DIGIT_SHARE = 0.35
+
+
+@dataclass(frozen=True)
+class Marks:
+    """The marks of an ink mask and what is known of each; index 0 is the paper."""
+
+    labels: np.ndarray  # (h, w) int32: each inked pixel's mark, 0 on paper
+    mass: np.ndarray  # (n,) the ink each mark holds
+    area: np.ndarray  # (n,) its inked pixels
+    boxes: np.ndarray  # (n, 4) x, y, w, h
+    centres: np.ndarray  # (n, 2) x, y of its box's centre
+    border: np.ndarray  # (n,) the longest share of one border it touches
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.labels.shape
+
+
+def marks_of(mask: np.ndarray, strength: np.ndarray) -> Marks:
+    """(h, w) uint8 mask (0/255) and float32 ink strength -> its Marks."""
+    h, w = mask.shape
+    reach = 3
+    grown = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+    labels = np.where(mask > 0, labels, 0)
+    flat = labels.ravel()
+    mass = np.bincount(flat, weights=strength.ravel(), minlength=count)
+    mass[0] = 0.0
+    area = np.bincount(flat, minlength=count).astype(np.float64)
+    border = np.zeros(count)
+    for edge, side in ((labels[0], w), (labels[-1], w), (labels[:, 0], h), (labels[:, -1], h)):
+        border = np.maximum(border, np.bincount(edge, minlength=count) / side)
+    boxes = stats[:, :4].astype(np.float64)
+    centres = boxes[:, :2] + boxes[:, 2:] / 2
+    return Marks(labels, mass, area, boxes, centres, border)
+
+
+def writing(marks: Marks, on_a_page: bool = True) -> np.ndarray:
+    """(n,) bool: the marks that are writing, not the page, its light or its print. Not
+    `on_a_page` (a scan: no page edge, table, shadow or dark corner), marks at the border and
+    large ones stay: they are a digit cropped to fill its scan."""
+    h, w = marks.shape
+    box_w, box_h = marks.boxes[:, 2], marks.boxes[:, 3]
+    span = np.maximum(box_w / w, box_h / h)
+    fill = marks.area / np.maximum(box_w * box_h, 1.0)
+    kept = marks.mass >= SPECK_SHARE * marks.mass.max()
+    kept &= ~((fill < OUTLINE_FILL) & (span > OUTLINE_SPAN) | _frames_another(marks, fill))
+    if on_a_page:
+        kept &= marks.area <= LARGE_SHARE * h * w
+        kept &= marks.border <= EDGE_SHARE
+        kept &= ~((marks.border > 0) & (fill > SOLID_FILL))
+    kept[0] = False
+    return kept
+
+
+def _frames_another(marks: Marks, fill: np.ndarray) -> np.ndarray:
+    """(n,) bool: thin marks whose box holds another mark's centre: a box drawn round a digit."""
+    x, y, w, h = marks.boxes.T
+    cx, cy = marks.centres[1:, 0], marks.centres[1:, 1]
+    holds = (
+        (x[:, None] < cx) & (cx < (x + w)[:, None]) & (y[:, None] < cy) & (cy < (y + h)[:, None])
+    )
+    holds[np.arange(1, len(x)), np.arange(len(x) - 1)] = False  # not its own centre
+    return (fill < FRAME_FILL) & holds.any(axis=1)
+
+
+def central_digit(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The digit among the `candidates`: ((n,) bool, just it; whether others look like digits
+    too)."""
+    h, w = marks.shape
+    offset = np.hypot(marks.centres[:, 0] / w - 0.5, marks.centres[:, 1] / h - 0.5)
+    weight = np.where(candidates, marks.mass * np.exp(-((offset / CENTRE_REACH) ** 2)), 0.0)
+    chosen = np.zeros(len(weight), bool)
+    if not weight.any():
+        return chosen, False
+    best = int(weight.argmax())
+    smaller = (marks.boxes[:, 2:] <= marks.boxes[best, 2:]).all(axis=1)
+    chosen = candidates & smaller
+    chosen &= _gaps_to(marks.boxes, best) <= PART_GAP * marks.boxes[best, 2:].max()
+    chosen[best] = True
+    heights = marks.boxes[:, 3]
+    # Another digit is written on the page, clear of its borders.
+    others = candidates & ~chosen & (marks.border == 0)
+    others &= marks.mass >= ANOTHER_DIGIT_SHARE * marks.mass[best]
+    others &= (heights > 0.5 * heights[best]) & (heights < 2 * heights[best])
+    return chosen, bool(others.any())
+
+
+def _gaps_to(boxes: np.ndarray, index: int) -> np.ndarray:
+    """(n,) the gap, px, between each box and box `index` (0 where they overlap)."""
+    x, y, w, h = boxes.T
+    bx, by, bw, bh = boxes[index]
+    gap_x = np.maximum(0, np.maximum(x, bx) - np.minimum(x + w, bx + bw))
+    gap_y = np.maximum(0, np.maximum(y, by) - np.minimum(y + h, by + bh))
+    return np.maximum(gap_x, gap_y)
+
+
+def mask_of(marks: Marks, chosen: np.ndarray) -> np.ndarray:
+    """(h, w) bool: the pixels of the chosen marks."""
+    return chosen[marks.labels]

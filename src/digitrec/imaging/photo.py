@@ -1,0 +1,123 @@
+"""A photo of writing on paper -> its ink, with the page, its light and its print taken away.
+
+1. The ink's polarity: dark on light unless the picture and its middle are dark (a blackboard).
+2. Light (`digitrec.imaging.light`): the paper's light at page scale divided out, so that a
+   vignette, a gradient, glare or a shadow's edge become flat paper.
+3. Contrast stretched over the noise: stroke cores to full strength, faint pencil kept.
+4. Print (`digitrec.imaging.lines`): ruled, squared and form lines taken out, strokes kept whole.
+5. Marks (`digitrec.imaging.marks`): the page's edge, the table, outlines, shadows and specks
+   dropped; for one digit, the most central mark of ink is kept and others like it reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from digitrec.imaging.light import evened_out, ink_contrast, paper_light, scan_paper
+from digitrec.imaging.lines import printed_lines
+from digitrec.imaging.marks import central_digit, marks_of, mask_of, writing
+
+# Ink is light on dark only when most of the picture, and its middle, are darker than this.
+DARK_PICTURE = 110
+# The strongest ink (its 99.95th percentile of contrast) must be at least this, and this many
+# noise deviations, for there to be any ink at all.
+MIN_CONTRAST = 0.16
+MIN_SNR = 8.0
+# A picture narrower than this (px) is a strip with no page around its marks: none of them is
+# taken for the page's edge, the table or a shadow.
+MIN_PAGE_SIDE = 16
+# Lines and marks are made of stretched ink at least this strong; fainter ink at least
+# FAINT_LEVEL strong joined to a kept mark is kept with it (a stroke's rim, its faint stretches).
+MARK_LEVEL = 0.25
+FAINT_LEVEL = 0.05
+FAINT_REACH = 3
+_ONE_PIXEL = np.ones((3, 3), np.uint8)
+
+
+@dataclass
+class PhotoInk:
+    """What `photo_ink` found, each image the size of the photo it was given."""
+
+    ink: Image.Image  # "L": the writing (or the one digit) white on black, 0..255
+    evened: Image.Image  # "L": the picture with its light evened out
+    removed: Image.Image  # "L": what was taken away (lines, edges, shadows, other marks)
+    several: bool  # one digit was asked for and more marks look like digits
+
+
+def _is_dark_paper(pixels: np.ndarray) -> bool:
+    """Whether the writing is light on dark (a blackboard, a screen): three quarters of the
+    picture and the middle of it, where the writing is, are darker than DARK_PICTURE. A light
+    page on a dark table fills the middle, however little of the picture it covers."""
+    h, w = pixels.shape
+    middle = pixels[h // 4 : h - h // 4, w // 4 : w - w // 4]
+    return bool(np.percentile(pixels, 75) < DARK_PICTURE and np.median(middle) < DARK_PICTURE)
+
+
+def _noise(contrast: np.ndarray) -> float:
+    """Sensor noise of the contrast (a standard deviation), from neighbouring pixels'
+    differences along rows: ink edges are too few to move their median."""
+    if contrast.shape[1] < 2:
+        return 0.0
+    return 1.4826 * float(np.median(np.abs(np.diff(contrast, axis=1)))) / np.sqrt(2.0)
+
+
+def _stretched(contrast: np.ndarray, scanned: bool) -> np.ndarray | None:
+    """Contrast -> ink strength in [0, 1]: the paper's own level plus its noise to 0, stroke
+    cores to 1; None when nothing stands out of the noise. A photo's paper level is its median
+    contrast (paper is most of any photo of writing): the closing that estimates the light
+    follows the noise's peaks, so blank paper comes out a little darker than its light. A
+    scan's is 0, whatever share of it the ink covers."""
+    noise = _noise(contrast)
+    paper = 0.0 if scanned else float(np.median(contrast))
+    strongest = float(np.percentile(contrast, 99.95)) - paper
+    if strongest < max(MIN_CONTRAST, MIN_SNR * noise):
+        return None
+    floor = paper + 3.0 * noise
+    core = float(np.median(contrast[contrast >= paper + strongest / 2]))
+    return np.clip((contrast - floor) / max(core - floor, 1e-3), 0.0, 1.0)
+
+
+def photo_ink(grey: Image.Image, one_digit: bool) -> PhotoInk:
+    """Grey ("L") photo -> its ink and the steps on the way (see the module's docstring)."""
+    pixels = np.asarray(grey)
+    if _is_dark_paper(pixels):
+        pixels = 255 - pixels
+    scanned = scan_paper(pixels)
+    paper = paper_light(pixels) if scanned is None else np.full_like(pixels, scanned)
+    evened = Image.fromarray(evened_out(pixels, paper))
+    strength = _stretched(ink_contrast(pixels, paper), scanned is not None)
+    if strength is None:
+        empty = Image.new("L", grey.size, 0)
+        return PhotoInk(empty, evened, empty, False)
+    inked = np.where(strength > MARK_LEVEL, 255, 0).astype(np.uint8)
+    mask = inked & ~printed_lines(inked)
+    marks = marks_of(mask, strength)
+    on_a_page = scanned is None and min(pixels.shape) >= MIN_PAGE_SIDE
+    chosen = writing(marks, on_a_page)
+    several = False
+    if one_digit:
+        chosen, several = central_digit(marks, chosen)
+    chosen_ink = mask_of(marks, chosen)
+    kept = _with_faint_parts(chosen_ink, (inked > 0) & ~chosen_ink, strength)
+    ink = np.where(kept, np.round(255 * strength), 0).astype(np.uint8)
+    removed = np.where(kept, 0, inked).astype(np.uint8)
+    return PhotoInk(Image.fromarray(ink), evened, Image.fromarray(removed), several)
+
+
+def _with_faint_parts(kept: np.ndarray, dropped: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """The kept marks (bool) with the faint ink joined to them within FAINT_REACH px (a
+    stroke's soft rim, its thin faint stretches), but none of the ink next to the marks
+    dropped (a printed line's rim would otherwise come back along the line)."""
+    near_dropped = cv2.dilate(dropped.astype(np.uint8), _ONE_PIXEL) > 0
+    reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * FAINT_REACH + 1,) * 2)
+    near_kept = cv2.dilate(kept.astype(np.uint8), reach) > 0
+    faint = ((strength > FAINT_LEVEL) & near_kept & ~near_dropped) | kept
+    _, labels = cv2.connectedComponents(faint.astype(np.uint8), connectivity=8)
+    joined = np.zeros(labels.max() + 1, bool)
+    joined[labels[kept]] = True
+    joined[0] = False
+    return joined[labels]

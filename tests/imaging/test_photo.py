@@ -1,0 +1,99 @@
+"""Photos of digits written on paper: the digit is found, not the page, its light or its print.
+
+Images come from the wild benchmark's generator (bench/wild.py) with rendered digits as ink, so
+that every test knows the digit and exactly where its ink is.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import render_digit, synthetic_split
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+import wild
+
+from digitrec.imaging.lines import printed_lines
+from digitrec.imaging.preprocess import to_mnist_style
+
+# The share of the ink map's ink that may lie off the digit: its anti-aliased rim, no more.
+STRAY_INK = 0.03
+
+
+@pytest.fixture(scope="module")
+def inks() -> wild.Inks:
+    split = synthetic_split(40, seed=7)
+    return wild.Inks("rendered", split.images, split.labels.astype(np.int64))
+
+
+def _sample(condition: str, inks: wild.Inks, index: int = 0) -> wild.WildSample:
+    [sample] = wild.generate(condition, inks, count=1, seed=0, first=index)
+    return sample
+
+
+def stray_ink(ink: np.ndarray, sample: wild.WildSample) -> float:
+    """The share of an ink map's ink lying off the digit's true ink (grown by two pixels of the
+    map, for its soft rim)."""
+    truth = cv2.resize(
+        sample.ink_mask().astype(np.uint8), ink.shape[::-1], interpolation=cv2.INTER_AREA
+    )
+    near = cv2.dilate(truth, np.ones((5, 5), np.uint8)) > 0
+    return float(ink[~near].sum() / max(ink.sum(), 1e-6))
+
+
+@pytest.mark.parametrize("condition", list(wild.CONDITIONS))
+def test_a_digit_photographed_under_each_condition_is_read_and_its_ink_map_is_the_digit_alone(
+    recogniser, inks, condition
+):
+    sample = _sample(condition, inks)
+    [result] = recogniser.recognise([sample.image])
+    assert result.prediction.digit == sample.digit
+    assert stray_ink(result.preprocessed.ink, sample) < STRAY_INK
+
+
+@pytest.mark.parametrize("condition", ["ruled", "squared", "tilted-page", "vignette"])
+def test_lines_page_edges_and_dark_corners_leave_nothing_in_the_ink_map(inks, condition):
+    for index in range(3):
+        sample = _sample(condition, inks, index)
+        preprocessed = to_mnist_style(Image.open(io.BytesIO(sample.image)))
+        assert stray_ink(preprocessed.ink, sample) < STRAY_INK, index
+        assert not preprocessed.several_digits
+
+
+def test_a_digit_crossing_a_ruled_line_keeps_its_strokes_where_they_cross_it():
+    page = np.asarray(render_digit(4, size=(300, 300), scale=0.6), np.uint8).copy()
+    digit = page < 128
+    line_row = 170  # through the 4's crossbar and its upright
+    page[line_row - 1 : line_row + 2, :] = np.minimum(page[line_row - 1 : line_row + 2, :], 140)
+    inked = np.where(page < 200, 255, 0).astype(np.uint8)
+    lines = printed_lines(inked) > 0
+    crossing = digit[line_row - 1 : line_row + 2]
+    assert not lines[line_row - 1 : line_row + 2][crossing].any()  # the strokes stay whole
+    assert lines[line_row, :40].all() and lines[line_row, -40:].all()  # the line goes
+
+
+def test_a_second_digit_beside_the_first_is_reported_and_the_central_one_read(recogniser):
+    page = Image.new("L", (600, 300), 235)
+    page.paste(render_digit(7, size=(200, 200), paper=235), (200, 50))
+    page.paste(render_digit(2, size=(160, 160), paper=235), (430, 70))
+    photo = np.asarray(page, np.float32) * np.linspace(1.0, 0.8, 600)[None, :]
+    [result] = recogniser.recognise([Image.fromarray(photo.astype(np.uint8))])
+    assert result.prediction.digit == 7
+    assert result.preprocessed.several_digits
+
+
+def test_the_steps_of_a_photo_show_its_light_evened_out_and_the_lines_removed(inks):
+    sample = _sample("squared", inks)
+    steps = to_mnist_style(Image.open(io.BytesIO(sample.image))).steps()
+    assert list(steps) == ["grey", "light", "removed", "ink", "cropped", "mnist"]
+    evened, removed, ink = steps["light"], steps["removed"], steps["ink"]
+    paper = evened[(removed == 0) & (ink == 0)]
+    assert np.percentile(paper, 1) > 200  # even, light paper wherever neither lines nor digit
+    assert (removed > 0).mean() > 0.02  # the grid's lines
