@@ -26,6 +26,10 @@ from digitrec.inference import (
     bundled_model_path,
 )
 
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH))
+from bench_explain import CountingSession  # noqa: E402  (the bench's own counter)
+
 # Large, clear digits that any model worth bundling reads, the placeholder MLP included.
 CLEAR_DIGITS = (0, 2, 3, 7)
 
@@ -242,20 +246,25 @@ def colour_png_of_a_seven(side: int) -> bytes:
     )
 
 
+def probe(script: str, *args: str) -> dict:
+    """Run `script` in a fresh interpreter (its memory is its own) -> the JSON it printed last."""
+    measured = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return json.loads(measured.stdout.strip().splitlines()[-1])
+
+
 def test_the_largest_accepted_colour_image_fits_a_workers_memory(tmp_path):
     """Decoded, a colour image is 4 bytes a pixel; everything after (the digit, its steps and
     the number reading) works on a reduced copy."""
     side = int(MAX_PIXELS**0.5)
     path = tmp_path / "largest.png"
     path.write_bytes(colour_png_of_a_seven(side))
-    measured = subprocess.run(
-        [sys.executable, "-c", _PEAK_OF_ONE_REQUEST, str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    answer = json.loads(measured.stdout.strip().splitlines()[-1])
+    answer = probe(_PEAK_OF_ONE_REQUEST, str(path))
     assert answer["digit"] == 7
     assert answer["number"] == "7"
     assert answer["grown_mb"] < LARGEST_IMAGE_MB, f"{side}x{side} RGB grew {answer}"
@@ -291,18 +300,6 @@ def test_the_digits_reported_are_the_cards_labels(tmp_path):
 def test_a_card_whose_input_or_labels_digitrec_cannot_serve_is_refused(tmp_path, change):
     with pytest.raises(ModelLoadError, match="card"):
         Recogniser(bundled_model_with_card(tmp_path, change))
-
-
-class CountingSession:
-    """An ONNX Runtime session that counts its runs and the images in them."""
-
-    def __init__(self, session):
-        self.session, self.runs, self.images = session, 0, 0
-
-    def run(self, outputs, feeds):
-        self.runs += 1
-        self.images += len(next(iter(feeds.values())))
-        return self.session.run(outputs, feeds)
 
 
 def test_saliency_is_one_model_run_over_the_inked_patches_only(monkeypatch):
@@ -359,13 +356,5 @@ print(json.dumps({"kept_mb": rss_mb() - before}))
 def test_a_worker_gives_back_the_memory_of_a_long_number_once_read():
     """A line of 31 touching digits is hundreds of pieces for the model: ONNX Runtime must not
     keep that run's memory for the session's life (it kept about 70 MB with its arena)."""
-    bench = Path(__file__).resolve().parents[1] / "bench"
-    measured = subprocess.run(
-        [sys.executable, "-c", _RSS_AFTER_NUMBER_READS, str(bench)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    kept = json.loads(measured.stdout.strip().splitlines()[-1])["kept_mb"]
+    kept = probe(_RSS_AFTER_NUMBER_READS, str(BENCH))["kept_mb"]
     assert kept < 40, f"{kept:.0f} MB kept after three reads"
