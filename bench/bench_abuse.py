@@ -42,7 +42,7 @@ from pathlib import Path
 
 import loadgen
 from PIL import Image, ImageDraw, ImageFont
-from servers import ROOT, free_port, stop, worker_pids
+from servers import ROOT, console_command, free_port, stop, worker_pids
 
 WORKERS = 2
 PROBE_TIMEOUT_S = 3.0
@@ -90,9 +90,7 @@ def rss_mb(pid: int, field_name: str) -> float:
 
 @contextlib.contextmanager
 def serving(env: dict | None = None, ready_within_s: float = 60):
-    bin_dir = Path(os.path.normpath(sys.executable)).parent
-    script = bin_dir / "digitrec"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "digitrec.cli"]
+    command = console_command("digitrec", "digitrec.cli")
     port = free_port()
     command += ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS)]
     log_path = Path(tempfile.mkstemp(prefix="digitrec-abuse-", suffix=".log")[1])
@@ -338,6 +336,14 @@ def attack_slow_clients(args) -> Outcome:
         )
 
 
+def run_together(threads: list[threading.Thread]) -> None:
+    """Start every thread, then wait for all of them."""
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def _range_s(values: list[float | None]) -> str:
     known = [value for value in values if value is not None]
     if not known:
@@ -388,11 +394,9 @@ def attack_expensive_batches(args) -> Outcome:
 
     with serving() as served, Probes(served.port) as probes:
         log(f"expensive: {args.batches} batches of {args.batch} x 31 touching digits")
-        senders = [threading.Thread(target=send, args=(served.port,)) for _ in range(args.batches)]
-        for sender in senders:
-            sender.start()
-        for sender in senders:
-            sender.join()
+        run_together(
+            [threading.Thread(target=send, args=(served.port,)) for _ in range(args.batches)]
+        )
         log(f"expensive: {dict(answers)}, durations {[round(d, 1) for d in durations]}")
         probes.stop()
         note = f"each request {_range_s(durations)}; client gives up after {args.cap:.0f} s"
@@ -440,14 +444,12 @@ def attack_big_images(args) -> Outcome:
         log(f"big images: {args.concurrent} at once of 5600x5600 ({sizes})")
         for kind in payloads:
             for _ in range(args.rounds):
-                senders = [
-                    threading.Thread(target=send, args=(served.port, kind))
-                    for _ in range(args.concurrent)
-                ]
-                for sender in senders:
-                    sender.start()
-                for sender in senders:
-                    sender.join()
+                run_together(
+                    [
+                        threading.Thread(target=send, args=(served.port, kind))
+                        for _ in range(args.concurrent)
+                    ]
+                )
         log(f"big images: {dict(answers)}")
         probes.stop()
         note = f"5600x5600: {sizes}; {args.concurrent} at once, {args.rounds} rounds each"
@@ -699,6 +701,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.argv = sys.argv[1:] if argv is None else argv
     args.load_average = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    unknown = set(args.only.split(",")) - set(ATTACKS) - {""}
+    if unknown:
+        parser.error(
+            f"no attack named {', '.join(sorted(unknown))}; choose from {', '.join(ATTACKS)}"
+        )
     chosen = [name for name in ATTACKS if not args.only or name in args.only.split(",")]
     outcomes = [ATTACKS[name](args) for name in chosen]
     print(markdown(outcomes, args))

@@ -192,18 +192,15 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
+def console_command(script: str, module: str) -> list[str]:
+    """This environment's console `script` (as `make serve` runs it), else `python -m module`."""
+    installed = Path(os.path.normpath(sys.executable)).parent / script
+    return [str(installed)] if installed.exists() else [sys.executable, "-m", module]
+
+
 def servers_to_compare(args, architecture: str, keras_model: Path | None) -> list[Server]:
-    bin_dir = Path(os.path.normpath(sys.executable)).parent
-    flask = (
-        [str(bin_dir / "flask")]
-        if (bin_dir / "flask").exists()
-        else [sys.executable, "-m", "flask"]
-    )
-    digitrec = (
-        [str(bin_dir / "digitrec")]
-        if (bin_dir / "digitrec").exists()
-        else [sys.executable, "-m", "digitrec.cli"]
-    )
+    flask = console_command("flask", "flask")
+    digitrec = console_command("digitrec", "digitrec.cli")
     baseline_env = {"BASELINE_ARCH": architecture, "TF_CPP_MIN_LOG_LEVEL": "2"}
     if keras_model:
         baseline_env["BASELINE_KERAS_MODEL"] = str(keras_model)
