@@ -5,8 +5,9 @@ A pixel is a printed line's when it lies on a straight run of ink that crosses t
 that run is thinner than the writing's strokes. Where a pen stroke crosses the line or runs
 along it, the ink across is the stroke's width, so those pixels stay: the strokes a line cut
 through are kept whole. A thin 1 is a straight run too, but within the writing. A form's box,
-whose sides do not cross the image, is left to `digitrec.imaging.marks`. OpenCV openings and
-components do all of it.
+whose sides do not cross the image, is a printed line too: its thin runs across meet thin runs
+down, at its corners, which strokes of a pen do not make. OpenCV openings and components do all
+of it.
 """
 
 from __future__ import annotations
@@ -19,13 +20,19 @@ import numpy as np
 # box's side...
 LINE_SPAN = 0.3
 # ...its ink across thinner than this share of the writing's strokes (the ink off long runs, of
-# which there must be MIN_REST_PIXELS for their width to be known)...
+# which there must be MIN_REST_PIXELS for their width to be known; where that is less than
+# WRITING_SHARE of the ink off the lines crossing the image, a long straight stroke is most of
+# the writing, and all the ink off those lines is measured)...
 THINNER = 0.6
 MIN_REST_PIXELS = 20
+WRITING_SHARE = 0.25
 # ...and a line runs across the page: the run it is on (strokes crossing it included) spans at
 # least this share of the image. A 1 in a number cropped tight is thin and straight, but
 # within the writing.
 EDGE_TO_EDGE = 0.9
+# ...or it is part of a printed frame or grid: thin runs at least FRAME_SPAN of the image long,
+# across and down, joined at their corners (a form's box, a row of them, squared paper).
+FRAME_SPAN = 0.15
 
 
 def _opened(mask: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -40,16 +47,47 @@ def _stroke_width(mask: np.ndarray, pixels: np.ndarray) -> float:
     return 4.0 * float(np.median(distance[pixels]))
 
 
-def _long_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(across, down): the ink on horizontal and on vertical runs longer than LINE_SPAN.
+def _long_runs(mask: np.ndarray, span: float) -> tuple[np.ndarray, np.ndarray]:
+    """(across, down): the ink on horizontal and on vertical runs longer than `span` of the
+    image's width (or height).
 
     The mask is grown by a pixel first, so that a line a pixel thick that steps up or down a
     row (paper turned by a degree) still makes one run."""
     h, w = mask.shape
     grown = cv2.dilate(mask, np.ones((3, 3), np.uint8))
-    across = _opened(grown, round(LINE_SPAN * w), 1) & mask
-    down = _opened(grown, 1, round(LINE_SPAN * h)) & mask
+    across = _opened(grown, round(span * w), 1) & mask
+    down = _opened(grown, 1, round(span * h)) & mask
     return across, down
+
+
+def _frames(thin_across: np.ndarray, thin_down: np.ndarray, thick: int) -> np.ndarray:
+    """Where printed frames and grids are (bool): pieces of thin runs, grown by `thick` px to
+    bridge their corners (where neither run is thin: the other goes on from it), that hold runs
+    across at two heights at least and runs down at two places at least. A box has both; so
+    does a grid, or a row of boxes on a form. A pen's thin straight strokes meeting (a 4's bar
+    and stem) are one of each."""
+    runs = (thin_across | thin_down).astype(np.uint8)
+    joined = cv2.dilate(runs, cv2.getStructuringElement(cv2.MORPH_RECT, (thick + 2,) * 2))
+    count, labels = cv2.connectedComponents(joined, connectivity=8)
+    apart = 2 * thick + 2
+    return (
+        (_spread(labels, thin_across, 0, count) > apart)
+        & (_spread(labels, thin_down, 1, count) > apart)
+    )[labels]
+
+
+def _spread(labels: np.ndarray, pixels: np.ndarray, axis: int, count: int) -> np.ndarray:
+    """(count,) how far apart, px, the `pixels` (bool) of each label lie along `axis` (0: y,
+    1: x); -1 for a label with none of them. Label 0 (the background) gets -1."""
+    at = np.nonzero(pixels)
+    label, position = labels[at], at[axis]
+    low = np.full(count, np.iinfo(np.int32).max, np.int64)
+    high = np.full(count, -1, np.int64)
+    np.minimum.at(low, label, position)
+    np.maximum.at(high, label, position)
+    spread = np.where(high >= 0, high - low, -1)
+    spread[0] = -1
+    return spread
 
 
 def _edge_to_edge(runs: np.ndarray, length: float, extent: int) -> np.ndarray:
@@ -64,14 +102,27 @@ def _edge_to_edge(runs: np.ndarray, length: float, extent: int) -> np.ndarray:
 def printed_lines(mask: np.ndarray) -> np.ndarray:
     """(h, w) uint8 ink mask (0 or 255) -> the pixels of printed straight lines (0 or 255)."""
     h, w = mask.shape
-    across, down = _long_runs(mask)
-    writing = (mask > 0) & ((across | down) == 0)
+    across, down = _long_runs(mask, FRAME_SPAN)
+    long_across, long_down = _long_runs(mask, LINE_SPAN)
+    crossing_across = _edge_to_edge(long_across, EDGE_TO_EDGE * w, cv2.CC_STAT_WIDTH)
+    crossing_down = _edge_to_edge(long_down, EDGE_TO_EDGE * h, cv2.CC_STAT_HEIGHT)
+    off_lines = (mask > 0) & ~(crossing_across | crossing_down)
+    writing = off_lines & ((long_across | long_down) == 0)
+    if writing.sum() < WRITING_SHARE * off_lines.sum():  # a long straight 1 is most of it
+        writing = off_lines
     if writing.sum() < MIN_REST_PIXELS:
         return np.zeros_like(mask)
     thick = max(3, round(THINNER * _stroke_width(mask, writing)))
     # Ink at least `thick` across the run's direction is a pen's, not the line's.
     thin_across = (across > 0) & (_opened(mask, 1, thick) == 0)
     thin_down = (down > 0) & (_opened(mask, thick, 1) == 0)
-    thin_across &= _edge_to_edge(across, EDGE_TO_EDGE * w, cv2.CC_STAT_WIDTH)
-    thin_down &= _edge_to_edge(down, EDGE_TO_EDGE * h, cv2.CC_STAT_HEIGHT)
-    return np.where(thin_across | thin_down, 255, 0).astype(np.uint8)
+    framed = _frames(thin_across, thin_down, thick)
+    # A frame's corners: on a run across and a run down, neither thin there, beside thin
+    # stretches of both (not the inside of a stroke that two lines run into).
+    beside = np.ones((3, 3), np.uint8)
+    corners = framed & (across > 0) & (down > 0)
+    corners &= cv2.dilate(thin_across.astype(np.uint8), beside) > 0
+    corners &= cv2.dilate(thin_down.astype(np.uint8), beside) > 0
+    thin_across &= crossing_across | framed
+    thin_down &= crossing_down | framed
+    return np.where(thin_across | thin_down | corners, 255, 0).astype(np.uint8)

@@ -21,15 +21,21 @@ from digitrec.imaging.light import evened_out, ink_contrast, paper_light, scan_p
 from digitrec.imaging.lines import printed_lines
 from digitrec.imaging.marks import central_digit, marks_of, mask_of, writing
 
-# Ink is light on dark only when most of the picture, and its middle, are darker than this.
+# Ink is light on dark only when most of the picture, and its middle, are darker than this,
+# and no more than this share of it is light (nearer its lightest level than its median).
 DARK_PICTURE = 110
+LIGHT_INK_SHARE = 0.15
 # The strongest ink (its 99.95th percentile of contrast) must be at least this, and this many
 # noise deviations, for there to be any ink at all.
 MIN_CONTRAST = 0.16
 MIN_SNR = 8.0
-# A picture narrower than this (px) is a strip with no page around its marks: none of them is
-# taken for the page's edge, the table or a shadow.
+# A picture narrower than this (px), or this many times taller than it is wide, is a strip
+# with no page around its marks (a digit cropped to its ink, a 1 most of all; a number is
+# wide): read as a scan, its paper the level this share of its pixels are darker than, and
+# none of its marks taken for the page's edge, the table or a shadow.
 MIN_PAGE_SIDE = 16
+MAX_PAGE_ASPECT = 3
+STRIP_PAPER_PERCENTILE = 99
 # Lines and marks are made of stretched ink at least this strong; fainter ink at least
 # FAINT_LEVEL strong joined to a kept mark is kept with it (a stroke's rim, its faint stretches).
 MARK_LEVEL = 0.25
@@ -50,19 +56,33 @@ class PhotoInk:
 
 def _is_dark_paper(pixels: np.ndarray) -> bool:
     """Whether the writing is light on dark (a blackboard, a screen): three quarters of the
-    picture and the middle of it, where the writing is, are darker than DARK_PICTURE. A light
-    page on a dark table fills the middle, however little of the picture it covers."""
+    picture and the middle of it, where the writing is, are darker than DARK_PICTURE (a light
+    page on a dark table fills the middle, however little of the picture it covers), and what
+    is light is no more than strokes cover (LIGHT_INK_SHARE): paper in a deep shadow is dark
+    too, beside a large stretch of it in the light."""
     h, w = pixels.shape
     middle = pixels[h // 4 : h - h // 4, w // 4 : w - w // 4]
-    return bool(np.percentile(pixels, 75) < DARK_PICTURE and np.median(middle) < DARK_PICTURE)
+    if np.percentile(pixels, 75) >= DARK_PICTURE or np.median(middle) >= DARK_PICTURE:
+        return False
+    darkest, lightest = np.median(pixels), np.percentile(pixels, 99.9)
+    return bool(np.mean(pixels > (darkest + lightest) / 2) <= LIGHT_INK_SHARE)
+
+
+def _is_strip(pixels: np.ndarray) -> bool:
+    height, width = pixels.shape
+    return min(height, width) < MIN_PAGE_SIDE or height > MAX_PAGE_ASPECT * width
 
 
 def _noise(contrast: np.ndarray) -> float:
     """Sensor noise of the contrast (a standard deviation), from neighbouring pixels'
-    differences along rows: ink edges are too few to move their median."""
-    if contrast.shape[1] < 2:
-        return 0.0
-    return 1.4826 * float(np.median(np.abs(np.diff(contrast, axis=1)))) / np.sqrt(2.0)
+    differences along rows or along columns, whichever are the smaller: ink edges are too few
+    to move their median, except across a strip of ink (a 1 cropped to its own width)."""
+    spreads = [
+        float(np.median(np.abs(np.diff(contrast, axis=axis))))
+        for axis in (0, 1)
+        if contrast.shape[axis] >= 2
+    ]
+    return 1.4826 * min(spreads) / np.sqrt(2.0) if spreads else 0.0
 
 
 def _stretched(contrast: np.ndarray, scanned: bool) -> np.ndarray | None:
@@ -87,6 +107,8 @@ def photo_ink(grey: Image.Image, one_digit: bool) -> PhotoInk:
     if _is_dark_paper(pixels):
         pixels = 255 - pixels
     scanned = scan_paper(pixels)
+    if scanned is None and _is_strip(pixels):
+        scanned = int(np.percentile(pixels, STRIP_PAPER_PERCENTILE))
     paper = paper_light(pixels) if scanned is None else np.full_like(pixels, scanned)
     evened = Image.fromarray(evened_out(pixels, paper))
     strength = _stretched(ink_contrast(pixels, paper), scanned is not None)
@@ -96,7 +118,7 @@ def photo_ink(grey: Image.Image, one_digit: bool) -> PhotoInk:
     inked = np.where(strength > MARK_LEVEL, 255, 0).astype(np.uint8)
     mask = inked & ~printed_lines(inked)
     marks = marks_of(mask, strength)
-    on_a_page = scanned is None and min(pixels.shape) >= MIN_PAGE_SIDE
+    on_a_page = scanned is None
     chosen = writing(marks, on_a_page)
     several = False
     if one_digit:
