@@ -25,10 +25,12 @@ from digitrec.imaging.marks import central_digit, marks_of, mask_of, writing
 # and no more than this share of it is light (nearer its lightest level than its median).
 DARK_PICTURE = 110
 LIGHT_INK_SHARE = 0.15
-# The strongest ink (its 99.95th percentile of contrast) must be at least this, and this many
-# noise deviations, for there to be any ink at all.
-MIN_CONTRAST = 0.16
+# The strongest ink (its 99.95th percentile of contrast) inside a photo's border margin (a
+# share of its longer side) must be at least this, and this many noise deviations, for there
+# to be any ink at all: faint pencil is about 0.15, blank paper under uneven light under 0.07.
+MIN_CONTRAST = 0.1
 MIN_SNR = 8.0
+BORDER_MARGIN = 1 / 12
 # A picture narrower than this (px), or this many times taller than it is wide, is a strip
 # with no page around its marks (a digit cropped to its ink, a 1 most of all; a number is
 # wide): read as a scan, its paper the level this share of its pixels are darker than, and
@@ -85,6 +87,15 @@ def _noise(contrast: np.ndarray) -> float:
     return 1.4826 * min(spreads) / np.sqrt(2.0) if spreads else 0.0
 
 
+def _inside(contrast: np.ndarray) -> np.ndarray:
+    """The photo less a margin of BORDER_MARGIN of its longer side, where the estimate of
+    the paper's light is least sure (the closing's square reaches past the picture)."""
+    h, w = contrast.shape
+    margin = round(BORDER_MARGIN * max(h, w))
+    inside = contrast[margin : h - margin, margin : w - margin]
+    return inside if inside.size else contrast
+
+
 def _stretched(contrast: np.ndarray, scanned: bool) -> np.ndarray | None:
     """Contrast -> ink strength in [0, 1]: the paper's own level plus its noise to 0, stroke
     cores to 1; None when nothing stands out of the noise. A photo's paper level is its median
@@ -94,7 +105,8 @@ def _stretched(contrast: np.ndarray, scanned: bool) -> np.ndarray | None:
     noise = _noise(contrast)
     paper = 0.0 if scanned else float(np.median(contrast))
     strongest = float(np.percentile(contrast, 99.95)) - paper
-    if strongest < max(MIN_CONTRAST, MIN_SNR * noise):
+    within = strongest if scanned else float(np.percentile(_inside(contrast), 99.95)) - paper
+    if within < max(MIN_CONTRAST, MIN_SNR * noise):
         return None
     floor = paper + 3.0 * noise
     core = float(np.median(contrast[contrast >= paper + strongest / 2]))
