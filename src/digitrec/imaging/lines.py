@@ -31,8 +31,10 @@ WRITING_SHARE = 0.25
 # within the writing.
 EDGE_TO_EDGE = 0.9
 # ...or it is part of a printed frame or grid: thin runs at least FRAME_SPAN of the image long,
-# across and down, joined at their corners (a form's box, a row of them, squared paper).
+# across and down, joined at their corners (a form's box, a row of them, squared paper), the
+# THIN_SHARE of their ink thin.
 FRAME_SPAN = 0.15
+THIN_SHARE = 0.5
 
 
 def _opened(mask: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -60,20 +62,24 @@ def _long_runs(mask: np.ndarray, span: float) -> tuple[np.ndarray, np.ndarray]:
     return across, down
 
 
-def _frames(thin_across: np.ndarray, thin_down: np.ndarray, thick: int) -> np.ndarray:
+def _frames(
+    across: np.ndarray, down: np.ndarray, thin_across: np.ndarray, thin_down: np.ndarray, thick: int
+) -> np.ndarray:
     """Where printed frames and grids are (bool): pieces of thin runs, grown by `thick` px to
     bridge their corners (where neither run is thin: the other goes on from it), that hold runs
-    across at two heights at least and runs down at two places at least. A box has both; so
-    does a grid, or a row of boxes on a form. A pen's thin straight strokes meeting (a 4's bar
-    and stem) are one of each."""
+    across at two heights at least and runs down at two places at least, and whose runs are
+    mostly thin. A box has all of it; so does a grid, or a row of boxes on a form. A pen's thin
+    straight strokes meeting (a 4's bar and stem) are one of each, and a thick stroke is thin
+    only at its slanting edges."""
     runs = (thin_across | thin_down).astype(np.uint8)
     joined = cv2.dilate(runs, cv2.getStructuringElement(cv2.MORPH_RECT, (thick + 2,) * 2))
     count, labels = cv2.connectedComponents(joined, connectivity=8)
     apart = 2 * thick + 2
-    return (
-        (_spread(labels, thin_across, 0, count) > apart)
-        & (_spread(labels, thin_down, 1, count) > apart)
-    )[labels]
+    on_runs = np.bincount(labels[(across | down) > 0], minlength=count)
+    framed = np.bincount(labels[runs > 0], minlength=count) >= THIN_SHARE * on_runs
+    framed &= _spread(labels, thin_across, 0, count) > apart
+    framed &= _spread(labels, thin_down, 1, count) > apart
+    return framed[labels]
 
 
 def _spread(labels: np.ndarray, pixels: np.ndarray, axis: int, count: int) -> np.ndarray:
@@ -116,7 +122,7 @@ def printed_lines(mask: np.ndarray) -> np.ndarray:
     # Ink at least `thick` across the run's direction is a pen's, not the line's.
     thin_across = (across > 0) & (_opened(mask, 1, thick) == 0)
     thin_down = (down > 0) & (_opened(mask, thick, 1) == 0)
-    framed = _frames(thin_across, thin_down, thick)
+    framed = _frames(across, down, thin_across, thin_down, thick)
     # A frame's corners: on a run across and a run down, neither thin there, beside thin
     # stretches of both (not the inside of a stroke that two lines run into).
     beside = np.ones((3, 3), np.uint8)

@@ -5,8 +5,8 @@ of one digit, pencil grain or a stroke cut by a removed line stay one mark). Som
 writing at all and are dropped:
 - edges: marks touching the border along much of it, or solid ones touching it at all (the
   page's edge, the table, dark corners);
-- outlines: a long thin frame (the rest of a page's edge), or a thin one round another mark (a
-  form's box);
+- outlines: a long thin frame away from the middle (the rest of a page's edge), or a thin one
+  round another mark (a form's box);
 - large regions: a shadow or the table, more than a quarter of the image;
 - specks: less than SPECK_SHARE of the heaviest mark's ink.
 Of what is left, the digit is the heaviest mark weighted by nearness to the centre, with the
@@ -32,6 +32,9 @@ SOLID_FILL = 0.5
 # image, is an outline.
 OUTLINE_FILL = 0.08
 OUTLINE_SPAN = 0.3
+# ...unless it is in the middle, within this share of the image's sides from its centre (a 1
+# written slanting fills little of its box too).
+MIDDLE_REACH = 0.15
 # A mark whose box holds another's centre and whose ink fills less than this share of its box
 # is a frame drawn round it: a form's box (the loop of a 0 or a 6 fills twice as much).
 FRAME_FILL = 0.2
@@ -91,13 +94,22 @@ def writing(marks: Marks, on_a_page: bool = True) -> np.ndarray:
     span = np.maximum(box_w / w, box_h / h)
     fill = marks.area / np.maximum(box_w * box_h, 1.0)
     kept = marks.mass >= SPECK_SHARE * marks.mass.max()
-    kept &= ~((fill < OUTLINE_FILL) & (span > OUTLINE_SPAN) | _frames_another(marks, fill))
+    outline = (fill < OUTLINE_FILL) & (span > OUTLINE_SPAN) & ~_in_the_middle(marks)
+    kept &= ~(outline | _frames_another(marks, fill))
     if on_a_page:
         kept &= marks.area <= LARGE_SHARE * h * w
         kept &= marks.border <= EDGE_SHARE
         kept &= ~((marks.border > 0) & (fill > SOLID_FILL))
     kept[0] = False
     return kept
+
+
+def _in_the_middle(marks: Marks) -> np.ndarray:
+    """(n,) bool: marks whose box's centre is in the middle of the image (MIDDLE_REACH of its
+    sides from the centre), where the writing is: the page's edges lie around it."""
+    h, w = marks.shape
+    offset = np.abs(marks.centres / np.array([w, h]) - 0.5)
+    return (offset <= MIDDLE_REACH).all(axis=1)
 
 
 def _frames_another(marks: Marks, fill: np.ndarray) -> np.ndarray:
