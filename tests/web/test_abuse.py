@@ -113,6 +113,41 @@ def test_a_request_past_its_deadline_stops_with_422(app):
             answers.read(recogniser, [SEVEN], mode, False, past)
 
 
+def test_a_heavy_number_request_is_cut_at_a_tiny_deadline_and_answered_422():
+    # Eight lines of 29 touching digits: seconds of reading each, on any machine.
+    images = [base64.b64encode(touching_digits()).decode()] * MAX_NUMBER_IMAGES
+    app = create_app({"TESTING": True, "DIGITREC_REQUEST_TIMEOUT_S": 1})
+    response = app.test_client().post("/api/v1/predict?mode=number", json={"images": images})
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    problem = response.get_json()
+    assert problem["type"] == "/api#problem-too-much-work"
+    assert "image 1 of 8: reading this request took over 1 s" in problem["detail"]
+
+
+class StopAtCheck(WorkLimits):
+    """Limits whose deadline passes at the `stop_at`-th check, however fast the machine."""
+
+    def __init__(self, stop_at: int):
+        super().__init__(time.monotonic() + 3600, 3600, PixelBudget(10**8))
+        object.__setattr__(self, "checks", [])
+        object.__setattr__(self, "stop_at", stop_at)
+
+    def check_time(self) -> None:
+        self.checks.append(1)
+        if len(self.checks) == self.stop_at:
+            raise TooMuchWorkError("deadline")
+
+
+def test_digit_mode_checks_the_deadline_before_each_image_and_stops_there(app):
+    from digitrec.web import answers
+
+    limits = StopAtCheck(stop_at=3)
+    with pytest.raises(TooMuchWorkError, match="deadline"):
+        answers.read(app.extensions["digitrec"], [SEVEN] * 40, "digit", False, limits)
+    assert len(limits.checks) == 3  # not swallowed as a bad image and read again
+
+
 def test_the_number_reader_checks_the_deadline_between_its_reads(recogniser):
     from digitrec.numbers import read_number
 
@@ -126,6 +161,30 @@ def test_the_number_reader_checks_the_deadline_between_its_reads(recogniser):
     with pytest.raises(TooMuchWorkError):
         read_number(recogniser, touching_digits(), stop_at_the_second_check)
     assert len(checks) == 2
+
+
+def test_the_number_reader_reads_at_most_a_chunk_of_pieces_between_deadline_checks(
+    recogniser, monkeypatch
+):
+    from digitrec.numbers import read_number
+    from digitrec.numbers.segment import READ_CHUNK
+
+    judge = recogniser.cut_judge
+    read_since_check, most_between_checks = [0], [0]
+    original_predict = judge.predict
+
+    def counting_predict(images, threshold=None):
+        read_since_check[0] += len(images)
+        most_between_checks[0] = max(most_between_checks[0], read_since_check[0])
+        return original_predict(images, threshold)
+
+    def check() -> None:
+        read_since_check[0] = 0
+
+    monkeypatch.setattr(judge, "predict", counting_predict)
+    read_number(recogniser, touching_digits(), check)
+    # Each piece is read twice at most (the second time with thicker strokes).
+    assert 0 < most_between_checks[0] <= 2 * READ_CHUNK
 
 
 def test_big_images_wait_for_the_pixel_budget_and_small_ones_never_do():

@@ -12,7 +12,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from digitrec.errors import RecognitionError
+from digitrec.errors import RecognitionError, TooMuchWorkError
 from digitrec.imaging.decode import decode_image
 from digitrec.imaging.preprocess import grey_of, working_copy
 from digitrec.numbers import choose_mode, read_number
@@ -22,7 +22,7 @@ from digitrec.web.work_limits import WorkLimits, declared_pixels
 # Input previews wider or taller than this are shrunk for display.
 PREVIEW_PX = 560
 MODES = ("digit", "number", "auto")
-# Digit mode reads a batch this many images to a model run, checking the deadline between.
+# Digit mode reads a batch this many images to a model run.
 DIGIT_CHUNK = 16
 
 
@@ -107,14 +107,15 @@ def naming_the_image(position: int, count: int):
 
 def recognise_in_order(recogniser, images: list[bytes], limits: WorkLimits) -> list:
     """One Recognition per image, in order, read DIGIT_CHUNK images to a model batch, with
-    the request's deadline checked between batches."""
+    the request's deadline checked before each image is decoded."""
     recognitions = []
     for start in range(0, len(images), DIGIT_CHUNK):
-        limits.check_time()
         chunk = images[start : start + DIGIT_CHUNK]
         try:
-            recognitions += recogniser.recognise(chunk)
+            recognitions += recogniser.recognise(chunk, limits.check_time)
             continue
+        except TooMuchWorkError:
+            raise  # the deadline: no image was at fault
         except RecognitionError:
             if len(images) == 1:
                 raise
@@ -122,8 +123,8 @@ def recognise_in_order(recogniser, images: list[bytes], limits: WorkLimits) -> l
         # requests are rare, so re-reading a few images costs nothing that matters.
         for position, image in enumerate(chunk, start=start + 1):
             with naming_the_image(position, len(images)):
-                recogniser.recognise([image])
-        recognitions += recogniser.recognise(chunk)
+                recogniser.recognise([image], limits.check_time)
+        recognitions += recogniser.recognise(chunk, limits.check_time)
     return recognitions
 
 

@@ -10,8 +10,9 @@
   judged), so a request reads at most MAX_NUMBER_IMAGES of them; more is 422. Reading one may
   cost as much memory as the largest image, so each read holds the whole pixel budget.
 - Seconds: recognition checks a deadline (DIGITREC_REQUEST_TIMEOUT_S after the request began)
-  between batches of work; past it the request stops with 422, so no request holds a worker
-  thread much longer than that.
+  before each image is decoded and, in number mode, before each lot of candidate pieces is read
+  (`digitrec.numbers.segment.READ_CHUNK`, a fraction of a second); past it the request stops
+  with 422, so no request holds a worker thread much longer than that.
 """
 
 from __future__ import annotations
