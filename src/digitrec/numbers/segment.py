@@ -119,7 +119,8 @@ def segment(
             if check_time is not None:
                 check_time()
             chunk = indices[start : start + READ_CHUNK]
-            pieces = [candidates[i].piece for i in chunk]
+            # Cut out afresh, not kept: only the chain's few pieces are needed after reading.
+            pieces = [candidates[i].cut_out() for i in chunk]
             _read_new_pieces(judge, pieces, readings)
             for i, piece in zip(chunk, pieces, strict=True):
                 prediction, confidence, frame = readings[_same_piece(piece)]

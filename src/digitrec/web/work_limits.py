@@ -6,8 +6,8 @@
   fit waits up to PIXEL_WAIT_S for others to finish, then gets 503 with Retry-After. Images
   under SMALL_IMAGE_PIXELS (a canvas, a phone photo's thumbnail) are not counted, so they never
   wait. When the last big image is done, freed memory goes back to the system.
-- Images in number mode: each may take a second or two (every cut of up to 32 marks is
-  judged), so a request reads at most MAX_NUMBER_IMAGES of them; more is 422. Reading one may
+- Images in number mode: each may take seconds (a line of 31 touching digits offers some 5,000
+  cuts to judge), so a request reads at most MAX_NUMBER_IMAGES of them; more is 422. Reading one may
   cost as much memory as the largest image, so each read holds the whole pixel budget.
 - Seconds: recognition checks a deadline (DIGITREC_REQUEST_TIMEOUT_S after the request began)
   before each image is decoded and, in number mode, before each lot of candidate pieces is read
@@ -95,8 +95,7 @@ class WorkLimits:
         if count > MAX_NUMBER_IMAGES:
             raise TooMuchWorkError(
                 f"{count} images in number mode; one request reads at most "
-                f"{MAX_NUMBER_IMAGES} numbers (each takes up to a second or two): send the "
-                "rest in further requests"
+                f"{MAX_NUMBER_IMAGES} numbers: send the rest in further requests"
             )
 
     def check_time(self) -> None:
