@@ -198,6 +198,48 @@ def test_big_images_wait_for_the_pixel_budget_and_small_ones_never_do():
         pass
 
 
+def test_only_one_request_waits_for_the_pixel_budget_the_next_is_busy_at_once():
+    budget = PixelBudget(10_000_000, wait_s=60)
+    outcome = []
+
+    def wait_for_room() -> None:
+        with budget.reserve(8_000_000):
+            outcome.append("read")
+
+    with budget.reserve(8_000_000):
+        waiter = threading.Thread(target=wait_for_room)
+        waiter.start()
+        while budget._waiting == 0:
+            time.sleep(0.01)
+        with pytest.raises(ServerBusyError), budget.reserve(8_000_000):
+            pass  # a second waiter would hold a second thread: refused without waiting
+    waiter.join()
+    assert outcome == ["read"]
+
+
+def test_a_digit_batch_is_read_in_lots_of_few_big_images_or_many_small_ones():
+    from digitrec.web.answers import DIGIT_CHUNK, LOT_PIXELS, digit_lots
+
+    canvas, photo = 280 * 280, 5600 * 5600
+    assert digit_lots([canvas] * 40) == [(0, DIGIT_CHUNK), (DIGIT_CHUNK, 2 * DIGIT_CHUNK), (32, 40)]
+    assert digit_lots([photo] * 3) == [(0, 1), (1, 2), (2, 3)]
+    quarter = LOT_PIXELS // 4
+    assert digit_lots([quarter] * 5 + [canvas]) == [(0, 4), (4, 6)]
+
+
+def test_the_deadline_runs_from_when_the_worker_had_the_body(app):
+    from digitrec.web.work_limits import RECEIVED_AT, request_limits
+
+    queued_long_ago = {RECEIVED_AT: time.monotonic() - 3600}
+    with (
+        app.test_request_context("/api/v1/predict", environ_overrides=queued_long_ago),
+        pytest.raises(TooMuchWorkError, match="over 10 s"),
+    ):
+        request_limits().check_time()
+    with app.test_request_context("/api/v1/predict"):
+        request_limits().check_time()  # without the worker: from now
+
+
 def test_a_request_without_room_in_the_pixel_budget_is_503_with_retry_after(app):
     big = png_bytes(Image.new("L", (2000, 1000), 255))
     budget = app.extensions["digitrec_pixels"]

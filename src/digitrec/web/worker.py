@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import time
 
 import gevent
 from gevent import monkey
@@ -43,6 +44,7 @@ from digitrec.web.body import (
 from digitrec.web.problems import PROBLEM_JSON, problem_type
 from digitrec.web.samples import SAMPLES_BY_NAME
 from digitrec.web.security import SECURITY_HEADERS
+from digitrec.web.work_limits import RECEIVED_AT
 
 # Real threads per worker for the work itself: requests are CPU-bound, and two workers of four
 # threads keep a 2-core machine busy while one request waits for its image to decode.
@@ -134,6 +136,7 @@ class ThreadedApp:
                 read_whole_body(environ, self.max_bytes)
         except TimeoutError:
             mark_timed_out(environ)
+        environ[RECEIVED_AT] = time.monotonic()  # its deadline runs from here, queue included
         if environ["REQUEST_METHOD"] in ANSWERED_IN_GREENLET:
             return self.flask_app(environ, start_response)
         status, headers, body = self.pool.apply(self._answer, (environ,))
