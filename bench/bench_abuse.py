@@ -18,7 +18,7 @@ number-mode batches (the heaviest the API accepts), concurrent big images, all o
 with ordinary traffic (mixed), made-up HTTP methods, SIGTERM under load, and the small checks
 (gunicorn's own error pages, redirects, data: URLs, a JPEG claiming 30 megapixels, the no-JS
 form's token). Prints one markdown section on stdout; progress goes to stderr. Exits 1 when an
-attack whose requests are within the API's limits got none of them read: it measured nothing.
+attack whose requests are within the API's limits had every one refused: it measured nothing.
 """
 
 from __future__ import annotations
@@ -82,14 +82,14 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [name for name in ATTACKS if not args.only or name in args.only.split(",")]
     outcomes = [ATTACKS[name](args) for name in chosen]
     print(markdown(outcomes, args))
-    unread = [(o.attack, kind) for o in outcomes for kind in o.unread]
-    for attack, kind in unread:
+    refused = [(o.attack, kind) for o in outcomes for kind in o.refused]
+    for attack, kind in refused:
         print(
-            f"bench_abuse: {attack}: every {kind + ' ' if kind else ''}request was refused "
-            "before it was read, so it measured nothing (see its answers above)",
+            f"bench_abuse: {attack}: every {kind + ' ' if kind else ''}request was refused, "
+            "so it measured nothing (see its answers above)",
             file=sys.stderr,
         )
-    return 1 if unread else 0
+    return 1 if refused else 0
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
 """Mixed attack: the heaviest accepted requests of every kind at once, with ordinary traffic.
 
-For `seconds`, clients send without pause: lines of 31 touching digits in number-mode batches
-of MAX_NUMBER_IMAGES, single 5600x5600 images, a digit batch of as many 5600x5600 images as
-one upload holds, and canvases (ordinary traffic). Every request is within the API's limits,
-so each should be read, or cut at the request's deadline, or (big ones) told to retry when the
-worker's pixel budget is full: never refused, never dropped. What a worker holds at its peak
-and keeps afterwards is what "any mix of accepted requests" costs.
+For --mixed-seconds, clients send without pause: lines of 31 touching digits in number-mode
+batches of MAX_NUMBER_IMAGES, single 5600x5600 images, a digit batch of as many 5600x5600
+images as one upload holds, and canvases (ordinary traffic). Every request is within the API's
+limits, so each should be read, or cut at the request's deadline, or (big ones) told to retry
+when the worker's pixel budget is full (the clients then wait as Retry-After says): never
+refused, never dropped. What a worker holds at its peak and keeps afterwards is what "any mix
+of accepted requests" costs.
 """
 
 from __future__ import annotations
@@ -77,8 +78,12 @@ def attack_mixed(args) -> Outcome:
     def send(port: int, kind: str) -> None:
         _, path, body, headers = streams[kind]
         while time.monotonic() < ends:
-            status, _, answer, seconds = request(port, "POST", path, body, headers, args.cap)
+            status, answer_headers, answer, seconds = request(
+                port, "POST", path, body, headers, args.cap
+            )
             tally.add(status, answer, seconds, kind)
+            if status == 503:  # as a well-behaved client does: the budget is full for now
+                time.sleep(float(answer_headers.get("Retry-After", 1)))
 
     with serving() as served, Probes(served.port) as probes:
         log(

@@ -2,8 +2,9 @@
 of /healthz and a canvas predict, RSS per worker, and how the answers are tallied.
 
 A tally keys answers by status and problem type, and keeps each problem's whole detail for the
-report (a table cell would cut it short). An attack whose requests should be read, and that got
-none of a kind read (every one refused before any work), measured nothing: `Outcome.unread`.
+report (a table cell would cut it short). An attack whose requests are all within the API's
+limits, and that got every one of a kind refused (a 4xx other than the request's deadline
+cutting it), measured nothing: `Outcome.refused`. A 503 is no refusal: it says to try again.
 """
 
 from __future__ import annotations
@@ -223,9 +224,9 @@ class Outcome:
     longest_s: float
     note: str = ""
     details: list[str] = field(default_factory=list)
-    # Kinds of requests within every limit of which none was read: the attack measured
+    # Kinds of requests within every limit, every one of which was refused: the attack measured
     # nothing of them ("" names an attack's only kind).
-    unread: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
 
 
 def finish(
@@ -255,7 +256,8 @@ class Tally:
         self.answers = Counter()
         self.durations: list[float] = []
         self.details: dict[str, list[str]] = {}
-        self.read = Counter()  # by kind: answered 200, or read until the deadline cut them
+        self.sent = Counter()  # by kind
+        self.refused = Counter()  # by kind: 4xx, except the request's deadline cutting it
         self._lock = threading.Lock()
 
     def add(self, status, body: bytes, seconds: float, kind: str = "") -> None:
@@ -270,7 +272,9 @@ class Tally:
         with self._lock:
             self.answers[key] += 1
             self.durations.append(seconds)
-            self.read[kind] += status == 200 or bool(CUT_AT_DEADLINE.search(detail))
+            self.sent[kind] += 1
+            refused = isinstance(status, int) and 400 <= status < 500
+            self.refused[kind] += refused and not CUT_AT_DEADLINE.search(detail)
             kept = self.details.setdefault(key, [])
             if detail and detail not in kept and len(kept) < DETAILS_KEPT:
                 kept.append(detail)
@@ -281,8 +285,8 @@ class Tally:
 
 def finish_tally(attack: str, served: Served, probes: Probes, tally: Tally, note="") -> Outcome:
     """`finish` for an attack of requests that should be read: its tally's answers, longest
-    request, problem details, and the kinds of requests none of which was read."""
+    request, problem details, and the kinds of requests every one of which was refused."""
     outcome = finish(attack, served, probes, tally.answers, max(tally.durations, default=0), note)
     outcome.details = tally.detail_lines()
-    outcome.unread = [kind for kind, read in tally.read.items() if not read]
+    outcome.refused = [kind for kind, sent in tally.sent.items() if tally.refused[kind] == sent]
     return outcome
