@@ -198,6 +198,20 @@ def test_big_images_wait_for_the_pixel_budget_and_small_ones_never_do():
         pass
 
 
+def test_memory_is_given_back_once_a_request_is_over_and_no_big_image_is_being_read():
+    budget = PixelBudget(10_000_000)
+    assert not budget.give_back_if_idle()  # nothing read yet
+    with budget.reserve(100_000):  # a canvas: not counted
+        pass
+    assert not budget.give_back_if_idle()
+    with budget.reserve(8_000_000):
+        pass
+    with budget.reserve(2_000_000):
+        assert not budget.give_back_if_idle()  # another is still being read
+    assert budget.give_back_if_idle()
+    assert not budget.give_back_if_idle()  # once
+
+
 def test_only_one_request_waits_for_the_pixel_budget_the_next_is_busy_at_once():
     budget = PixelBudget(10_000_000, wait_s=60)
     outcome = []

@@ -5,8 +5,8 @@
   (the largest image accepted, DIGITREC_MAX_MEGAPIXELS); a request whose biggest image does not
   fit waits up to PIXEL_WAIT_S for others to finish (if no other request is waiting already),
   then gets 503 with Retry-After. Images under SMALL_IMAGE_PIXELS (a canvas, a phone photo's
-  thumbnail) are not counted, so they never wait. When the last big image is done, freed memory
-  goes back to the system.
+  thumbnail) are not counted, so they never wait. After a request, when no big image is being
+  read, freed memory goes back to the system.
 - Images in number mode: each may take seconds (a line of 31 touching digits offers some 5,000
   cuts to judge), so a request reads at most MAX_NUMBER_IMAGES of them; more is 422. Reading
   one may cost as much memory as the largest image, so each read holds the whole pixel budget.
@@ -60,6 +60,7 @@ class PixelBudget:
         self.wait_s = wait_s
         self._free = pixels
         self._waiting = 0
+        self._read_since_given_back = False
         self._room = threading.Condition()
 
     @contextlib.contextmanager
@@ -85,10 +86,22 @@ class PixelBudget:
         finally:
             with self._room:
                 self._free += pixels
-                all_done = self._free == self.total
+                self._read_since_given_back = True
                 self._room.notify_all()
-            if all_done:
-                give_back_freed_memory()
+
+    def give_back_if_idle(self) -> bool:
+        """Once a request is over: if big images or numbers were read since the last time and
+        none is being read now, give freed memory back to the system. Not when a reservation
+        ends: then the request's answer, or the error that stopped it and its frames' arrays,
+        are still alive (measured: 9 MB more given back after a number batch cut at its
+        deadline). True when it gave back."""
+        with self._room:
+            due = self._read_since_given_back and self._free == self.total
+            if due:
+                self._read_since_given_back = False
+        if due:
+            give_back_freed_memory()
+        return due
 
     def _busy(self) -> ServerBusyError:
         return ServerBusyError(
