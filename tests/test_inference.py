@@ -333,7 +333,7 @@ def test_blanking_the_most_salient_patch_lowers_the_answer_most(recogniser):
 _RSS_AFTER_NUMBER_READS = """
 import io, json, sys
 sys.path.insert(0, sys.argv[1])
-from bench_abuse import touching_digits_png
+from abuse.number_batches import touching_digits_png
 from PIL import Image
 from digitrec.inference import Recogniser
 from digitrec.memory import give_back_freed_memory

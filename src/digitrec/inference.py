@@ -11,7 +11,7 @@ and preprocessing keeps no state, so one Recogniser serves every thread of a wor
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -219,14 +219,24 @@ class Recogniser:
         )
         return apply_temperature(raw, self.card.temperature)
 
-    def recognise(self, images: Sequence[bytes | Image.Image]) -> list[Recognition]:
+    def recognise(
+        self,
+        images: Sequence[bytes | Image.Image],
+        check_time: Callable[[], None] | None = None,
+    ) -> list[Recognition]:
         """Image files (bytes) or Pillow images -> one Recognition each, in order.
 
         Bytes are decoded with `decode_image` (its errors propagate: NotAnImageError,
         ImageTooLargeError, UnusableImageError); every image is made MNIST-style, then all of
         them go through the model in one batch. A blank or nearly blank image answers digit None.
+        `check_time`, if given, is called before each image is decoded and may raise to stop
+        (a request's deadline: one big photo takes a good part of a second).
         """
-        preprocessed = [to_mnist_style(as_image(image, self.max_pixels)) for image in images]
+        preprocessed = []
+        for image in images:
+            if check_time is not None:
+                check_time()
+            preprocessed.append(to_mnist_style(as_image(image, self.max_pixels)))
         if not preprocessed:
             return []
         predictions = self.predict(np.stack([item.mnist for item in preprocessed]))

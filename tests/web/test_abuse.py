@@ -113,6 +113,41 @@ def test_a_request_past_its_deadline_stops_with_422(app):
             answers.read(recogniser, [SEVEN], mode, False, past)
 
 
+def test_a_heavy_number_request_is_cut_at_a_tiny_deadline_and_answered_422():
+    # Eight lines of 29 touching digits: seconds of reading each, on any machine.
+    images = [base64.b64encode(touching_digits()).decode()] * MAX_NUMBER_IMAGES
+    app = create_app({"TESTING": True, "DIGITREC_REQUEST_TIMEOUT_S": 1})
+    response = app.test_client().post("/api/v1/predict?mode=number", json={"images": images})
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    problem = response.get_json()
+    assert problem["type"] == "/api#problem-too-much-work"
+    assert "image 1 of 8: reading this request took over 1 s" in problem["detail"]
+
+
+class StopAtCheck(WorkLimits):
+    """Limits whose deadline passes at the `stop_at`-th check, however fast the machine."""
+
+    def __init__(self, stop_at: int):
+        super().__init__(time.monotonic() + 3600, 3600, PixelBudget(10**8))
+        object.__setattr__(self, "checks", [])
+        object.__setattr__(self, "stop_at", stop_at)
+
+    def check_time(self) -> None:
+        self.checks.append(1)
+        if len(self.checks) == self.stop_at:
+            raise TooMuchWorkError("deadline")
+
+
+def test_digit_mode_checks_the_deadline_before_each_image_and_stops_there(app):
+    from digitrec.web import answers
+
+    limits = StopAtCheck(stop_at=3)
+    with pytest.raises(TooMuchWorkError, match="deadline"):
+        answers.read(app.extensions["digitrec"], [SEVEN] * 40, "digit", False, limits)
+    assert len(limits.checks) == 3  # not swallowed as a bad image and read again
+
+
 def test_the_number_reader_checks_the_deadline_between_its_reads(recogniser):
     from digitrec.numbers import read_number
 
@@ -128,6 +163,30 @@ def test_the_number_reader_checks_the_deadline_between_its_reads(recogniser):
     assert len(checks) == 2
 
 
+def test_the_number_reader_reads_at_most_a_chunk_of_pieces_between_deadline_checks(
+    recogniser, monkeypatch
+):
+    from digitrec.numbers import read_number
+    from digitrec.numbers.segment import READ_CHUNK
+
+    judge = recogniser.cut_judge
+    read_since_check, most_between_checks = [0], [0]
+    original_predict = judge.predict
+
+    def counting_predict(images, threshold=None):
+        read_since_check[0] += len(images)
+        most_between_checks[0] = max(most_between_checks[0], read_since_check[0])
+        return original_predict(images, threshold)
+
+    def check() -> None:
+        read_since_check[0] = 0
+
+    monkeypatch.setattr(judge, "predict", counting_predict)
+    read_number(recogniser, touching_digits(), check)
+    # Each piece is read twice at most (the second time with thicker strokes).
+    assert 0 < most_between_checks[0] <= 2 * READ_CHUNK
+
+
 def test_big_images_wait_for_the_pixel_budget_and_small_ones_never_do():
     budget = PixelBudget(10_000_000, wait_s=0.1)
     with budget.reserve(8_000_000):
@@ -137,6 +196,62 @@ def test_big_images_wait_for_the_pixel_budget_and_small_ones_never_do():
             pass
     with budget.reserve(8_000_000):  # room again once the first is done
         pass
+
+
+def test_memory_is_given_back_once_a_request_is_over_and_no_big_image_is_being_read():
+    budget = PixelBudget(10_000_000)
+    assert not budget.give_back_if_idle()  # nothing read yet
+    with budget.reserve(100_000):  # a canvas: not counted
+        pass
+    assert not budget.give_back_if_idle()
+    with budget.reserve(8_000_000):
+        pass
+    with budget.reserve(2_000_000):
+        assert not budget.give_back_if_idle()  # another is still being read
+    assert budget.give_back_if_idle()
+    assert not budget.give_back_if_idle()  # once
+
+
+def test_only_one_request_waits_for_the_pixel_budget_the_next_is_busy_at_once():
+    budget = PixelBudget(10_000_000, wait_s=60)
+    outcome = []
+
+    def wait_for_room() -> None:
+        with budget.reserve(8_000_000):
+            outcome.append("read")
+
+    with budget.reserve(8_000_000):
+        waiter = threading.Thread(target=wait_for_room)
+        waiter.start()
+        while budget._waiting == 0:
+            time.sleep(0.01)
+        with pytest.raises(ServerBusyError), budget.reserve(8_000_000):
+            pass  # a second waiter would hold a second thread: refused without waiting
+    waiter.join()
+    assert outcome == ["read"]
+
+
+def test_a_digit_batch_is_read_in_lots_of_few_big_images_or_many_small_ones():
+    from digitrec.web.answers import DIGIT_CHUNK, LOT_PIXELS, digit_lots
+
+    canvas, photo = 280 * 280, 5600 * 5600
+    assert digit_lots([canvas] * 40) == [(0, DIGIT_CHUNK), (DIGIT_CHUNK, 2 * DIGIT_CHUNK), (32, 40)]
+    assert digit_lots([photo] * 3) == [(0, 1), (1, 2), (2, 3)]
+    quarter = LOT_PIXELS // 4
+    assert digit_lots([quarter] * 5 + [canvas]) == [(0, 4), (4, 6)]
+
+
+def test_the_deadline_runs_from_when_the_worker_had_the_body(app):
+    from digitrec.web.work_limits import RECEIVED_AT, request_limits
+
+    queued_long_ago = {RECEIVED_AT: time.monotonic() - 3600}
+    with (
+        app.test_request_context("/api/v1/predict", environ_overrides=queued_long_ago),
+        pytest.raises(TooMuchWorkError, match="over 10 s"),
+    ):
+        request_limits().check_time()
+    with app.test_request_context("/api/v1/predict"):
+        request_limits().check_time()  # without the worker: from now
 
 
 def test_a_request_without_room_in_the_pixel_budget_is_503_with_retry_after(app):

@@ -125,10 +125,10 @@ def test_an_unsure_answer_says_so_and_gives_the_best_guess(app, client, monkeypa
     recogniser = app.extensions["digitrec"]
     real = recogniser.recognise
 
-    def unsure(images):
+    def unsure(images, check_time=None):
         return [
             dataclasses.replace(r, prediction=dataclasses.replace(r.prediction, is_digit=False))
-            for r in real(images)
+            for r in real(images, check_time)
         ]
 
     monkeypatch.setattr(recogniser, "recognise", unsure)
@@ -217,12 +217,12 @@ def test_the_page_says_100_percent_only_when_the_probability_is_1(
     recogniser = app.extensions["digitrec"]
     real = recogniser.recognise
 
-    def with_confidence(images):
+    def with_confidence(images, check_time=None):
         return [
             dataclasses.replace(
                 r, prediction=dataclasses.replace(r.prediction, confidence=confidence)
             )
-            for r in real(images)
+            for r in real(images, check_time)
         ]
 
     monkeypatch.setattr(recogniser, "recognise", with_confidence)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -54,6 +54,18 @@ SHORT_START = 0.7
 CUT_COST = 1.0  # per stroke of ink a cut crosses
 # Candidates read at least this surely are read a second time with thicker strokes.
 SECOND_OPINION_FLOOR = 0.5
+# Candidates are cut out, framed and read this many at a time, with `check_time` called before
+# each lot: a line of 31 touching digits offers some 5,000 candidates to read in one round
+# (about 12 s on a loaded 2-core machine), a lot of 128 about a third of a second.
+READ_CHUNK = 128
+
+
+class Reading(NamedTuple):
+    """One distinct piece as the judge read it."""
+
+    prediction: Prediction
+    confidence: float  # weighed with a second opinion, for choosing cuts
+    frame: np.ndarray  # (28, 28): what was read
 
 
 def _piece_prior(candidate: Candidate, digit_height: float) -> float:
@@ -85,7 +97,8 @@ def segment(
     `cut_judge`, the pieces model, when it has one; only the candidates that could be in the
     best chain are read, `digitrec.numbers.chains`) and each piece carries the recogniser's
     `prediction`; without one, by digit-width priors alone. No ink -> []. `check_time` is
-    called before each batch of reads and may raise to stop the reading (a request's deadline).
+    called before each READ_CHUNK candidates are read and may raise to stop the reading (a
+    request's deadline).
     """
     candidates, boundary_count, digit_height = candidate_pieces(ink)
     if not candidates:
@@ -98,16 +111,22 @@ def segment(
     judge = getattr(recogniser, "cut_judge", None) or recogniser
     predictions: dict[int, Prediction] = {}
     framed: dict[int, np.ndarray] = {}  # every read candidate's 28x28 frame
+    readings: dict[tuple, Reading] = {}  # by `_same_piece`: seams through empty space repeat
 
     def read(indices: list[int]) -> list[float]:
-        if check_time is not None:
-            check_time()
-        found, confidences, frames = _predict_distinct(
-            judge, [candidates[i].piece for i in indices]
-        )
-        predictions.update(zip(indices, found, strict=True))
-        framed.update(zip(indices, frames, strict=True))
-        return [CONFIDENCE_WEIGHT * math.log(max(c, 1e-6)) for c in confidences]
+        bonuses = []
+        for start in range(0, len(indices), READ_CHUNK):
+            if check_time is not None:
+                check_time()
+            chunk = indices[start : start + READ_CHUNK]
+            # Cut out afresh, not kept: only the chain's few pieces are needed after reading.
+            pieces = [candidates[i].cut_out() for i in chunk]
+            _read_new_pieces(judge, pieces, readings)
+            for i, piece in zip(chunk, pieces, strict=True):
+                prediction, confidence, frame = readings[_same_piece(piece)]
+                predictions[i], framed[i] = prediction, frame
+                bonuses.append(CONFIDENCE_WEIGHT * math.log(max(confidence, 1e-6)))
+        return bonuses
 
     chain = best_chain(spans, boundary_count, priors, read)  # takes only candidates it read
     if judge is not recogniser and chain:
@@ -122,31 +141,29 @@ def segment(
     return sorted(pieces, key=_centre_x)
 
 
-def _predict_distinct(
-    recogniser: Recogniser, pieces: list[Piece]
-) -> tuple[list[Prediction], list[float], list[np.ndarray]]:
-    """One batch through the model -> each piece's prediction, its confidence for choosing
-    cuts (`_second_opinion`) and its 28x28 frame; pieces with the same box and ink are framed
-    and classified once.
+def _same_piece(piece: Piece) -> tuple:
+    """Pieces with the same box and ink are read once."""
+    return piece.box, round(float(piece.ink.sum()), 3)
 
-    Seams that pass through empty space make many candidates identical.
-    """
-    first_of: dict[tuple, int] = {}
-    index_of = [
-        first_of.setdefault((piece.box, round(float(piece.ink.sum()), 3)), len(first_of))
-        for piece in pieces
-    ]
-    distinct = [None] * len(first_of)
-    for piece, index in zip(pieces, index_of, strict=True):
-        distinct[index] = piece
-    framed = np.stack([fit_to_mnist_frame(p.ink) for p in distinct])
+
+def _read_new_pieces(recogniser: Recogniser, pieces: list[Piece], readings: dict) -> None:
+    """Read, in one batch through the model, the pieces not yet in `readings`: each one's
+    prediction, its confidence for choosing cuts (`_second_opinion`) and its 28x28 frame,
+    stored by `_same_piece`."""
+    new = {}
+    for piece in pieces:
+        key = _same_piece(piece)
+        if key not in readings:
+            new.setdefault(key, piece)
+    if not new:
+        return
+    framed = np.stack([fit_to_mnist_frame(piece.ink) for piece in new.values()])
     predictions = recogniser.predict(framed, threshold=recogniser.number_threshold)
     confidences = _second_opinion(recogniser, framed, predictions)
-    return (
-        [predictions[i] for i in index_of],
-        [confidences[i] for i in index_of],
-        [framed[i] for i in index_of],
-    )
+    for key, prediction, confidence, frame in zip(
+        new, predictions, confidences, framed, strict=True
+    ):
+        readings[key] = Reading(prediction, confidence, frame)
 
 
 def _second_opinion(recogniser: Recogniser, framed: np.ndarray, predictions) -> list[float]:

@@ -73,5 +73,6 @@ def init_recogniser(app: flask.Flask) -> None:
     max_pixels = megapixels * 1_000_000 if megapixels else MAX_PIXELS
     recogniser = Recogniser(app.config["DIGITREC_MODEL"], max_pixels=max_pixels)
     app.extensions["digitrec"] = recogniser
-    app.extensions["digitrec_pixels"] = PixelBudget(max_pixels)
+    budget = app.extensions["digitrec_pixels"] = PixelBudget(max_pixels)
+    app.teardown_request(lambda _error: budget.give_back_if_idle())
     health.run_self_test(app)

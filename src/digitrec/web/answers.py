@@ -12,18 +12,22 @@ import io
 import numpy as np
 from PIL import Image
 
-from digitrec.errors import RecognitionError
+from digitrec.errors import RecognitionError, TooMuchWorkError
 from digitrec.imaging.decode import decode_image
 from digitrec.imaging.preprocess import grey_of, working_copy
 from digitrec.numbers import choose_mode, read_number
 from digitrec.web import explain
-from digitrec.web.work_limits import WorkLimits, declared_pixels
+from digitrec.web.work_limits import SMALL_IMAGE_PIXELS, WorkLimits, declared_pixels
 
 # Input previews wider or taller than this are shrunk for display.
 PREVIEW_PX = 560
 MODES = ("digit", "number", "auto")
-# Digit mode reads a batch this many images to a model run, checking the deadline between.
+# Digit mode reads a batch in lots, each one model run and answered before the next is read:
+# up to DIGIT_CHUNK images, or fewer when they are big. Every image of a lot keeps its working
+# copies (up to 1024 px a side, a few MB for a big photo) until its lot is answered, so a batch
+# of 64 big images never holds all of theirs at once.
 DIGIT_CHUNK = 16
+LOT_PIXELS = 4 * SMALL_IMAGE_PIXELS
 
 
 def model_summary(recogniser) -> dict:
@@ -105,26 +109,36 @@ def naming_the_image(position: int, count: int):
         raise type(error)(f"image {position} of {count}: {error}") from error
 
 
-def recognise_in_order(recogniser, images: list[bytes], limits: WorkLimits) -> list:
-    """One Recognition per image, in order, read DIGIT_CHUNK images to a model batch, with
-    the request's deadline checked between batches."""
-    recognitions = []
-    for start in range(0, len(images), DIGIT_CHUNK):
-        limits.check_time()
-        chunk = images[start : start + DIGIT_CHUNK]
-        try:
-            recognitions += recogniser.recognise(chunk)
-            continue
-        except RecognitionError:
-            if len(images) == 1:
-                raise
-        # The batch failed as a whole: find which image did, so the error can say so. Bad
-        # requests are rare, so re-reading a few images costs nothing that matters.
-        for position, image in enumerate(chunk, start=start + 1):
-            with naming_the_image(position, len(images)):
-                recogniser.recognise([image])
-        recognitions += recogniser.recognise(chunk)
-    return recognitions
+def digit_lots(sizes: list[int]) -> list[tuple[int, int]]:
+    """(start, end) of each lot of a digit batch, given each image's declared pixels: at most
+    DIGIT_CHUNK images, and no more images once a lot holds LOT_PIXELS."""
+    lots, start, pixels = [], 0, 0
+    for end, size in enumerate(sizes, start=1):
+        pixels += size
+        if end - start == DIGIT_CHUNK or pixels >= LOT_PIXELS or end == len(sizes):
+            lots.append((start, end))
+            start, pixels = end, 0
+    return lots
+
+
+def recognise_lot(recogniser, images: list[bytes], start: int, end: int, limits: WorkLimits):
+    """One Recognition per image of images[start:end], in one model run, with the request's
+    deadline checked before each image is decoded; an image that cannot be read is named by
+    its place in the whole batch."""
+    lot = images[start:end]
+    try:
+        return recogniser.recognise(lot, limits.check_time)
+    except TooMuchWorkError:
+        raise  # the deadline: no image was at fault
+    except RecognitionError:
+        if len(images) == 1:
+            raise
+    # The lot failed as a whole: find which image did, so the error can say so. Bad requests
+    # are rare, so re-reading a few images costs nothing that matters.
+    for position, image in enumerate(lot, start=start + 1):
+        with naming_the_image(position, len(images)):
+            recogniser.recognise([image], limits.check_time)
+    return recogniser.recognise(lot, limits.check_time)
 
 
 def read(
@@ -139,9 +153,13 @@ def read(
     several digits, else a digit with its steps), within the request's `limits`. `explained`
     adds each digit answer's saliency map (`digitrec.web.explain`)."""
     if mode == "digit":
-        with limits.pixels.reserve(max(declared_pixels(image) for image in images)):
-            recognitions = recognise_in_order(recogniser, images, limits)
-        return digit_answers(recogniser, recognitions, with_steps, explained)
+        sizes = [declared_pixels(image) for image in images]
+        answers = []
+        with limits.pixels.reserve(max(sizes)):
+            for start, end in digit_lots(sizes):
+                recognitions = recognise_lot(recogniser, images, start, end, limits)
+                answers += digit_answers(recogniser, recognitions, with_steps, explained)
+        return answers
     limits.check_number_images(len(images))
     answers = []
     for position, data in enumerate(images, start=1):

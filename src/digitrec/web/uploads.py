@@ -68,7 +68,10 @@ def _from_multipart(request: flask.Request, max_batch: int) -> Upload:
     if not files:
         raise MalformedRequestError("no image in the form: attach it as the multipart field `file`")
     _check_batch(len(files), max_batch)
-    images = [file.read() for file in files]
+    images = []
+    for file in files:
+        images.append(file.read())
+        file.close()  # its in-memory copy is not needed beside the bytes read from it
     for position, image in enumerate(images, start=1):
         if not image:
             where = f"file {position} of {len(images)}" if len(images) > 1 else "the file"

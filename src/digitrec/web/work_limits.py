@@ -3,15 +3,18 @@
 - Pixels: a colour image costs about 4 bytes a pixel while it is decoded, so a few big images
   at once would multiply a worker's memory. Each worker has a budget of pixels being decoded
   (the largest image accepted, DIGITREC_MAX_MEGAPIXELS); a request whose biggest image does not
-  fit waits up to PIXEL_WAIT_S for others to finish, then gets 503 with Retry-After. Images
-  under SMALL_IMAGE_PIXELS (a canvas, a phone photo's thumbnail) are not counted, so they never
-  wait. When the last big image is done, freed memory goes back to the system.
-- Images in number mode: each may take a second or two (every cut of up to 32 marks is
-  judged), so a request reads at most MAX_NUMBER_IMAGES of them; more is 422. Reading one may
-  cost as much memory as the largest image, so each read holds the whole pixel budget.
-- Seconds: recognition checks a deadline (DIGITREC_REQUEST_TIMEOUT_S after the request began)
-  between batches of work; past it the request stops with 422, so no request holds a worker
-  thread much longer than that.
+  fit waits up to PIXEL_WAIT_S for others to finish (if no other request is waiting already),
+  then gets 503 with Retry-After. Images under SMALL_IMAGE_PIXELS (a canvas, a phone photo's
+  thumbnail) are not counted, so they never wait. After a request, when no big image is being
+  read, freed memory goes back to the system.
+- Images in number mode: each may take seconds (a line of 31 touching digits offers some 5,000
+  cuts to judge), so a request reads at most MAX_NUMBER_IMAGES of them; more is 422. Reading
+  one may cost as much memory as the largest image, so each read holds the whole pixel budget.
+- Seconds: recognition checks a deadline (DIGITREC_REQUEST_TIMEOUT_S after the worker had the
+  request's body) before each image is decoded and, in number mode, before each lot of
+  candidate pieces is read (`digitrec.numbers.segment.READ_CHUNK`, a fraction of a second);
+  past it the request stops with 422, so no request holds a worker thread, or waits for its
+  answer, much longer than that.
 """
 
 from __future__ import annotations
@@ -31,6 +34,12 @@ from digitrec.memory import give_back_freed_memory
 
 SMALL_IMAGE_PIXELS = 1_000_000
 PIXEL_WAIT_S = 5.0
+# Requests waiting for room in the budget at once: each waits in one of a worker's few threads,
+# so more would leave none for a canvas. Any more are answered 503 at once.
+MAX_WAITING = 1
+# Where the worker notes (time.monotonic) when a request's body was in, before it waited for a
+# thread: the request's deadline runs from then, so that no answer takes much longer than it.
+RECEIVED_AT = "digitrec.received_at"
 MAX_NUMBER_IMAGES = 8
 
 
@@ -50,6 +59,8 @@ class PixelBudget:
         self.total = pixels
         self.wait_s = wait_s
         self._free = pixels
+        self._waiting = 0
+        self._read_since_given_back = False
         self._room = threading.Condition()
 
     @contextlib.contextmanager
@@ -61,21 +72,42 @@ class PixelBudget:
             return
         pixels = min(pixels, self.total)
         with self._room:
-            if not self._room.wait_for(lambda: self._free >= pixels, timeout=self.wait_s):
-                raise ServerBusyError(
-                    f"the server is reading other big images or numbers ({self.total / 1e6:g} megapixels "
-                    f"at once); try again in a few seconds, or send a smaller image"
-                )
+            if self._free < pixels and self._waiting >= MAX_WAITING:
+                raise self._busy()
+            self._waiting += 1
+            try:
+                if not self._room.wait_for(lambda: self._free >= pixels, timeout=self.wait_s):
+                    raise self._busy()
+            finally:
+                self._waiting -= 1
             self._free -= pixels
         try:
             yield
         finally:
             with self._room:
                 self._free += pixels
-                all_done = self._free == self.total
+                self._read_since_given_back = True
                 self._room.notify_all()
-            if all_done:
-                give_back_freed_memory()
+
+    def give_back_if_idle(self) -> bool:
+        """Once a request is over: if big images or numbers were read since the last time and
+        none is being read now, give freed memory back to the system. Not when a reservation
+        ends: then the request's answer, or the error that stopped it and its frames' arrays,
+        are still alive (measured: 9 MB more given back after a number batch cut at its
+        deadline). True when it gave back."""
+        with self._room:
+            due = self._read_since_given_back and self._free == self.total
+            if due:
+                self._read_since_given_back = False
+        if due:
+            give_back_freed_memory()
+        return due
+
+    def _busy(self) -> ServerBusyError:
+        return ServerBusyError(
+            f"the server is reading other big images or numbers ({self.total / 1e6:g} megapixels "
+            f"at once); try again in a few seconds, or send a smaller image"
+        )
 
 
 @dataclass(frozen=True)
@@ -87,15 +119,18 @@ class WorkLimits:
     pixels: PixelBudget
 
     @classmethod
+    def starting_at(cls, started: float, seconds: float, pixels: PixelBudget) -> WorkLimits:
+        return cls(started + seconds, seconds, pixels)
+
+    @classmethod
     def starting_now(cls, seconds: float, pixels: PixelBudget) -> WorkLimits:
-        return cls(time.monotonic() + seconds, seconds, pixels)
+        return cls.starting_at(time.monotonic(), seconds, pixels)
 
     def check_number_images(self, count: int) -> None:
         if count > MAX_NUMBER_IMAGES:
             raise TooMuchWorkError(
                 f"{count} images in number mode; one request reads at most "
-                f"{MAX_NUMBER_IMAGES} numbers (each takes up to a second or two): send the "
-                "rest in further requests"
+                f"{MAX_NUMBER_IMAGES} numbers: send the rest in further requests"
             )
 
     def check_time(self) -> None:
@@ -107,8 +142,10 @@ class WorkLimits:
 
 
 def request_limits() -> WorkLimits:
-    """The current request's limits, its deadline starting now."""
+    """The current request's limits, its deadline running from when the worker had its body
+    (`digitrec serve`), else from now."""
     app = flask.current_app
-    return WorkLimits.starting_now(
-        app.config["DIGITREC_REQUEST_TIMEOUT_S"], app.extensions["digitrec_pixels"]
+    started = flask.request.environ.get(RECEIVED_AT, time.monotonic())
+    return WorkLimits.starting_at(
+        started, app.config["DIGITREC_REQUEST_TIMEOUT_S"], app.extensions["digitrec_pixels"]
     )
