@@ -12,6 +12,7 @@ from digitrec.training.wild_digits import (
     binarised,
     make_wild_digits,
     stretched_to_fill,
+    stroke_width,
     with_line_piece,
 )
 
@@ -64,3 +65,15 @@ def test_a_line_piece_adds_ink_beside_the_strokes(digits):
     rng = np.random.default_rng(5)
     image = digits.images[0]
     assert with_line_piece(image, rng).astype(int).sum() > image.astype(int).sum()
+
+
+def test_another_pen_thickens_or_thins_the_strokes_and_keeps_the_digit(digits):
+    rng = np.random.default_rng(6)
+    thicker = thinner = 0
+    for image in digits.images[:20]:
+        ink = (image > 128).sum()
+        changed = (stroke_width(image, rng) > 128).sum()
+        thicker += changed > ink
+        thinner += changed < ink
+        assert changed >= 0.3 * ink
+    assert thicker and thinner

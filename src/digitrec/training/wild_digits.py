@@ -2,7 +2,7 @@
 
 Preprocessing finds the digit on a page and frames it as MNIST did, but what it frames is not
 an MNIST scan: a form scanner stretches a digit to fill its box, a phone thumbnail or an 8x8 scan
-has a few pixels of stroke, a 1-bit scan has hard edges, removing a ruled line leaves a short
+has a few pixels of stroke, pens draw thick or thin, a 1-bit scan has hard edges, removing a ruled line leaves a short
 piece of it beside the strokes, and hands vary more than MNIST's writers. Each function here
 makes one of those from MNIST-style digits; `make_wild_digits` mixes them. Every result is
 framed again by `digitrec.imaging.frame.fit_to_mnist_frame`, exactly as the reader frames.
@@ -36,6 +36,18 @@ def elastic(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     dx, dy = (cv2.GaussianBlur(s, (0, 0), sigma) * alpha for s in shifts)
     ys, xs = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
     return cv2.remap(image, xs + dx, ys + dy, cv2.INTER_LINEAR, borderValue=0)
+
+
+def stroke_width(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Another pen: strokes thickened (a felt-tip, a marker, an 8x8 scan enlarged) or thinned
+    (a fine ballpoint) by a pixel or two of the 28x28 frame."""
+    pixels = int(rng.integers(1, 3))
+    pen = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pixels + 1,) * 2)
+    if rng.random() < 0.65:
+        return cv2.dilate(image, pen)
+    thinned = cv2.erode(image, pen)
+    # A stroke thinned away entirely would leave no digit: then the pen is the same as before.
+    return thinned if (thinned > 128).sum() >= 0.3 * (image > 128).sum() else image
 
 
 def stretched_to_fill(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -96,6 +108,7 @@ def with_line_piece(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 KINDS = {
     "elastic": elastic,
+    "stroke-width": stroke_width,
     "stretched": stretched_to_fill,
     "low-resolution": low_resolution,
     "binarised": binarised,
