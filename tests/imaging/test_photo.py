@@ -97,3 +97,63 @@ def test_the_steps_of_a_photo_show_its_light_evened_out_and_the_lines_removed(in
     paper = evened[(removed == 0) & (ink == 0)]
     assert np.percentile(paper, 1) > 200  # even, light paper wherever neither lines nor digit
     assert (removed > 0).mean() > 0.02  # the grid's lines
+
+
+def _photographed(pixels: np.ndarray, seed: int = 0) -> Image.Image:
+    """Grey pixels as a phone gives them: sensor noise, then JPEG."""
+    noise = np.random.default_rng(seed).normal(0, 3, pixels.shape)
+    grey = Image.fromarray(np.clip(pixels + noise, 0, 255).astype(np.uint8))
+    buffer = io.BytesIO()
+    grey.save(buffer, format="JPEG", quality=85)
+    return Image.open(io.BytesIO(buffer.getvalue()))
+
+
+def test_a_form_box_the_digit_touches_is_taken_out(recogniser):
+    page = np.asarray(render_digit(3, size=(400, 300), scale=0.55, paper=235), np.float32).copy()
+    rows = np.flatnonzero((page < 128).any(axis=1))
+    top, bottom = 40, rows[-1] - 2  # the box's lower side runs through the 3's lowest stroke
+    cv2.rectangle(page, (130, top), (270, int(bottom)), 70, 2)
+    photo = _photographed(page)
+    [result] = recogniser.recognise([photo])
+    assert result.prediction.digit == 3
+    ink = result.preprocessed.ink
+    scale = ink.shape[1] / 400
+    left_side = ink[:, round(128 * scale) : round(134 * scale) + 1]
+    assert left_side.max() < 0.3  # the box's side away from the digit is gone
+    assert result.preprocessed.removed_image.getbbox() is not None
+
+
+def _pen_strokes_of_ones(count: int) -> wild.Inks:
+    """1s as a hand writes them: one slanting stroke of a pen, 2-3 px of a 28x28 frame."""
+    rng = np.random.default_rng(0)
+    images = np.zeros((count, 28, 28), np.uint8)
+    for image in images:
+        top, foot = (int(x) for x in rng.integers(10, 18, size=2))
+        cv2.line(image, (top, 4), (foot, 24), 255, int(rng.integers(2, 4)), cv2.LINE_AA)
+    return wild.Inks("pen strokes", images, np.ones(count, np.int64))
+
+
+def test_ones_cropped_to_their_own_width_are_read_as_ones(recogniser):
+    samples = list(wild.generate("cropped-to-fill", _pen_strokes_of_ones(12), 60, seed=0))
+    strips = [s for s in samples if s.size[1] > 3 * s.size[0]]  # a 1's box, not stretched
+    answers = [r.prediction.digit for r in recogniser.recognise([s.image for s in strips])]
+    assert len(strips) >= 12
+    assert answers.count(1) >= len(strips) - 3
+
+
+def test_a_page_mostly_in_a_deep_shadow_is_still_dark_ink_on_paper(recogniser):
+    page = np.asarray(render_digit(6, size=(400, 300), scale=0.5, paper=235), np.float32)
+    ys, xs = np.indices(page.shape)
+    shadow = xs + 1.6 * ys < 620  # the digit and five sixths of the page in the shadow
+    photo = _photographed(np.where(shadow, page * 0.38, page))
+    [result] = recogniser.recognise([photo])
+    assert result.prediction.digit == 6
+
+
+def test_faint_pencil_is_found_and_blank_paper_under_the_same_light_is_not(recogniser):
+    light = np.linspace(1.0, 0.85, 400)[None, :]
+    faint = np.asarray(render_digit(2, size=(400, 300), scale=0.5, paper=225, ink=192))
+    [written] = recogniser.recognise([_photographed(faint * light)])
+    assert written.prediction.digit == 2
+    [blank] = recogniser.recognise([_photographed(np.full((300, 400), 225.0) * light)])
+    assert blank.preprocessed.is_blank
