@@ -40,7 +40,8 @@ def elastic(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def stroke_width(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Another pen: strokes thickened (a felt-tip, a marker, an 8x8 scan enlarged) or thinned
-    (a fine ballpoint) by a pixel or two of the 28x28 frame."""
+    (a fine ballpoint) by a pixel or two all round, before the digit is framed: more than the
+    one pixel that training's own augmentation (`train._augmenter`) adds or takes."""
     pixels = int(rng.integers(1, 3))
     pen = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pixels + 1,) * 2)
     if rng.random() < 0.65:
