@@ -65,12 +65,6 @@ def batch(inputs, out_path, number, engine, workers, model_path, ray_address, pa
         raise click.ClickException(
             f"digitrec batch needs {error.name}: pip install 'digitrec[batch]'"
         ) from error
-    from digitrec.batch.inputs import InputListError
-    from digitrec.batch.on_ray import RayStartError
-    from digitrec.batch.parts import MissingRowsError, PartsMismatchError
-    from digitrec.batch.writers import UnknownFormatError
-    from digitrec.inference import ModelLoadError
-
     job = batch_job.BatchJob(
         inputs=tuple(inputs),
         out=Path(out_path),
@@ -83,16 +77,6 @@ def batch(inputs, out_path, number, engine, workers, model_path, ray_address, pa
     )
     try:
         summary = batch_job.run_batch(job)
-    except (
-        InputListError,
-        MissingRowsError,
-        PartsMismatchError,
-        UnknownFormatError,
-        ModelLoadError,
-        batch_job.InputsChangedError,
-        RayStartError,
-    ) as error:
-        raise click.ClickException(str(error)) from error
     except KeyboardInterrupt:
         click.echo(
             f"\ninterrupted: the parts read so far are in {job.out}.parts/; run the same command "
@@ -100,4 +84,29 @@ def batch(inputs, out_path, number, engine, workers, model_path, ray_address, pa
             err=True,
         )
         sys.exit(130)
+    except Exception as error:
+        if isinstance(error, _user_errors()):
+            raise click.ClickException(str(error)) from error
+        raise
     click.echo(summary.describe(job.out))
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The errors whose message is the whole answer. Imported only once one is raised: the Ray
+    engine's module loads ONNX Runtime, which the local engine's parent process never needs."""
+    from digitrec.batch.inputs import InputListError
+    from digitrec.batch.job import InputsChangedError
+    from digitrec.batch.on_ray import RayStartError
+    from digitrec.batch.parts import MissingRowsError, PartsMismatchError
+    from digitrec.batch.writers import UnknownFormatError
+    from digitrec.errors import ModelLoadError
+
+    return (
+        InputListError,
+        InputsChangedError,
+        MissingRowsError,
+        ModelLoadError,
+        PartsMismatchError,
+        RayStartError,
+        UnknownFormatError,
+    )
