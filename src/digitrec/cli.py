@@ -12,20 +12,15 @@ import sys
 import click
 
 from digitrec import __version__
+from digitrec.batch import command as batch_command
 from digitrec.feedback import commands as feedback_commands
+from digitrec.options import onnx_model_option
 
 DATA_DIR_HELP = (
     "Directory holding the MNIST IDX files (gzip or raw). Default: $DIGITREC_DATA, else the "
     "cache (~/.cache/digitrec/mnist), downloaded and checksum-verified if missing."
 )
 
-onnx_model_option = click.option(
-    "--model",
-    "model_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="An ONNX model with its model.json beside it. Default: the bundled model.",
-)
 data_dir_option = click.option(
     "--data-dir", type=click.Path(file_okay=False), default=None, help=DATA_DIR_HELP
 )
@@ -367,94 +362,6 @@ def predict(files, model_path, as_json, number):
     sys.exit(1 if failed else 0)
 
 
-@main.command()
-# Plain strings: a name that is no file is that name's error row, not the command's failure.
-@click.argument("inputs", nargs=-1, required=True)
-@click.option(
-    "--out",
-    "out_path",
-    type=click.Path(dir_okay=False),
-    required=True,
-    help="Results file: .parquet, .csv or .jsonl, one row per image in input order. Parts are "
-    "written to OUT.parts/ as the work proceeds; run the same command again to resume.",
-)
-@click.option("--number", is_flag=True, help="Read a multi-digit number in each image.")
-@click.option(
-    "--engine",
-    type=click.Choice(["local", "ray"]),
-    default="local",
-    show_default=True,
-    help="local: a process pool on this machine; ray: Ray Data (pip install 'digitrec[batch]').",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Processes (local) or actors (ray), one model each. Default: every CPU.",
-)
-@onnx_model_option
-@click.option(
-    "--ray-address",
-    envvar="RAY_ADDRESS",
-    default=None,
-    help="The Ray cluster to join (default: $RAY_ADDRESS). Unset: Ray starts on this machine.",
-)
-@click.option(
-    "--part-size",
-    type=click.IntRange(min=1),
-    default=500,
-    show_default=True,
-    help="Images per part the local engine writes (an interrupted run loses at most these).",
-)
-def batch(inputs, out_path, number, engine, workers, model_path, ray_address, part_size):
-    """Recognise every image in INPUTS (files, folders, globs, zip or tar archives, @list.txt)
-    into one results table, using every core, or a Ray cluster with --engine ray."""
-    from pathlib import Path
-
-    try:
-        from digitrec.batch import job as batch_job
-    except ImportError as error:
-        raise click.ClickException(
-            f"digitrec batch needs {error.name}: pip install 'digitrec[batch]'"
-        ) from error
-    from digitrec.batch.inputs import InputListError
-    from digitrec.batch.on_ray import RayStartError
-    from digitrec.batch.parts import MissingRowsError, PartsMismatchError
-    from digitrec.batch.writers import UnknownFormatError
-    from digitrec.inference import ModelLoadError
-
-    job = batch_job.BatchJob(
-        inputs=tuple(inputs),
-        out=Path(out_path),
-        number=number,
-        engine=engine,
-        workers=workers,
-        model_path=Path(model_path) if model_path else None,
-        part_size=part_size,
-        ray_address=ray_address,
-    )
-    try:
-        summary = batch_job.run_batch(job)
-    except (
-        InputListError,
-        MissingRowsError,
-        PartsMismatchError,
-        UnknownFormatError,
-        ModelLoadError,
-        batch_job.InputsChangedError,
-        RayStartError,
-    ) as error:
-        raise click.ClickException(str(error)) from error
-    except KeyboardInterrupt:
-        click.echo(
-            f"\ninterrupted: the parts read so far are in {job.out}.parts/; run the same command "
-            "again to finish",
-            err=True,
-        )
-        sys.exit(130)
-    click.echo(summary.describe(job.out))
-
-
 def _describe(answer: dict) -> str:
     if "error" in answer:
         return f"{answer['file']}: error: {answer['error']}"
@@ -527,6 +434,7 @@ def serve(host, port, workers, model_path):
     sys.exit(run_gunicorn(host=host, port=port, workers=workers, model_path=model_path))
 
 
+main.add_command(batch_command.batch)
 main.add_command(feedback_commands.db)
 main.add_command(feedback_commands.feedback)
 

@@ -9,6 +9,12 @@ from __future__ import annotations
 ACCEPTED_IMAGES = "PNG, JPEG, GIF, BMP, WebP or TIFF"
 
 
+class ModelLoadError(Exception):
+    """The model file or its card is missing or unusable; the message names the file and why.
+    (Here, not in digitrec.inference, so that a command can catch it without loading ONNX
+    Runtime; digitrec.inference raises it and still offers it under its own name.)"""
+
+
 class RecognitionError(Exception):
     """Base of user-facing errors: `str(error)` says what was wrong and what is accepted."""
 

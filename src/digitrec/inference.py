@@ -21,6 +21,7 @@ import onnxruntime as ort
 from PIL import Image
 
 from digitrec.calibration import apply_temperature
+from digitrec.errors import ModelLoadError
 from digitrec.imaging.decode import MAX_PIXELS, as_image
 from digitrec.imaging.fill import ink_fill
 from digitrec.imaging.frame import MNIST_SIZE
@@ -54,10 +55,6 @@ PIECES_MODEL = Path("pieces") / "model.onnx"  # beside a model: its judge of num
 # The model reads at most this many images per run, so that a number of many digits, which
 # offers thousands of pieces, never needs one run's memory for all of them at once.
 MODEL_BATCH = 256
-
-
-class ModelLoadError(Exception):
-    """The model file or its card is missing or unusable; the message names the file and why."""
 
 
 def bundled_model_path() -> Path:

@@ -115,6 +115,15 @@ def test_an_unknown_results_extension_is_refused_before_any_work(digits, tmp_pat
     assert not (tmp_path / "r.xls.parts").exists()
 
 
+def test_a_model_the_workers_cannot_load_is_refused_before_any_part(digits, tmp_path):
+    missing = tmp_path / "no-such-model.onnx"
+    arguments = ["batch", str(digits[0]), "--out", str(tmp_path / "r.jsonl")]
+    result = CliRunner().invoke(main, [*arguments, "--workers", "2", "--model", str(missing)])
+    assert result.exit_code == 1
+    assert f"{missing}: model file not found" in result.output
+    assert not (tmp_path / "r.jsonl.parts").exists()
+
+
 def test_parts_of_a_different_job_are_never_mixed_in(digits, tmp_path):
     out = tmp_path / "results.jsonl"
     (tmp_path / "results.jsonl.parts").mkdir()

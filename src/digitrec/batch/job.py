@@ -10,7 +10,6 @@ RESULTS is whole.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import os
 import time
@@ -27,7 +26,6 @@ from digitrec.batch.local import ProcessPool
 from digitrec.batch.parts import Parts
 from digitrec.batch.table import INDEX, results_schema
 from digitrec.batch.writers import check_format, results_writer
-from digitrec.inference import Recogniser
 
 
 @dataclass(frozen=True)
@@ -65,8 +63,7 @@ def run_batch(job: BatchJob) -> Summary:
     """Read every source of `job.inputs` into `job.out`, resuming an interrupted run of it."""
     started = time.perf_counter()
     check_format(job.out)
-    with _engine(job) as read:
-        model_sha256 = _checked_model_sha256(job.model_path)
+    with _engine(job) as engine:
         count, names_sha256 = fingerprint(job.inputs)
         parts = Parts.beside(
             job.out,
@@ -74,7 +71,7 @@ def run_batch(job: BatchJob) -> Summary:
                 "sources": count,
                 "names_sha256": names_sha256,
                 "number": job.number,
-                "model_sha256": model_sha256,
+                "model_sha256": engine.model_sha256(),
             },
         )
         done = parts.done(count)
@@ -86,7 +83,7 @@ def run_batch(job: BatchJob) -> Summary:
                 unit="image",
                 disable=not job.progress or None,
             ) as bar:
-                read(_not_done(job.inputs, done), parts, bar.update)
+                engine.read(_not_done(job.inputs, done), count - already_written, parts, bar.update)
     read = unsure = 0
     with results_writer(job.out, results_schema(job.number).remove(0)) as write:
         for rows in parts.rows_in_order(count):
@@ -97,13 +94,6 @@ def run_batch(job: BatchJob) -> Summary:
     parts.remove()
     seconds = time.perf_counter() - started
     return Summary(count, already_written, read, unsure, count - read, seconds)
-
-
-def _checked_model_sha256(model_path: Path | None) -> str:
-    """The model's SHA-256, once a recogniser has loaded it: a bad model is refused before any
-    work, and the workers load their own."""
-    recogniser = Recogniser(model_path)
-    return hashlib.sha256(recogniser.model_path.read_bytes()).hexdigest()
 
 
 class InputsChangedError(Exception):
@@ -122,17 +112,43 @@ def _not_done(inputs: tuple[str, ...], done: np.ndarray) -> Iterator[tuple[int, 
 
 
 @contextlib.contextmanager
-def _engine(job: BatchJob) -> Iterator[Callable]:
-    """read(pending, parts, on_read) on the job's engine; the local one's processes start now."""
+def _engine(job: BatchJob) -> Iterator[ProcessPool | OnRay]:
+    """The job's engine: model_sha256() and read(pending, pending_count, parts, on_read). The
+    local one's processes start now, to load their models while the inputs are counted."""
     if job.engine == "ray":
+        yield OnRay(job.model_path, job.workers, job.ray_address)
+        return
+    with ProcessPool(job.model_path, job.workers or _cpu_count(), job.part_size) as pool:
+        yield pool
+
+
+@dataclass(frozen=True)
+class OnRay:
+    """The Ray engine, as the job uses it (digitrec.batch.on_ray, imported only when used)."""
+
+    model_path: Path | None
+    actors: int | None
+    address: str | None
+
+    def model_sha256(self) -> str:
+        """The model's SHA-256 once a recogniser here has loaded it: a bad model is refused
+        before Ray starts, and the actors load their own."""
+        from digitrec.inference import Recogniser
+
+        recogniser = Recogniser(self.model_path)
+        return hashlib.sha256(recogniser.model_path.read_bytes()).hexdigest()
+
+    def read(self, pending, pending_count: int, parts: Parts, on_read: Callable) -> None:
         from digitrec.batch.on_ray import read_on_ray
 
-        yield functools.partial(
-            read_on_ray, model_path=job.model_path, actors=job.workers, address=job.ray_address
+        read_on_ray(
+            pending,
+            parts,
+            on_read,
+            model_path=self.model_path,
+            actors=self.actors,
+            address=self.address,
         )
-        return
-    with ProcessPool(job.model_path, job.workers or _cpu_count()) as pool:
-        yield functools.partial(pool.read, part_size=job.part_size)
 
 
 def _cpu_count() -> int:
