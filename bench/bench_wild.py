@@ -7,7 +7,7 @@ model unless --model says otherwise. Per condition: accuracy (the digit answered
 written; "not a digit" is wrong), the "not a digit" rate (is_digit false, blank included) and
 the 95 % (Wilson) interval of the accuracy. With MNIST *test* digits as ink under every
 condition, then with scikit-learn's load_digits: all 1,797 enlarged to 112x112 as dark ink on
-white (bicubic: the issue's measure), and under a few of the conditions. Generating and reading
+white (bicubic, as issue #19 measures them), and under a few of the conditions. Generating and reading
 are spread over --workers processes, each with its own recogniser.
 """
 
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_numbers import wilson_interval
 from wild import CONDITIONS, enlarged_scan, generate, load_digits_inks, mnist_test_inks
 
-# Targets the issue sets with the bundled model.
+# Issue #19's targets for the bundled model.
 MNIST_TARGET = 0.99
 LOAD_DIGITS_TARGET = 0.97
 # The conditions load_digits' digits are also written under.

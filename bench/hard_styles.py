@@ -1,8 +1,8 @@
 """Hard writing styles for the feedback benchmark's simulated round, made from MNIST digits.
 
-The wild benchmark (bench/wild.py) was not on main when this was written, so the styles are
-made here: each turns a 28x28 MNIST digit (white ink on black) into the PNG a user would send,
-dark ink on paper at 112x112. `worst_style` picks the one the model reads worst.
+Each style turns a 28x28 MNIST digit (white ink on black) into the PNG a user would send, dark
+ink on paper at 112x112: cheaper to make than bench/wild.py's photos, and applied to the very
+digits a round corrects. `worst_style` picks the one the model reads worst.
 
     thin_pencil    faint grey strokes, thinned, on light grey paper with grain
     heavy_shadow   dark ink on paper that falls from white to shadow across the digit

@@ -45,8 +45,8 @@ def choose_threshold(confidences: np.ndarray, target_rejected: float = TARGET_RE
 
 
 def number_threshold_of(calibration: dict) -> float:
-    """The threshold for pieces of a number; calibrations fitted before it existed use the
-    single-image threshold."""
+    """The threshold for pieces of a number; a calibration without one uses the single-image
+    threshold."""
     return float(calibration.get("number_threshold", calibration["threshold"]))
 
 

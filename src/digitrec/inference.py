@@ -69,7 +69,8 @@ def load_session(model_path: str | Path, threads: int = 1) -> ort.InferenceSessi
     options.inter_op_num_threads = 1
     # ONNX Runtime's memory arena would keep the memory of the session's largest run (a
     # number's hundreds of pieces) for its whole life; without it a worker gives that memory
-    # back after the run, and single images cost no more (bench/results.md, "Abuse").
+    # back after the run, and single images cost no more (bench/results.md, "Number reads give
+    # their memory back").
     options.enable_cpu_mem_arena = False
     try:
         return ort.InferenceSession(

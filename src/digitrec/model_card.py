@@ -34,8 +34,8 @@ class ModelCard:
     labels: tuple[str, ...]
     temperature: float
     threshold: float
-    # For the pieces of a written number (`digitrec.numbers.reading`); cards from before it was fitted
-    # use `threshold`.
+    # For the pieces of a written number (`digitrec.numbers.reading`); a card without one uses
+    # `threshold`.
     number_threshold: float
     raw: dict  # everything in model.json, for /api/v1/model and the report
 

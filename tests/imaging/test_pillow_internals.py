@@ -13,15 +13,7 @@ from test_png import UP, png_file
 
 from digitrec.imaging.decode import decode_image
 from digitrec.imaging.ink import LookupTable
-from digitrec.imaging.png import _decoded_by_pillow, known_alpha_range
-
-
-def test_image_getdecoder_still_decodes_zip_rows_a_piece_at_a_time():
-    """imaging/png.py feeds Pillow's own PNG row decoder (Image._getdecoder) stored blocks."""
-    assert callable(getattr(Image, "_getdecoder", None)), "Image._getdecoder is gone"
-    rows = bytes([0, 1, 2, 3, 0, 4, 5, 6])  # two rows of 3 grey pixels, filter byte 0
-    image = _decoded_by_pillow(rows, "L", (3, 2))
-    assert np.asarray(image).tolist() == [[1, 2, 3], [4, 5, 6]]
+from digitrec.imaging.png import known_alpha_range
 
 
 def test_point_handlers_and_image_new_still_apply_a_table_in_c():

@@ -36,9 +36,9 @@ def test_separated_digits_read_as_a_number(recogniser):
         assert digit.is_digit
 
 
-# The bundled model is unsure of DejaVu Bold's closed-top 4 alone (is_digit false in digit mode,
-# confidence 0.41), yet reads it within a number ("84"). "13" was read as a sure 3 until the model learnt touching pairs as outliers; "84" as 8? until
-# straight cuts were offered beside the leaning seams.
+# "13" needs a model unsure of touching pairs read whole (it learnt them as outliers), or the
+# pair reads as a sure 3; "84" needs straight cuts beside the leaning seams, and a reader that
+# accepts DejaVu Bold's closed-top 4 within a number though the model is unsure of it alone.
 @pytest.mark.parametrize("pair", ["57", "23", "50", "13", "84"])
 def test_touching_pairs_are_cut_apart(recogniser, pair):
     assert number_of(recogniser, touching(pair)).number == pair

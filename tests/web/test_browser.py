@@ -7,112 +7,26 @@ into test-artifacts/.
 
 from __future__ import annotations
 
-import itertools
 import re
-from pathlib import Path
 
 import pytest
 from conftest import png_bytes, render_digit, serving
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
-ANSWER_TIMEOUT_MS = 10_000
+from .in_chromium import (
+    ANSWER_TIMEOUT_MS,
+    ARTIFACTS,
+    BROWSER_TESTS,
+    DESKTOP,
+    ONE_STROKE,
+    PHONE,
+    SEVEN_STROKES,
+    draw_with_mouse,
+    draw_with_touch,
+    pad_box,
+    wait_for_digit,
+)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.is_file(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def open_page(browser, live_server):
-    """open_page(device, color_scheme) -> a page at `/`; fails the test on any console error."""
-    contexts, problems = [], []
-
-    def open_page(device=DESKTOP, color_scheme="light"):
-        context = browser.new_context(**device, color_scheme=color_scheme)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        page.goto(f"{live_server.url}/")
-        page.wait_for_selector("html.js")
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-    assert not problems, f"console errors: {problems}"
-
-
-def pad_box(page) -> dict:
-    return page.locator("#pad-canvas").bounding_box()
-
-
-def draw_with_mouse(page, strokes) -> None:
-    """strokes: lists of (x, y) in fractions of the pad's width and height."""
-    box = pad_box(page)
-    for stroke in strokes:
-        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
-        page.mouse.move(*points[0])
-        page.mouse.down()
-        for point in points[1:]:
-            page.mouse.move(*point, steps=8)
-        page.mouse.up()
-
-
-def draw_with_touch(page, stroke) -> None:
-    """One finger stroke through real touch events (Chromium turns them into pointer events)."""
-    box = pad_box(page)
-    session = page.context.new_cdp_session(page)
-    points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
-    session.send(
-        "Input.dispatchTouchEvent",
-        {"type": "touchStart", "touchPoints": [{"x": points[0][0], "y": points[0][1]}]},
-    )
-    for (x0, y0), (x1, y1) in itertools.pairwise(points):
-        for step in range(1, 9):
-            x, y = x0 + (x1 - x0) * step / 8, y0 + (y1 - y0) * step / 8
-            session.send(
-                "Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]}
-            )
-    session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-
-
-SEVEN_STROKES = [[(0.22, 0.2), (0.78, 0.2), (0.5, 0.85)]]
-ONE_STROKE = [(0.5, 0.15), (0.5, 0.85)]
-
-
-def wait_for_digit(page) -> str:
-    page.wait_for_selector("#answer-digit:not([hidden])", timeout=ANSWER_TIMEOUT_MS)
-    page.wait_for_selector(".step-mnist img", timeout=ANSWER_TIMEOUT_MS)
-    return page.locator("#big-digit").inner_text()
+pytestmark = BROWSER_TESTS
 
 
 def test_drawing_a_seven_shows_the_digit_and_the_28x28_input(open_page):

@@ -5,26 +5,15 @@ from __future__ import annotations
 
 import pytest
 from conftest import png_bytes, render_digit, serving
-from test_browser import (
-    ANSWER_TIMEOUT_MS,
-    ARTIFACTS,
-    CHROMIUM,
-    DESKTOP,
-    browser,  # noqa: F401  (the shared Chromium fixture)
-    wait_for_digit,
-)
 
 from digitrec.feedback import database
 from digitrec.feedback.store import FeedbackStore
 
+from .in_chromium import ANSWER_TIMEOUT_MS, ARTIFACTS, BROWSER_TESTS, DESKTOP, wait_for_digit
+
 TOKEN = "a-token-for-the-feedback-browser-test"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.is_file(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +27,7 @@ def feedback_server(tmp_path_factory):
 
 
 @pytest.fixture
-def page(browser, feedback_server):  # noqa: F811  (the fixture imported above)
+def page(browser, feedback_server):
     """A page whose tab already holds the token (as after the token test's first prompt)."""
     server, _ = feedback_server
     context = browser.new_context(**DESKTOP)

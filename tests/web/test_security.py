@@ -8,9 +8,10 @@ import io
 
 import pytest
 from conftest import png_bytes, render_digit
-from test_api import SpecCheckedClient
 
 from digitrec.web import config, create_app, security
+
+from .api_client import SpecCheckedClient
 
 SEVEN = png_bytes(render_digit(7))
 TOKEN = "correct-horse-battery-staple-42"

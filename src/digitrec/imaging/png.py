@@ -255,18 +255,13 @@ def _decoded_by_pillow(rows: bytes, mode: str, size: tuple[int, int]) -> Image.I
     """Inflated PNG scanlines -> an image, unfiltered by Pillow's own PNG decoder.
 
     The decoder only reads zlib streams, so it is handed the rows as stored (uncompressed)
-    deflate blocks, a few bytes of block header before each slice of `rows`: no copy of the
-    rows is made, and it stops as soon as the last row is filled, before the checksum. This is
-    what Image.frombytes does with one buffer, taken a piece at a time.
+    deflate blocks, a few bytes of block header before each slice of `rows`. It stops as soon as
+    the last row is filled, so the stream needs no checksum.
     """
-    image = Image.new(mode, size)
-    decoder = Image._getdecoder(mode, "zip", mode)
-    decoder.setimage(image.im, (0, 0, *size))
-    decoder.decode(_ZLIB_HEADER)
     view = memoryview(rows)
+    stream = [_ZLIB_HEADER]
     for start in range(0, len(rows), _STORED_BLOCK):
         block = view[start : start + _STORED_BLOCK]
         final = start + _STORED_BLOCK >= len(rows)
-        decoder.decode(struct.pack("<BHH", final, len(block), len(block) ^ 0xFFFF))
-        decoder.decode(block)
-    return image
+        stream += [struct.pack("<BHH", final, len(block), len(block) ^ 0xFFFF), block]
+    return Image.frombytes(mode, size, b"".join(stream), "zip", mode)

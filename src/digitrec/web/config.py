@@ -103,7 +103,7 @@ SETTINGS: dict[str, tuple[Callable[[str, str], object], object]] = {
     "DIGITREC_MAX_BATCH": (_positive_int, DEFAULT_MAX_BATCH),
     # Seconds a request body may take to arrive after its head; then 408.
     "DIGITREC_BODY_TIMEOUT_S": (_positive_int, DEFAULT_BODY_TIMEOUT_S),
-    # Seconds of recognition one request may take before it stops with 503 (Retry-After).
+    # Seconds of recognition one request may take; past them it stops with 422.
     "DIGITREC_REQUEST_TIMEOUT_S": (_positive_int, DEFAULT_REQUEST_TIMEOUT_S),
     # Bearer token required by the recognition API, the no-JS form and /metrics; None: open.
     "DIGITREC_API_TOKEN": (_token, None),
