@@ -15,9 +15,9 @@ reports:
   - the longest request.
 The attacks: slow clients (headers, bodies and chunked bodies sent a byte every 5 s), expensive
 number-mode batches (the heaviest the API accepts), concurrent big images, all of those at once
-with ordinary traffic (mixed), made-up HTTP methods, SIGTERM under load, and the small checks
-(gunicorn's own error pages, redirects, data: URLs, a JPEG claiming 30 megapixels, the no-JS
-form's token). Prints one markdown section on stdout; progress goes to stderr. Exits 1 when an
+with ordinary traffic (mixed), dozens of clients each sending a full 9 MB upload (uploads),
+made-up HTTP methods, SIGTERM under load, and the small checks (gunicorn's own error pages,
+redirects, data: URLs, a JPEG claiming 30 megapixels, the no-JS form's token). Prints one markdown section on stdout; progress goes to stderr. Exits 1 when an
 attack whose requests are within the API's limits had every one refused: it measured nothing.
 """
 
@@ -35,6 +35,7 @@ from abuse.report import markdown
 from abuse.sigterm import attack_sigterm
 from abuse.slow_clients import attack_slow_clients
 from abuse.small_things import attack_small_things
+from abuse.uploads import attack_uploads
 
 from digitrec.web.work_limits import MAX_NUMBER_IMAGES
 
@@ -43,6 +44,7 @@ ATTACKS = {
     "expensive": attack_expensive_batches,
     "memory": attack_big_images,
     "mixed": attack_mixed,
+    "uploads": attack_uploads,
     "metrics": attack_made_up_methods,
     "sigterm": attack_sigterm,
     "small": attack_small_things,
@@ -68,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mixed-numbers", type=int, default=2, help="mixed: number-batch clients")
     parser.add_argument("--mixed-big", type=int, default=4, help="mixed: big-image clients")
     parser.add_argument("--mixed-canvases", type=int, default=2, help="mixed: canvas clients")
+    parser.add_argument("--upload-clients", type=int, default=48, help="uploads: clients")
+    parser.add_argument("--upload-seconds", type=float, default=25, help="how long uploads runs")
     parser.add_argument("--methods", type=int, default=1000, help="requests with made-up methods")
     parser.add_argument("--clients", type=int, default=16, help="clients under SIGTERM")
     parser.add_argument("--sigterm-rounds", type=int, default=3, help="servers stopped under load")

@@ -66,7 +66,7 @@ class TooMuchWorkError(RecognitionError):
 
 
 class ServerBusyError(RecognitionError):
-    """The server is decoding as many pixels as it may at once: try again shortly."""
+    """The server is reading as many pixels, or uploads, as it may at once: try again shortly."""
 
     status = 503
     title = "Server busy"

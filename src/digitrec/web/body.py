@@ -5,7 +5,9 @@ so the app works on bytes in memory and a chunked body over the limit is refused
 any other (werkzeug alone would stop reading at the limit and parse what it got).
 
 The body must arrive within DIGITREC_BODY_TIMEOUT_S (60 s) of its head, and the head within
-HEAD_DEADLINE_S.
+HEAD_DEADLINE_S. Under `digitrec serve`, each piece of a body beyond its first IN_MEMORY_BYTES
+also needs room in the worker's budget of bodies in memory (`web/worker.py`), or the request is
+answered 503.
 Under `digitrec serve` the worker reads both in the connection's greenlet (`web/worker.py`),
 where a gevent timeout interrupts a read that is waiting: a slow request costs no thread and
 gets its 408 at the deadline. Under any other server (flask run, the test client) the body's
@@ -16,25 +18,37 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Callable
 
 import flask
 from werkzeug.exceptions import RequestTimeout
+
+from digitrec.errors import ServerBusyError
 
 # The request line and headers, from the connection's start or its previous answer.
 HEAD_DEADLINE_S = 10
 # Bodies are read in pieces this big.
 READ_CHUNK_BYTES = 64 * 1024
-# environ keys: the body is already in memory; the body did not arrive in time.
+# environ keys: the body is already in memory; the body did not arrive in time; the worker had
+# no room for it in memory.
 BODY_READ = "digitrec.body_read"
 BODY_TIMED_OUT = "digitrec.body_timed_out"
+BODIES_FULL = "digitrec.bodies_full"
 
 
-def read_whole_body(environ: dict, max_bytes: int, deadline: float | None = None) -> None:
+def read_whole_body(
+    environ: dict,
+    max_bytes: int,
+    deadline: float | None = None,
+    make_room: Callable[[int], None] | None = None,
+) -> None:
     """Replace environ's wsgi.input by the body's bytes in memory: all of a Content-Length
     body within the limit, up to max_bytes + 1 of a chunked one (one over is enough for 413).
     A declared length over the limit is left unread: werkzeug refuses it from the header.
 
     Raises TimeoutError when `deadline` (time.monotonic) passes between two reads.
+    `make_room(count)`, if given, is called with each piece's size once it is read, and may
+    wait for room in memory or raise (ServerBusyError) before the next piece is read.
     """
     chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
     try:
@@ -51,6 +65,8 @@ def read_whole_body(environ: dict, max_bytes: int, deadline: float | None = None
         piece = stream.read(min(READ_CHUNK_BYTES, limit - len(body)))
         if not piece:
             break
+        if make_room is not None:
+            make_room(len(piece))
         body += piece
     environ["wsgi.input"] = io.BytesIO(bytes(body))
     if chunked:
@@ -61,9 +77,17 @@ def read_whole_body(environ: dict, max_bytes: int, deadline: float | None = None
     environ[BODY_READ] = True
 
 
-def mark_timed_out(environ: dict) -> None:
-    """The body did not arrive in time: the app answers 408 without reading anything."""
-    environ[BODY_TIMED_OUT] = True
+def release_body(environ: dict) -> None:
+    """Once the images are taken out of it: free the body's bytes in memory (for a 64-image
+    upload, 10 MB more that the images' own copies would otherwise sit beside while read)."""
+    if environ.get(BODY_READ):
+        environ["wsgi.input"].close()
+
+
+def mark_timed_out(environ: dict, reason: str = BODY_TIMED_OUT) -> None:
+    """The body did not arrive in time (BODY_TIMED_OUT: 408), or there was no room for it in
+    memory (BODIES_FULL: 503): the app answers that without reading anything."""
+    environ[reason] = True
     environ["wsgi.input"] = io.BytesIO()
     environ["CONTENT_LENGTH"] = "0"
     environ.pop("HTTP_TRANSFER_ENCODING", None)
@@ -94,9 +118,17 @@ def late_request_detail(body_timeout_s: float) -> str:
 
 
 def refuse_late_body() -> None:
-    """before_request: a body that did not arrive in time is answered 408."""
-    if flask.request.environ.get(BODY_TIMED_OUT):
+    """before_request: a body that did not arrive in time is answered 408; one the worker had
+    no room for in memory, 503 with Retry-After."""
+    environ = flask.request.environ
+    if environ.get(BODY_TIMED_OUT):
         raise RequestTimeout()
+    if environ.get(BODIES_FULL):
+        limit = flask.current_app.config["DIGITREC_MAX_UPLOAD_BYTES"]
+        raise ServerBusyError(
+            f"the server is reading as many uploads as it may hold at once ({limit / 1e6:g} MB "
+            "of them); try again in a few seconds"
+        )
 
 
 def init_app(app: flask.Flask) -> None:

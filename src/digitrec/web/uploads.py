@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import flask
 
 from digitrec.errors import MalformedRequestError, NotAnImageError
+from digitrec.web.body import release_body
 
 RAW_IMAGE_TYPES = ("application/octet-stream",)
 # Scheme, media type and parameters are all case-insensitive (RFC 2397, RFC 2045).
@@ -52,6 +53,7 @@ def images_from_request(request: flask.Request, max_batch: int) -> Upload:
             f"Content-Type {mimetype} is not accepted: send multipart/form-data with a `file` "
             "field, an image/* body, or JSON with an `image` field"
         )
+    release_body(request.environ)
     return upload
 
 

@@ -7,6 +7,11 @@ HEAD_DEADLINE_S and the body within DIGITREC_BODY_TIMEOUT_S after it; a gevent t
 waiting read at the deadline, and the request is answered 408. A connection that has sent
 nothing since its last answer is closed at the head deadline without a word.
 
+Bodies in memory are bounded per worker, however many arrive at once (BodyBudget): each piece
+of a body beyond its first SMALL_BODY_BYTES waits, unread in the socket, for room (up to
+BODY_WAIT_S, then 503), and a body holds its room until its answer is made. Pieces are counted
+as they arrive, so a slow body holds only what it has sent.
+
 Only then does a request that may recognise something (one with a method other than GET, HEAD
 or OPTIONS) go to one of THREADS_PER_WORKER real threads. ONNX Runtime, Pillow and numpy release
 the GIL in their heavy work, so the event loop keeps accepting and answering meanwhile:
@@ -27,15 +32,18 @@ import socket
 import time
 
 import gevent
+import gevent.event
 from gevent import monkey
 from gevent import socket as gevent_socket
 from gevent.threadpool import ThreadPool
 from gunicorn import util
 from gunicorn.workers.ggevent import GeventWorker
 
+from digitrec.errors import ServerBusyError
 from digitrec.memory import give_back_freed_memory
 from digitrec.numbers import read_number
 from digitrec.web.body import (
+    BODIES_FULL,
     HEAD_DEADLINE_S,
     late_request_detail,
     mark_timed_out,
@@ -55,6 +63,86 @@ CONNECTIONS_PER_WORKER = 1000
 ANSWERED_IN_GREENLET = ("GET", "HEAD", "OPTIONS")
 # How often a stopping worker looks for connections idle between requests to close.
 IDLE_SWEEP_S = 0.2
+
+
+# The first bytes of every body are not counted in the BodyBudget: a canvas (5-40 KB) never
+# waits behind uploads, and a thousand connections' worth of them is still only 64 MB.
+SMALL_BODY_BYTES = 64 * 1024
+# A body bigger than this leaves enough freed memory behind to be worth giving back.
+BIG_BODY_BYTES = 1_000_000
+# How long a piece of a body may wait for room in the BodyBudget before the request gets 503.
+BODY_WAIT_S = 5.0
+
+
+class BodyBudget:
+    """Bytes of request bodies a worker holds in memory at once: `total` (the upload limit).
+    Bodies that have arrived give their room back once answered, so a body waits for them. But
+    when only bodies still arriving hold the room, they could wait for each other for ever: then
+    the oldest of them may go past `total` (by one upload at most) and finish arriving.
+    Used only by the worker's greenlets, which all run in one thread: no lock is needed."""
+
+    def __init__(self, total: int, wait_s: float = BODY_WAIT_S):
+        self.total = total
+        self.wait_s = wait_s
+        self.held = 0  # by every body
+        self.held_arriving = 0  # by bodies still arriving
+        self._arriving: list[BodyHold] = []  # oldest first
+        self._freed = gevent.event.Event()
+
+    def _has_room(self, body: BodyHold, count: int) -> bool:
+        if self.held + count <= self.total:
+            return True
+        only_arriving_hold_room = self.held == self.held_arriving
+        return only_arriving_hold_room and self._arriving[0] is body
+
+    @contextlib.contextmanager
+    def hold(self):
+        """A BodyHold for one request's body, given back when the block ends (its answer made)."""
+        body = BodyHold(self)
+        self._arriving.append(body)
+        try:
+            yield body
+        finally:
+            body.arrived()
+            self.held -= body.counted
+            self._freed.set()
+
+    def _make_room(self, body: BodyHold, count: int) -> None:
+        while not self._has_room(body, count):
+            if body.give_up_at is None:  # wait_s for the whole body, not for each piece
+                body.give_up_at = time.monotonic() + self.wait_s
+            self._freed.clear()
+            if not self._freed.wait(max(0.0, body.give_up_at - time.monotonic())):
+                raise ServerBusyError("no room in memory for this body")
+        self.held += count
+        self.held_arriving += count
+        body.counted += count
+
+
+class BodyHold:
+    """One body's share of its worker's BodyBudget."""
+
+    def __init__(self, budget: BodyBudget):
+        self.budget = budget
+        self.received = 0
+        self.counted = 0
+        self.give_up_at: float | None = None  # time.monotonic(), once it first waited
+
+    def make_room(self, count: int) -> None:
+        """`count` more bytes arrived: wait for room for those beyond SMALL_BODY_BYTES, or
+        raise ServerBusyError after the budget's wait_s."""
+        uncounted = max(0, SMALL_BODY_BYTES - self.received)
+        self.received += count
+        if count > uncounted:
+            self.budget._make_room(self, count - uncounted)
+
+    def arrived(self) -> None:
+        """The whole body is in (or never will be): the next oldest may go past the budget."""
+        budget = self.budget
+        if self in budget._arriving:
+            budget._arriving.remove(self)
+            budget.held_arriving -= self.counted
+            budget._freed.set()
 
 
 class HeadTimeout(Exception):
@@ -124,24 +212,34 @@ class ThreadedApp:
     """WSGI: the body read in the greenlet, then the app run in a real thread (or not: see
     ANSWERED_IN_GREENLET); the greenlet waits without holding the event loop."""
 
-    def __init__(self, flask_app, threads: int):
+    def __init__(self, flask_app, threads: int, body_wait_s: float = BODY_WAIT_S):
         self.flask_app = flask_app
         self.max_bytes = flask_app.config["MAX_CONTENT_LENGTH"]
         self.body_timeout_s = flask_app.config["DIGITREC_BODY_TIMEOUT_S"]
+        self.bodies = BodyBudget(self.max_bytes, body_wait_s)
         self.pool = ThreadPool(threads)
 
     def __call__(self, environ, start_response):
-        try:
-            with gevent.Timeout(self.body_timeout_s, TimeoutError()):
-                read_whole_body(environ, self.max_bytes)
-        except TimeoutError:
-            mark_timed_out(environ)
-        environ[RECEIVED_AT] = time.monotonic()  # its deadline runs from here, queue included
-        if environ["REQUEST_METHOD"] in ANSWERED_IN_GREENLET:
-            return self.flask_app(environ, start_response)
-        status, headers, body = self.pool.apply(self._answer, (environ,))
+        with self.bodies.hold() as body:
+            try:
+                with gevent.Timeout(self.body_timeout_s, TimeoutError()):
+                    read_whole_body(environ, self.max_bytes, make_room=body.make_room)
+            except TimeoutError:
+                mark_timed_out(environ)
+            except ServerBusyError:
+                mark_timed_out(environ, BODIES_FULL)
+            body.arrived()
+            environ[RECEIVED_AT] = time.monotonic()  # its deadline runs from here, queue included
+            if environ["REQUEST_METHOD"] in ANSWERED_IN_GREENLET or environ.get(BODIES_FULL):
+                return self.flask_app(environ, start_response)
+            status, headers, answer = self.pool.apply(self._answer, (environ,))
+        if body.received > BIG_BODY_BYTES and self.bodies.held == 0:
+            # The last big upload of a burst is answered: its parsed copies go back to the
+            # system. Not after each one: giving back holds the allocator, which every thread,
+            # the event loop's included, is then waiting for.
+            self.pool.spawn(give_back_freed_memory)
         start_response(status, headers)
-        return body
+        return answer
 
     def _answer(self, environ) -> tuple[str, list, list[bytes]]:
         """The app's whole answer, computed in a pool thread (the socket stays in the greenlet)."""
