@@ -157,3 +157,31 @@ def test_faint_pencil_is_found_and_blank_paper_under_the_same_light_is_not(recog
     assert written.prediction.digit == 2
     [blank] = recogniser.recognise([_photographed(np.full((300, 400), 225.0) * light)])
     assert blank.preprocessed.is_blank
+
+
+def test_squared_paper_whose_pale_lines_break_into_dashes_is_taken_out(recogniser, inks):
+    """Reduced for its ink map, this photo's pale grid comes out as dashes where the ink is
+    strong enough for marks, one of them joined to the digit: the lines are found where
+    fainter ink joins the dashes up."""
+    sample = _sample("squared", inks, 12)
+    [result] = recogniser.recognise([sample.image])
+    assert result.prediction.digit == sample.digit
+    assert stray_ink(result.preprocessed.ink, sample) < STRAY_INK
+
+
+def test_a_small_page_on_a_dark_table_is_dark_ink_on_paper_not_a_blackboard(recogniser):
+    """The page is a tenth of the picture and the rest is dark, as on a blackboard; but it is
+    one four-sided light region, which chalk strokes are not."""
+    page = np.asarray(render_digit(4, size=(150, 200), scale=0.5, paper=225), np.float32)
+    turn = cv2.getRotationMatrix2D((75, 100), 20, 1.0)
+    turn[:, 2] += (245, 140)  # into the middle of the table
+    photo = cv2.warpAffine(page, turn, (640, 480), borderValue=55)
+    [result] = recogniser.recognise([_photographed(photo)])
+    assert result.prediction.digit == 4 and result.prediction.is_digit
+
+
+@pytest.mark.parametrize("digit", [0, 1, 7, 8])
+def test_chalk_on_a_blackboard_is_still_light_ink_on_dark(recogniser, digit):
+    board = np.asarray(render_digit(digit, size=(400, 300), scale=0.6, ink=230, paper=45))
+    [result] = recogniser.recognise([_photographed(board.astype(np.float32))])
+    assert result.prediction.digit == digit

@@ -45,6 +45,8 @@ CENTRE_REACH = 0.35
 # side, are parts of it: the bar of a 5 or a 7 written apart, a stroke broken where the pen
 # skipped (not the sides of a form's boxes, taller than the digit they hold).
 PART_GAP = 0.15
+# ...or, broken across, above or below it and at most this many times as wide.
+STACKED_WIDTH = 2.0
 # Another mark with this share of the digit's ink, between half and twice its height,
 # is another digit.
 ANOTHER_DIGIT_SHARE = 0.35
@@ -95,7 +97,7 @@ def writing(marks: Marks, on_a_page: bool = True) -> np.ndarray:
     fill = marks.area / np.maximum(box_w * box_h, 1.0)
     kept = marks.mass >= SPECK_SHARE * marks.mass.max()
     outline = (fill < OUTLINE_FILL) & (span > OUTLINE_SPAN) & ~_in_the_middle(marks)
-    kept &= ~(outline | _frames_another(marks, fill))
+    kept &= ~(outline | _frames_another(marks, fill, kept))
     if on_a_page:
         kept &= marks.area <= LARGE_SHARE * h * w
         kept &= marks.border <= EDGE_SHARE
@@ -112,14 +114,16 @@ def _in_the_middle(marks: Marks) -> np.ndarray:
     return (offset <= MIDDLE_REACH).all(axis=1)
 
 
-def _frames_another(marks: Marks, fill: np.ndarray) -> np.ndarray:
-    """(n,) bool: thin marks whose box holds another mark's centre: a box drawn round a digit."""
+def _frames_another(marks: Marks, fill: np.ndarray, heavy: np.ndarray) -> np.ndarray:
+    """(n,) bool: thin marks whose box holds the centre of another, smaller mark and no speck
+    (one of the `heavy` ones): a box drawn round a digit. A slanting 1's box may hold the
+    centre of a speck, and a digit's box that of a grid round it."""
     x, y, w, h = marks.boxes.T
     cx, cy = marks.centres[1:, 0], marks.centres[1:, 1]
     holds = (
         (x[:, None] < cx) & (cx < (x + w)[:, None]) & (y[:, None] < cy) & (cy < (y + h)[:, None])
     )
-    holds[np.arange(1, len(x)), np.arange(len(x) - 1)] = False  # not its own centre
+    holds &= (w[1:] < w[:, None]) & (h[1:] < h[:, None]) & heavy[1:]
     return (fill < FRAME_FILL) & holds.any(axis=1)
 
 
@@ -134,7 +138,7 @@ def central_digit(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, boo
         return chosen, False
     best = int(weight.argmax())
     smaller = (marks.boxes[:, 2:] <= marks.boxes[best, 2:]).all(axis=1)
-    chosen = candidates & smaller
+    chosen = candidates & (smaller | _stacked_on(marks.boxes, best))
     chosen &= _gaps_to(marks.boxes, best) <= PART_GAP * marks.boxes[best, 2:].max()
     chosen[best] = True
     heights = marks.boxes[:, 3]
@@ -143,6 +147,16 @@ def central_digit(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, boo
     others &= marks.mass >= ANOTHER_DIGIT_SHARE * marks.mass[best]
     others &= (heights > 0.5 * heights[best]) & (heights < 2 * heights[best])
     return chosen, bool(others.any())
+
+
+def _stacked_on(boxes: np.ndarray, index: int) -> np.ndarray:
+    """(n,) bool: boxes above or below box `index`, over at least half the narrower's width,
+    no taller than it and at most STACKED_WIDTH times as wide: the other half of a digit
+    broken across (an 8's loops, a 5's bar), where digits beside it would be side by side."""
+    x, _, w, h = boxes.T
+    bx, _, bw, bh = boxes[index]
+    overlap = np.minimum(x + w, bx + bw) - np.maximum(x, bx)
+    return (overlap >= 0.5 * np.minimum(w, bw)) & (h <= bh) & (w <= STACKED_WIDTH * bw)
 
 
 def _gaps_to(boxes: np.ndarray, index: int) -> np.ndarray:

@@ -25,6 +25,10 @@ from digitrec.imaging.marks import central_digit, marks_of, mask_of, writing
 # and no more than this share of it is light (nearer its lightest level than its median).
 DARK_PICTURE = 110
 LIGHT_INK_SHARE = 0.15
+# ...unless that light is a page on a dark table, seen whole (`_holds_a_page`).
+MIN_PAGE_SHARE = 0.02
+PAGE_FILL = 0.8
+PAGE_CORNERS_TOLERANCE = 0.02
 # The strongest ink (its 99.95th percentile of contrast) inside a photo's border margin (a
 # share of its longer side) must be at least this, and this many noise deviations, for there
 # to be any ink at all: faint pencil is about 0.15, blank paper under uneven light under 0.07.
@@ -41,6 +45,10 @@ STRIP_PAPER_PERCENTILE = 99
 # Lines and marks are made of stretched ink at least this strong; fainter ink at least
 # FAINT_LEVEL strong joined to a kept mark is kept with it (a stroke's rim, its faint stretches).
 MARK_LEVEL = 0.25
+# Printed lines are looked for in the ink at MARK_LEVEL and again in the ink at least this
+# strong: thin and pale, they can break into dashes at MARK_LEVEL once a photo is reduced, no
+# dash long enough to be a line; a box of the pen's width the digit touches is found at MARK_LEVEL.
+LINE_LEVEL = 0.1
 FAINT_LEVEL = 0.05
 FAINT_REACH = 3
 _ONE_PIXEL = np.ones((3, 3), np.uint8)
@@ -67,7 +75,33 @@ def _is_dark_paper(pixels: np.ndarray) -> bool:
     if np.percentile(pixels, 75) >= DARK_PICTURE or np.median(middle) >= DARK_PICTURE:
         return False
     darkest, lightest = np.median(pixels), np.percentile(pixels, 99.9)
-    return bool(np.mean(pixels > (darkest + lightest) / 2) <= LIGHT_INK_SHARE)
+    light = pixels > (darkest + lightest) / 2
+    return bool(np.mean(light) <= LIGHT_INK_SHARE) and not _holds_a_page(light)
+
+
+def _holds_a_page(light: np.ndarray) -> bool:
+    """Whether the largest light region is a page lying on a dark table: four-sided (its hull
+    drawn to within PAGE_CORNERS_TOLERANCE of its length needs four corners), filling PAGE_FILL
+    of the smallest rectangle round it, turned as it lies, no longer than MAX_PAGE_ASPECT times
+    its width, and at least MIN_PAGE_SHARE of the picture. Chalk and light pens on dark make
+    strokes: a 0's or an 8's outline needs eight corners, a 1 or a 7 fills half its rectangle."""
+    contours, _ = cv2.findContours(
+        light.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+    )
+    if not contours:
+        return False
+    outline = max(contours, key=cv2.contourArea)
+    area = cv2.contourArea(outline)
+    _, (width, height), _ = cv2.minAreaRect(outline)
+    if area < MIN_PAGE_SHARE * light.size or min(width, height) == 0:
+        return False
+    hull = cv2.convexHull(outline)
+    tolerance = PAGE_CORNERS_TOLERANCE * cv2.arcLength(hull, True)
+    return (
+        len(cv2.approxPolyDP(hull, tolerance, True)) <= 4
+        and area >= PAGE_FILL * width * height
+        and max(width, height) <= MAX_PAGE_ASPECT * min(width, height)
+    )
 
 
 def _is_strip(pixels: np.ndarray) -> bool:
@@ -128,7 +162,8 @@ def photo_ink(grey: Image.Image, one_digit: bool) -> PhotoInk:
         empty = Image.new("L", grey.size, 0)
         return PhotoInk(empty, evened, empty, False)
     inked = np.where(strength > MARK_LEVEL, 255, 0).astype(np.uint8)
-    mask = inked & ~printed_lines(inked)
+    faint = np.where(strength > LINE_LEVEL, 255, 0).astype(np.uint8)
+    mask = inked & ~(printed_lines(inked) | printed_lines(faint))
     marks = marks_of(mask, strength)
     on_a_page = scanned is None
     chosen = writing(marks, on_a_page)

@@ -1,0 +1,59 @@
+"""Which marks on a page are writing, and which of them make the one digit."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from digitrec.imaging.marks import central_digit, marks_of, mask_of, writing
+
+
+def _marks(mask: np.ndarray):
+    return marks_of(mask, (mask > 0).astype(np.float32))
+
+
+def _label_at(marks, x: int, y: int) -> int:
+    return int(marks.labels[y, x])
+
+
+def test_a_thin_digit_whose_box_holds_the_centre_of_a_row_of_boxes_round_it_is_kept():
+    mask = np.zeros((300, 400), np.uint8)
+    for left in range(-20, 400, 120):  # a row of form boxes, one mark across the image
+        cv2.rectangle(mask, (left, 60), (left + 120, 240), 255, 3)
+    # A thin 7 in the box from x = 100 to 220, its box over the row's centre (200, 150).
+    cv2.polylines(mask, [np.array([[140, 90], [205, 90], [160, 215]])], False, 255, 3)
+    marks = _marks(mask)
+    kept = writing(marks)
+    assert kept[_label_at(marks, 170, 90)]  # the 7's bar
+    assert not kept[_label_at(marks, 50, 60)]  # the boxes
+    chosen, several = central_digit(marks, kept)
+    assert mask_of(marks, chosen)[90, 140:206].all() and not several
+
+
+def test_a_box_drawn_round_a_digit_is_not_writing():
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.rectangle(mask, (80, 50), (220, 250), 255, 3)
+    cv2.line(mask, (150, 90), (150, 210), 255, 6)
+    marks = _marks(mask)
+    kept = writing(marks)
+    assert kept[_label_at(marks, 150, 150)] and not kept[_label_at(marks, 80, 150)]
+
+
+def test_a_digit_broken_across_is_read_whole_its_wider_half_below_included():
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.ellipse(mask, (150, 105), (30, 40), 0, 0, 360, 255, 8)  # an 8's upper loop...
+    cv2.ellipse(mask, (150, 200), (45, 45), 0, 0, 360, 255, 8)  # ...its lower one, apart
+    marks = _marks(mask)
+    chosen, several = central_digit(marks, writing(marks))
+    whole = mask_of(marks, chosen)
+    assert whole[65, 150] and whole[245, 150] and not several
+
+
+def test_a_digit_beside_the_central_one_is_another_digit_not_a_part_of_it():
+    mask = np.zeros((300, 400), np.uint8)
+    cv2.ellipse(mask, (200, 150), (40, 70), 0, 0, 360, 255, 8)  # a 0 in the middle
+    cv2.line(mask, (280, 90), (280, 210), 255, 8)  # a 1 beside it
+    marks = _marks(mask)
+    chosen, several = central_digit(marks, writing(marks))
+    whole = mask_of(marks, chosen)
+    assert whole[150, 160] and not whole[150, 280] and several
