@@ -18,6 +18,7 @@ from digitrec.imaging import decode as decode_module
 from digitrec.imaging.decode import decode_image
 from digitrec.imaging.png_bands import read_reduced_png
 from digitrec.imaging.preprocess import (
+    ink_map,
     original_size,
     reduced_original,
     to_mnist_style,
@@ -274,3 +275,10 @@ def test_broken_big_pngs_answer_as_the_whole_decoding_does(name):
     else:  # what Pillow reads past, the bands read past too, or leave to Pillow
         reduced = working_copy(decode_image(data, reduce_large=True))[0]
         assert reduced.tobytes() == working_copy(expected)[0].tobytes()
+
+
+def test_a_working_copy_read_as_a_number_counts_its_reduction_in_the_factor():
+    data = big_png("L")
+    _, whole_factor = ink_map(decode_image(data), 1024)
+    _, factor = ink_map(decode_image(data, reduce_large=True), 1024)
+    assert (whole_factor, factor) == (3, 4)  # 2500 / 3 is within 1024; 1250 / 2 then
