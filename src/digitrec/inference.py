@@ -234,7 +234,9 @@ class Recogniser:
         for image in images:
             if check_time is not None:
                 check_time()
-            preprocessed.append(to_mnist_style(as_image(image, self.max_pixels)))
+            # Only the working copy of a big image is read here: it may be all that is decoded.
+            image = as_image(image, self.max_pixels, reduce_large=True)
+            preprocessed.append(to_mnist_style(image))
         if not preprocessed:
             return []
         predictions = self.predict(np.stack([item.mnist for item in preprocessed]))

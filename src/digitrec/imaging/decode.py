@@ -21,6 +21,8 @@ from digitrec.errors import (
     UnusableImageError,
 )
 from digitrec.imaging.png import read_plain_png
+from digitrec.imaging.png_bands import read_reduced_png
+from digitrec.imaging.preprocess import mark_working_copy, working_factor
 from digitrec.imaging.sizes import LARGE_LONG_SIDE
 
 # A 4000x3000 photo is 12 megapixels; 32 leaves room for 24 MP cameras, panoramas and A4 scans
@@ -83,7 +85,10 @@ def _sniff(data: bytes) -> str | None:
 
 
 def decode_image(
-    data: bytes, max_pixels: int = MAX_PIXELS, max_side: int = MAX_SIDE
+    data: bytes,
+    max_pixels: int = MAX_PIXELS,
+    max_side: int = MAX_SIDE,
+    reduce_large: bool = False,
 ) -> Image.Image:
     """Bytes of a PNG, JPEG, GIF (first frame), BMP, WebP or TIFF -> a loaded Pillow image.
 
@@ -94,6 +99,11 @@ def decode_image(
     `max_pixels` pixels or a side longer than `max_side` (both checked before any pixel is
     decoded) and UnusableImageError for truncated or corrupt pixel data or a side shorter than
     `MIN_SIDE` (8) pixels. Never anything else, whatever the bytes.
+
+    With `reduce_large`, a PNG at least twice LARGE_LONG_SIDE long may come back as the working
+    copy preprocessing would reduce it to, decoded a band at a time (`png_bands`) so that its
+    whole decoding is never held, and marked as such (`preprocess.mark_working_copy`):
+    `to_mnist_style` reads it as it would the whole image. For callers that only recognise it.
     """
     data = bytes(data)
     if not data:
@@ -153,6 +163,11 @@ def decode_image(
             f"the JPEG pixel data is truncated: {len(data):,} bytes cannot hold {width}x{height} "
             f"pixels; send a complete {ACCEPTED_IMAGES} image"
         )
+    factor = working_factor(image.size)
+    if reduce_large and factor > 1 and image.format == "PNG":
+        reduced = read_reduced_png(data, image, factor)
+        if reduced is not None:
+            return mark_working_copy(reduced, factor, image.size)
     if image.format in ("JPEG", "MPO") and max(width, height) > LARGE_LONG_SIDE:
         with contextlib.suppress(Exception):  # only YCbCr JPEGs have a luma-only decoding
             image.draft("L", image.size)
@@ -177,12 +192,14 @@ def decode_image(
     return image
 
 
-def as_image(image: bytes | Image.Image, max_pixels: int = MAX_PIXELS) -> Image.Image:
+def as_image(
+    image: bytes | Image.Image, max_pixels: int = MAX_PIXELS, reduce_large: bool = False
+) -> Image.Image:
     """Image file bytes (decoded by `decode_image`) or a Pillow image (as it is) -> an image."""
     if isinstance(image, Image.Image):
         return image
     if isinstance(image, bytes | bytearray | memoryview):
-        return decode_image(image, max_pixels)
+        return decode_image(image, max_pixels, reduce_large=reduce_large)
     raise TypeError(f"expected image bytes or a PIL image, not {type(image).__name__}")
 
 

@@ -254,14 +254,19 @@ def known_alpha_range(image: Image.Image) -> tuple[int, int] | None:
 def _decoded_by_pillow(rows: bytes, mode: str, size: tuple[int, int]) -> Image.Image:
     """Inflated PNG scanlines -> an image, unfiltered by Pillow's own PNG decoder.
 
-    The decoder only reads zlib streams, so it is handed the rows as stored (uncompressed)
-    deflate blocks, a few bytes of block header before each slice of `rows`. It stops as soon as
-    the last row is filled, so the stream needs no checksum.
+    The decoder only reads zlib streams, so it is handed the rows as stored deflate blocks.
     """
+    return Image.frombytes(mode, size, stored_zlib_stream(rows), "zip", mode)
+
+
+def stored_zlib_stream(rows) -> bytes:
+    """`rows` (bytes-like) as a zlib stream of stored (uncompressed) deflate blocks, a few bytes
+    of block header before each slice: what Pillow's PNG decoder reads without inflating. It
+    stops as soon as the last row is filled, so the stream needs no checksum."""
     view = memoryview(rows)
     stream = [_ZLIB_HEADER]
-    for start in range(0, len(rows), _STORED_BLOCK):
+    for start in range(0, len(view), _STORED_BLOCK):
         block = view[start : start + _STORED_BLOCK]
-        final = start + _STORED_BLOCK >= len(rows)
+        final = start + _STORED_BLOCK >= len(view)
         stream += [struct.pack("<BHH", final, len(block), len(block) ^ 0xFFFF), block]
-    return Image.frombytes(mode, size, b"".join(stream), "zip", mode)
+    return b"".join(stream)

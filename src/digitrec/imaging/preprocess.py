@@ -19,6 +19,7 @@ takes a fraction of a millisecond.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -172,11 +173,61 @@ def reduced_original(image: Image.Image, factor: int) -> Image.Image:
     return reduced
 
 
+def reduced_bands(bands: Iterable[Image.Image], factor: int, size: tuple[int, int]) -> Image.Image:
+    """What `reduced_original(image, factor)` makes of an image of `size` given as its bands of
+    rows, top to bottom, each a multiple of `factor` rows tall but the last: the same pixels,
+    without the whole image ever held at once (box reduction averages each box of rows alone)."""
+    reduced, top = None, 0
+    for band in bands:
+        piece = reduced_original(band, factor)
+        if reduced is None:
+            reduced = Image.new(piece.mode, (-(-size[0] // factor), -(-size[1] // factor)))
+            if band.mode in _REDUCED_AS_THEY_ARE:  # Image.reduce keeps info ("transparency")
+                reduced.info = dict(piece.info)
+        reduced.paste(piece, (0, top // factor))
+        top += band.height
+    if reduced is None or top != size[1]:
+        raise ValueError(f"bands of {top} rows for an image of {size[1]}")
+    return reduced
+
+
+def working_factor(size: tuple[int, int]) -> int:
+    """The integer factor `working_copy` reduces an image of `size` by (1: not at all)."""
+    return max(1, max(size) // LARGE_LONG_SIDE)
+
+
+def mark_working_copy(image: Image.Image, factor: int, size: tuple[int, int]) -> Image.Image:
+    """Mark `image` as the working copy of an image of `size` reduced by `factor`, made while
+    decoding (`decode_image(..., reduce_large=True)`): `to_mnist_style` then takes it as it is
+    and still answers boxes in the original's pixels. Kept with the pixels it marks, like
+    `png.known_alpha_range`: a changed image is no longer marked."""
+    image._digitrec_working = (image.im, factor, size)
+    return image
+
+
+def _marked(image: Image.Image) -> tuple[int, tuple[int, int]] | None:
+    kept = getattr(image, "_digitrec_working", None)
+    if kept is None or kept[0] is not image.im:
+        return None
+    return kept[1], kept[2]
+
+
+def original_size(image: Image.Image) -> tuple[int, int]:
+    """The size of the image `image` stands for: its own, or that of the image it is the
+    working copy of (`mark_working_copy`)."""
+    marked = _marked(image)
+    return image.size if marked is None else marked[1]
+
+
 def working_copy(image: Image.Image) -> tuple[Image.Image, int]:
     """(the image itself, 1) up to LARGE_LONG_SIDE; beyond, (a copy box-reduced in its own mode
-    to between LARGE_LONG_SIDE and twice that, the integer factor it was reduced by)."""
-    factor = max(image.size) // LARGE_LONG_SIDE
-    return reduced_original(image, factor), max(factor, 1)
+    to between LARGE_LONG_SIDE and twice that, the integer factor it was reduced by). An image
+    already marked as such a copy (`mark_working_copy`) is that copy."""
+    marked = _marked(image)
+    if marked is not None:
+        return image, marked[0]
+    factor = working_factor(image.size)
+    return reduced_original(image, factor), factor
 
 
 def ink_map(image: Image.Image, long_side: int = WORK_LONG_SIDE) -> tuple[np.ndarray, int]:
@@ -186,10 +237,13 @@ def ink_map(image: Image.Image, long_side: int = WORK_LONG_SIDE) -> tuple[np.nda
     normalised, specks dropped; factor). Images longer than `long_side` are box-reduced by the
     integer `factor` first.
     """
-    first = 1
+    # A working copy made while decoding already spans several original pixels a pixel; read
+    # from it, the map is coarser than the original's would be by up to one step of reduction.
+    first = _marked(image)[0] if _marked(image) else 1
     if max(image.size) > LARGE_LONG_SIDE:  # reduced before it is made grey: see LARGE_LONG_SIDE
-        first = -(-max(image.size) // long_side)
-        image = reduced_original(image, first)
+        step = -(-max(image.size) // long_side)
+        image = reduced_original(image, step)
+        first *= step
     ink, factor = ink_image(grey_of(image), long_side)
     return np.asarray(ink, dtype=np.float32) / 255.0, first * factor
 
@@ -328,7 +382,7 @@ def to_mnist_style(image: Image.Image) -> Preprocessed:
     clean = clean_background(histogram)
     if clean is not None:
         found = _clean_to_mnist_style(grey, *clean, histogram, small)
-        return _in_original(found, first, image.size)
+        return _in_original(found, first, original_size(image))
     small, factor = reduced(grey, WORK_LONG_SIDE)
     found = photo_ink(small, one_digit=True)
     box = _ink_box(found.ink)
@@ -339,7 +393,7 @@ def to_mnist_style(image: Image.Image) -> Preprocessed:
         return blank
     x, y, w, h = box
     crop = found.ink.crop((x, y, x + w, y + h))
-    original = box_in_original(box, first * factor, image.size)
+    original = box_in_original(box, first * factor, original_size(image))
     return Preprocessed(
         frame_ink_image(crop),
         False,
