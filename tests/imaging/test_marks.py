@@ -39,14 +39,14 @@ def test_a_box_drawn_round_a_digit_is_not_writing():
     assert kept[_label_at(marks, 150, 150)] and not kept[_label_at(marks, 80, 150)]
 
 
-def test_a_digit_broken_across_is_read_whole_its_wider_half_below_included():
+def test_a_digit_broken_across_is_read_whole_its_wider_and_taller_half_included():
     mask = np.zeros((300, 300), np.uint8)
-    cv2.ellipse(mask, (150, 105), (30, 40), 0, 0, 360, 255, 8)  # an 8's upper loop...
-    cv2.ellipse(mask, (150, 200), (45, 45), 0, 0, 360, 255, 8)  # ...its lower one, apart
+    cv2.ellipse(mask, (150, 135), (30, 35), 0, 0, 360, 255, 8)  # an 8's upper loop...
+    cv2.ellipse(mask, (150, 230), (42, 48), 0, 0, 360, 255, 8)  # ...its lower one, apart
     marks = _marks(mask)
     chosen, several = central_digit(marks, writing(marks))
     whole = mask_of(marks, chosen)
-    assert whole[65, 150] and whole[245, 150] and not several
+    assert whole[100, 150] and whole[278, 150] and not several
 
 
 def test_a_digit_beside_the_central_one_is_another_digit_not_a_part_of_it():
@@ -57,3 +57,14 @@ def test_a_digit_beside_the_central_one_is_another_digit_not_a_part_of_it():
     chosen, several = central_digit(marks, writing(marks))
     whole = mask_of(marks, chosen)
     assert whole[150, 160] and not whole[150, 280] and several
+
+
+def test_a_fives_bar_written_apart_and_reaching_past_its_body_is_part_of_it():
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.line(mask, (140, 70), (250, 70), 255, 8)  # the bar, apart, reaching right
+    cv2.line(mask, (125, 85), (125, 140), 255, 8)  # the upright
+    cv2.ellipse(mask, (140, 180), (40, 40), 0, -100, 130, 255, 8)  # the belly
+    marks = _marks(mask)
+    chosen, several = central_digit(marks, writing(marks))
+    whole = mask_of(marks, chosen)
+    assert whole[70, 245] and whole[180, 180] and not several

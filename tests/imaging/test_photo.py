@@ -185,3 +185,18 @@ def test_chalk_on_a_blackboard_is_still_light_ink_on_dark(recogniser, digit):
     board = np.asarray(render_digit(digit, size=(400, 300), scale=0.6, ink=230, paper=45))
     [result] = recogniser.recognise([_photographed(board.astype(np.float32))])
     assert result.prediction.digit == digit
+
+
+def test_a_form_box_as_thick_as_the_pen_and_touching_the_digit_is_taken_out(recogniser):
+    """Its sides are no thinner than the strokes, so only its closed, four-sided shape tells it
+    from the writing; the digit's own straight strokes make no such shape."""
+    page = np.full((480, 640), 235.0, np.float32)
+    pen = 5
+    cv2.polylines(page, [np.array([[285, 180], [360, 175], [315, 300]])], False, 60, pen)
+    cv2.rectangle(page, (240, 130), (400, 300), 60, pen)  # the 7's foot on its lower side
+    light = np.linspace(1.0, 0.8, 640)[None, :]
+    [result] = recogniser.recognise([_photographed(page * light)])
+    assert result.prediction.digit == 7
+    ink = result.preprocessed.ink
+    scale = ink.shape[1] / 640
+    assert ink[:, round(235 * scale) : round(245 * scale) + 1].max() < 0.3  # the left side

@@ -35,6 +35,14 @@ EDGE_TO_EDGE = 0.9
 # THIN_SHARE of their ink thin.
 FRAME_SPAN = 0.15
 THIN_SHARE = 0.5
+# A frame's runs may also be as thick as the pen: then thinner than this many times the typical
+# width of the ink on long runs (the frame's sides) is the frame's own.
+BOX_SIDE = 1.5
+# ...and then the frame must be closed, each side at least CLOSED_SIDE of the frame's length,
+# and printed: that width no more than MAX_BOX_SIDE of the picture's shorter side (the dark
+# bands of a vignette along the borders make a closed frame too, 0.1 of it wide).
+CLOSED_SIDE = 0.8
+MAX_BOX_SIDE = 0.03
 
 
 def _opened(mask: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -63,14 +71,20 @@ def _long_runs(mask: np.ndarray, span: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _frames(
-    across: np.ndarray, down: np.ndarray, thin_across: np.ndarray, thin_down: np.ndarray, thick: int
+    across: np.ndarray,
+    down: np.ndarray,
+    thin_across: np.ndarray,
+    thin_down: np.ndarray,
+    thick: int,
+    closed: bool = False,
 ) -> np.ndarray:
     """Where printed frames and grids are (bool): pieces of thin runs, grown by `thick` px to
     bridge their corners (where neither run is thin: the other goes on from it), that hold runs
     across at two heights at least and runs down at two places at least, and whose runs are
     mostly thin. A box has all of it; so does a grid, or a row of boxes on a form. A pen's thin
     straight strokes meeting (a 4's bar and stem) are one of each, and a thick stroke is thin
-    only at its slanting edges."""
+    only at its slanting edges. `closed`: only frames whose outermost runs meet, each side as
+    long as the frame (`_is_closed`)."""
     runs = (thin_across | thin_down).astype(np.uint8)
     joined = cv2.dilate(runs, cv2.getStructuringElement(cv2.MORPH_RECT, (thick + 2,) * 2))
     count, labels = cv2.connectedComponents(joined, connectivity=8)
@@ -79,7 +93,28 @@ def _frames(
     framed = np.bincount(labels[runs > 0], minlength=count) >= THIN_SHARE * on_runs
     framed &= _spread(labels, thin_across, 0, count) > apart
     framed &= _spread(labels, thin_down, 1, count) > apart
+    if closed:
+        for label in np.flatnonzero(framed):
+            piece = labels == label
+            framed[label] = _is_closed(thin_across & piece, thin_down & piece, thick)
     return framed[labels]
+
+
+def _is_closed(across: np.ndarray, down: np.ndarray, thick: int) -> bool:
+    """Whether runs across (bool) and down make a closed frame: its top and bottom runs reach
+    CLOSED_SIDE of the way between its outermost runs down, and those reach as far between the
+    top and the bottom. A pen's straight strokes meet at their ends, if at all."""
+    rows, columns = np.nonzero(across)
+    down_rows, down_columns = np.nonzero(down)
+    top, bottom = rows.min(), rows.max()
+    left, right = down_columns.min(), down_columns.max()
+    sides = (
+        (columns[rows <= top + thick], right - left),
+        (columns[rows >= bottom - thick], right - left),
+        (down_rows[down_columns <= left + thick], bottom - top),
+        (down_rows[down_columns >= right - thick], bottom - top),
+    )
+    return all(side.max() - side.min() >= CLOSED_SIDE * length for side, length in sides)
 
 
 def _spread(labels: np.ndarray, pixels: np.ndarray, axis: int, count: int) -> np.ndarray:
@@ -105,8 +140,10 @@ def _edge_to_edge(runs: np.ndarray, length: float, extent: int) -> np.ndarray:
     return long_enough[labels]
 
 
-def printed_lines(mask: np.ndarray) -> np.ndarray:
-    """(h, w) uint8 ink mask (0 or 255) -> the pixels of printed straight lines (0 or 255)."""
+def printed_lines(mask: np.ndarray, on_a_page: bool = True) -> np.ndarray:
+    """(h, w) uint8 ink mask (0 or 255) -> the pixels of printed straight lines (0 or 255).
+    Not `on_a_page` (a scan cropped round its writing, whose strokes are long runs of the
+    image), only lines thinner than the pen's strokes are looked for."""
     h, w = mask.shape
     across, down = _long_runs(mask, FRAME_SPAN)
     long_across, long_down = _long_runs(mask, LINE_SPAN)
@@ -122,13 +159,31 @@ def printed_lines(mask: np.ndarray) -> np.ndarray:
     # Ink at least `thick` across the run's direction is a pen's, not the line's.
     thin_across = (across > 0) & (_opened(mask, 1, thick) == 0)
     thin_down = (down > 0) & (_opened(mask, thick, 1) == 0)
-    framed = _frames(across, down, thin_across, thin_down, thick)
+    lines = (thin_across & crossing_across) | (thin_down & crossing_down)
+    lines |= _frame_lines(mask, across, down, thick)
+    # A form's box printed as thick as the pen: its sides' own width tells them from strokes
+    # crossing them, and only a frame's shape (runs at two heights and two places) is taken.
+    on_runs = (across | down) > 0
+    side = round(BOX_SIDE * _stroke_width(mask, on_runs)) if on_runs.any() else 0
+    grid = crossing_across.any() and crossing_down.any()  # its squares are closed frames too
+    if on_a_page and not grid and 0 < side <= BOX_SIDE * MAX_BOX_SIDE * min(h, w):
+        lines |= _frame_lines(mask, across, down, side, closed=True)
+    return np.where(lines, 255, 0).astype(np.uint8)
+
+
+def _frame_lines(
+    mask: np.ndarray, across: np.ndarray, down: np.ndarray, thick: int, closed: bool = False
+) -> np.ndarray:
+    """(h, w) bool: the pixels of printed frames and grids (`_frames`) whose runs are thinner
+    than `thick`, with their corners."""
+    thick = max(3, thick)
+    thin_across = (across > 0) & (_opened(mask, 1, thick) == 0)
+    thin_down = (down > 0) & (_opened(mask, thick, 1) == 0)
+    framed = _frames(across, down, thin_across, thin_down, thick, closed)
     # A frame's corners: on a run across and a run down, neither thin there, beside thin
     # stretches of both (not the inside of a stroke that two lines run into).
     beside = np.ones((3, 3), np.uint8)
     corners = framed & (across > 0) & (down > 0)
     corners &= cv2.dilate(thin_across.astype(np.uint8), beside) > 0
     corners &= cv2.dilate(thin_down.astype(np.uint8), beside) > 0
-    thin_across &= crossing_across | framed
-    thin_down &= crossing_down | framed
-    return np.where(thin_across | thin_down | corners, 255, 0).astype(np.uint8)
+    return ((thin_across | thin_down) & framed) | corners

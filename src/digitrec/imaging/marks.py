@@ -45,8 +45,8 @@ CENTRE_REACH = 0.35
 # side, are parts of it: the bar of a 5 or a 7 written apart, a stroke broken where the pen
 # skipped (not the sides of a form's boxes, taller than the digit they hold).
 PART_GAP = 0.15
-# ...or, broken across, above or below it and at most this many times as wide.
-STACKED_WIDTH = 2.0
+# ...or, broken across, above or below it and at most this many times as tall and as wide.
+STACKED_SIZE = 2.0
 # Another mark with this share of the digit's ink, between half and twice its height,
 # is another digit.
 ANOTHER_DIGIT_SHARE = 0.35
@@ -150,13 +150,17 @@ def central_digit(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, boo
 
 
 def _stacked_on(boxes: np.ndarray, index: int) -> np.ndarray:
-    """(n,) bool: boxes above or below box `index`, over at least half the narrower's width,
-    no taller than it and at most STACKED_WIDTH times as wide: the other half of a digit
-    broken across (an 8's loops, a 5's bar), where digits beside it would be side by side."""
-    x, _, w, h = boxes.T
-    bx, _, bw, bh = boxes[index]
+    """(n,) bool: boxes over half the narrower one's columns with box `index`, or above or below
+    it (their middle beyond its top or its bottom) and overlapping its columns, at most
+    STACKED_SIZE times as tall and as wide: the other half of a digit broken across (an 8's
+    loops, a 5's or a 7's bar), where digits beside it would be side by side."""
+    x, y, w, h = boxes.T
+    bx, by, bw, bh = boxes[index]
+    middle = y + h / 2
+    beyond = (middle < by) | (middle > by + bh)
     overlap = np.minimum(x + w, bx + bw) - np.maximum(x, bx)
-    return (overlap >= 0.5 * np.minimum(w, bw)) & (h <= bh) & (w <= STACKED_WIDTH * bw)
+    stacked = (overlap >= 0.5 * np.minimum(w, bw)) | (beyond & (overlap > 0))
+    return stacked & (h <= STACKED_SIZE * bh) & (w <= STACKED_SIZE * bw)
 
 
 def _gaps_to(boxes: np.ndarray, index: int) -> np.ndarray:

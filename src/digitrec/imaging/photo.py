@@ -163,9 +163,9 @@ def photo_ink(grey: Image.Image, one_digit: bool) -> PhotoInk:
         return PhotoInk(empty, evened, empty, False)
     inked = np.where(strength > MARK_LEVEL, 255, 0).astype(np.uint8)
     faint = np.where(strength > LINE_LEVEL, 255, 0).astype(np.uint8)
-    mask = inked & ~(printed_lines(inked) | printed_lines(faint))
-    marks = marks_of(mask, strength)
     on_a_page = scanned is None
+    mask = inked & ~(printed_lines(inked, on_a_page) | printed_lines(faint, on_a_page))
+    marks = marks_of(mask, strength)
     chosen = writing(marks, on_a_page)
     several = False
     if one_digit:
