@@ -26,6 +26,8 @@ from digitrec.imaging.preprocess import (
 )
 
 SIZE = (61, 47)  # odd on both sides: the last box of each row and column is partial
+# Rows of 1, 2 or 4 bits a pixel must end on a whole byte to be banded: 64 px do.
+PACKED_SIZE = (64, 47)
 FILTERS = [NONE, SUB, UP, AVERAGE, PAETH]
 
 
@@ -106,13 +108,14 @@ def _case(name: str) -> bytes:
         rows = values.clip(0, 65535).astype(">u2").view(np.uint8).reshape(SIZE[1], -1)
         return png_of_rows(rows, width, 16, 0, 2)
     if name == "L 2-bit":
-        return png_of_rows(_packed(_grey() >> 6, 2), width, 2, 0, 1)
+        return png_of_rows(_packed(_grey(PACKED_SIZE) >> 6, 2), PACKED_SIZE[0], 2, 0, 1)
     if name == "1-bit":
-        return png_of_rows(_packed(_grey() >> 7, 1), width, 1, 0, 1)
+        return png_of_rows(_packed(_grey(PACKED_SIZE) >> 7, 1), PACKED_SIZE[0], 1, 0, 1)
     if name == "palette 8-bit with tRNS":
         return png_of_rows(_grey() // 8, width, 8, 3, 1, _palette_chunks(32))
     if name == "palette 4-bit with tRNS":
-        return png_of_rows(_packed(_grey() >> 4, 4), width, 4, 3, 1, _palette_chunks(16))
+        rows = _packed(_grey(PACKED_SIZE) >> 4, 4)
+        return png_of_rows(rows, PACKED_SIZE[0], 4, 3, 1, _palette_chunks(16))
     raise AssertionError(name)
 
 
@@ -169,6 +172,12 @@ DECLINED = {
     "eXIf": lambda: _with_chunk(b"eXIf", b"MM\x00*\x00\x00\x00\x08\x00\x00"),
     "XMP": lambda: _with_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00<x/>"),
     "unknown critical chunk": lambda: _with_chunk(b"ABCD", b"?"),
+    # Pillow reads what follows the pixels only while it loads them, and may fail on it.
+    "text after the pixels": lambda: _with_chunk(b"tEXt", b"Software\x00a drawing program"),
+    "1-bit rows ending inside a byte": lambda: png_of_rows(
+        _packed(_grey() >> 7, 1), SIZE[0], 1, 0, 1
+    ),
+    "a palette image without its palette": lambda: png_of_rows(_grey() // 8, SIZE[0], 8, 3, 1),
 }
 
 
@@ -177,9 +186,19 @@ def test_what_it_does_not_vouch_for_is_left_to_the_whole_decoding(name):
     assert banded(DECLINED[name](), 2, 200) is None
 
 
-def test_harmless_chunks_after_the_pixels_are_read_past():
-    data = _with_chunk(b"tEXt", b"Software\x00a drawing program")
+def test_harmless_chunks_before_the_pixels_are_read_past():
+    text = chunk(b"tEXt", b"Software\x00a drawing program") + chunk(b"pHYs", bytes(9))
+    data = png_of_rows(_grey(), SIZE[0], 8, 0, 1, before_idat=text)
     assert banded(data, 2, 200).tobytes() == reduced_original(whole(data), 2).tobytes()
+
+
+def test_the_bits_padding_a_row_to_a_byte_are_the_files_own():
+    """Up, Average and Paeth add the row above's padding bits in; any value is valid there."""
+    rows = _packed(_grey() >> 7, 1)
+    rows[:, -1] |= np.random.default_rng(3).integers(0, 8, rows.shape[0], dtype=np.uint8)
+    data = png_of_rows(rows, SIZE[0], 1, 0, 1)
+    reduced = banded(data, 2, 200)  # declined: the band above is packed back with zeros there
+    assert reduced is None or reduced.tobytes() == reduced_original(whole(data), 2).tobytes()
 
 
 # --- big files through decode_image -------------------------------------------------------------
@@ -260,6 +279,7 @@ BROKEN = {
     "bad CRC": lambda data: data[:-20] + bytes([data[-20] ^ 1]) + data[-19:],
     "truncated file": lambda data: data[: len(data) // 2],
     "junk after IEND": lambda data: data + b"junk",
+    "short pHYs after the pixels": lambda data: data[:-12] + chunk(b"pHYs", b"\0\1") + data[-12:],
 }
 
 
@@ -275,6 +295,15 @@ def test_broken_big_pngs_answer_as_the_whole_decoding_does(name):
     else:  # what Pillow reads past, the bands read past too, or leave to Pillow
         reduced = working_copy(decode_image(data, reduce_large=True))[0]
         assert reduced.tobytes() == working_copy(expected)[0].tobytes()
+
+
+def test_a_big_palette_png_without_its_palette_is_refused_as_before():
+    data = png_of_rows(np.tile(_grey(), (1, 40))[:, :2100] // 8, 2100, 8, 3, 1)
+    with pytest.raises(UnusableImageError) as whole_decoding:
+        decode_image(data)
+    with pytest.raises(UnusableImageError) as for_recognition:
+        decode_image(data, reduce_large=True)
+    assert str(for_recognition.value) == str(whole_decoding.value)
 
 
 def test_a_working_copy_read_as_a_number_counts_its_reduction_in_the_factor():

@@ -15,9 +15,11 @@ only where Pillow's mode keeps every bit of the file's pixels: not for 16-bit co
 decodes to 8 bits a channel.
 
 `read_reduced_png` returns None for anything it does not vouch for (interlacing, 16-bit colour,
-a chunk that may change the pixels or their orientation such as eXIf or XMP, an animation, a
-bad CRC, bytes after IEND, a stream that is corrupt or short, anything Pillow fails on): the
-caller then decodes the file whole, so every error is still Pillow's, in the same words.
+rows of 1, 2 or 4 bits a pixel that end inside a byte, a palette image without its palette, a
+chunk that may change the pixels or their orientation such as eXIf or XMP, any chunk but IEND
+after the pixels, an animation, a bad CRC, bytes after IEND, a stream that is corrupt or short,
+anything Pillow fails on): the caller then decodes the file whole, so every error is still
+Pillow's, in the same words.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ _LOSSLESS = frozenset(
     {"1", "L;2", "L;4", "L", "I;16B", "P;1", "P;2", "P;4", "P", "LA", "RGB", "RGBA"}
 )
 _SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # per pixel, by colour type
+_PALETTE = 3  # the colour type of palette images
 _COPIED = (b"PLTE", b"tRNS")  # chunks before IDAT that change what Pillow makes of the pixels
 # Chunks Pillow reads into `info` at most: they leave the pixels as they are.
 _HARMLESS = frozenset(
@@ -110,14 +113,18 @@ def _layout(data: bytes) -> tuple[bytes, list[tuple[bytes, bytes]], list[memoryv
             raise _Declined
         elif kind == b"IDAT" and not after_idat:
             idat.append(body)
-        elif kind in _COPIED and not idat:
+        elif idat:  # Pillow reads what follows IDAT only while it loads, and may fail on it
+            after_idat = True
+            if kind != b"IEND":
+                raise _Declined
+        elif kind in _COPIED:
             copied.append((kind, bytes(body)))
-        elif _harmless(kind, body):
-            after_idat = after_idat or bool(idat)
-        else:
+        elif not _harmless(kind, body):
             raise _Declined
     if len(header) != 13 or not idat:
         raise _Declined
+    if header[9] == _PALETTE and not any(kind == b"PLTE" for kind, _ in copied):
+        raise _Declined  # Pillow would make one up; the whole decoding refuses the file
     return header, copied, idat
 
 
@@ -166,7 +173,12 @@ def _band_image(header: bytes, copied, rows: bytes, height: int) -> Image.Image:
 def _bands(data: bytes, rawmode: str, factor: int, band_pixels: int) -> Iterator[Image.Image]:
     header, copied, idat = _layout(data)
     width, height, depth, colour = struct.unpack_from(">IIBB", header)
-    row_bytes = (width * depth * _SAMPLES.get(colour, 0) + 7) // 8
+    row_bits = width * depth * _SAMPLES.get(colour, 0)
+    if row_bits % 8:
+        # The bits that pad a row to a whole byte are the file's own, and the filters of the
+        # row below add them in; the band above, packed back by Pillow, pads with zeros.
+        raise _Declined
+    row_bytes = row_bits // 8
     band_rows = factor * max(1, band_pixels // (width * factor))
     above = b""  # the row above the band, unfiltered
     for rows in _filtered_rows(idat, row_bytes, height, band_rows):
