@@ -200,3 +200,20 @@ def test_a_form_box_as_thick_as_the_pen_and_touching_the_digit_is_taken_out(reco
     ink = result.preprocessed.ink
     scale = ink.shape[1] / 640
     assert ink[:, round(235 * scale) : round(245 * scale) + 1].max() < 0.3  # the left side
+
+
+@pytest.mark.parametrize("corners", [4, 8])
+def test_a_zero_drawn_square_is_writing_not_a_frame(corners):
+    """Its sides are as straight as a box's and it closes, but there is nothing inside it."""
+    page = np.full((480, 640), 235.0, np.float32)
+    x0, y0, x1, y1, cut = 260, 120, 380, 360, 0 if corners == 4 else 20
+    outline = [
+        (x0 + cut, y0), (x1 - cut, y0), (x1, y0 + cut), (x1, y1 - cut),
+        (x1 - cut, y1), (x0 + cut, y1), (x0, y1 - cut), (x0, y0 + cut),
+    ]  # fmt: skip
+    cv2.polylines(page, [np.array(outline)], True, 60, 6)
+    light = np.linspace(1.0, 0.8, 640)[None, :]
+    preprocessed = to_mnist_style(_photographed(page * light))
+    assert not preprocessed.is_blank
+    scale = preprocessed.ink.shape[1] / 640
+    assert preprocessed.ink[:, round(x0 * scale) - 1 : round(x0 * scale) + 2].max() > 0.5

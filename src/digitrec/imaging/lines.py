@@ -38,9 +38,9 @@ THIN_SHARE = 0.5
 # A frame's runs may also be as thick as the pen: then thinner than this many times the typical
 # width of the ink on long runs (the frame's sides) is the frame's own.
 BOX_SIDE = 1.5
-# ...and then the frame must be closed, each side at least CLOSED_SIDE of the frame's length,
-# and printed: that width no more than MAX_BOX_SIDE of the picture's shorter side (the dark
-# bands of a vignette along the borders make a closed frame too, 0.1 of it wide).
+# ...and then the frame must be closed round other ink, each side at least CLOSED_SIDE of the
+# frame's length, and printed: that width no more than MAX_BOX_SIDE of the picture's shorter
+# side (the dark bands of a vignette along the borders make a closed frame too, 0.1 of it wide).
 CLOSED_SIDE = 0.8
 MAX_BOX_SIDE = 0.03
 
@@ -50,11 +50,20 @@ def _opened(mask: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
 
 
-def _stroke_width(mask: np.ndarray, pixels: np.ndarray) -> float:
+def _stroke_width(distance: np.ndarray, pixels: np.ndarray) -> float:
     """The typical width of the strokes at `pixels` (bool), px: about four times the median
-    distance of their pixels to the paper."""
-    distance = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+    distance of their pixels to the paper (`distance`, the mask's distance transform)."""
     return 4.0 * float(np.median(distance[pixels]))
+
+
+def _thin(
+    mask: np.ndarray, across: np.ndarray, down: np.ndarray, thick: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(across, down) bool: the runs' pixels where the ink across the run is thinner than
+    `thick` px; ink at least that thick across a run is a pen's, crossing it or running on."""
+    return (across > 0) & (_opened(mask, 1, thick) == 0), (down > 0) & (
+        _opened(mask, thick, 1) == 0
+    )
 
 
 def _long_runs(mask: np.ndarray, span: float) -> tuple[np.ndarray, np.ndarray]:
@@ -76,15 +85,15 @@ def _frames(
     thin_across: np.ndarray,
     thin_down: np.ndarray,
     thick: int,
-    closed: bool = False,
+    holding: np.ndarray | None = None,
 ) -> np.ndarray:
     """Where printed frames and grids are (bool): pieces of thin runs, grown by `thick` px to
     bridge their corners (where neither run is thin: the other goes on from it), that hold runs
     across at two heights at least and runs down at two places at least, and whose runs are
     mostly thin. A box has all of it; so does a grid, or a row of boxes on a form. A pen's thin
     straight strokes meeting (a 4's bar and stem) are one of each, and a thick stroke is thin
-    only at its slanting edges. `closed`: only frames whose outermost runs meet, each side as
-    long as the frame (`_is_closed`)."""
+    only at its slanting edges. With `holding` (the ink, bool), only closed frames round some
+    of it (`_is_closed`)."""
     runs = (thin_across | thin_down).astype(np.uint8)
     joined = cv2.dilate(runs, cv2.getStructuringElement(cv2.MORPH_RECT, (thick + 2,) * 2))
     count, labels = cv2.connectedComponents(joined, connectivity=8)
@@ -93,17 +102,20 @@ def _frames(
     framed = np.bincount(labels[runs > 0], minlength=count) >= THIN_SHARE * on_runs
     framed &= _spread(labels, thin_across, 0, count) > apart
     framed &= _spread(labels, thin_down, 1, count) > apart
-    if closed:
+    if holding is not None:
+        rest = holding & ~(thin_across | thin_down)
         for label in np.flatnonzero(framed):
             piece = labels == label
-            framed[label] = _is_closed(thin_across & piece, thin_down & piece, thick)
+            framed[label] = _is_closed(thin_across & piece, thin_down & piece, thick, rest)
     return framed[labels]
 
 
-def _is_closed(across: np.ndarray, down: np.ndarray, thick: int) -> bool:
-    """Whether runs across (bool) and down make a closed frame: its top and bottom runs reach
-    CLOSED_SIDE of the way between its outermost runs down, and those reach as far between the
-    top and the bottom. A pen's straight strokes meet at their ends, if at all."""
+def _is_closed(across: np.ndarray, down: np.ndarray, thick: int, rest: np.ndarray) -> bool:
+    """Whether runs across (bool) and down make a closed frame round other ink (`rest`, bool):
+    its top and bottom runs reach CLOSED_SIDE of the way between its outermost runs down, those
+    reach as far between the top and the bottom, and at least MIN_REST_PIXELS of `rest` lie
+    inside. A pen's straight strokes seldom close, and what they close (a 0 drawn square) is
+    empty."""
     rows, columns = np.nonzero(across)
     down_rows, down_columns = np.nonzero(down)
     top, bottom = rows.min(), rows.max()
@@ -114,7 +126,10 @@ def _is_closed(across: np.ndarray, down: np.ndarray, thick: int) -> bool:
         (down_rows[down_columns <= left + thick], bottom - top),
         (down_rows[down_columns >= right - thick], bottom - top),
     )
-    return all(side.max() - side.min() >= CLOSED_SIDE * length for side, length in sides)
+    if any(side.max() - side.min() < CLOSED_SIDE * length for side, length in sides):
+        return False
+    inside = rest[top + thick : bottom - thick, left + thick : right - thick]
+    return int(inside.sum()) >= MIN_REST_PIXELS
 
 
 def _spread(labels: np.ndarray, pixels: np.ndarray, axis: int, count: int) -> np.ndarray:
@@ -155,31 +170,33 @@ def printed_lines(mask: np.ndarray, on_a_page: bool = True) -> np.ndarray:
         writing = off_lines
     if writing.sum() < MIN_REST_PIXELS:
         return np.zeros_like(mask)
-    thick = max(3, round(THINNER * _stroke_width(mask, writing)))
-    # Ink at least `thick` across the run's direction is a pen's, not the line's.
-    thin_across = (across > 0) & (_opened(mask, 1, thick) == 0)
-    thin_down = (down > 0) & (_opened(mask, thick, 1) == 0)
+    distance = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+    thick = max(3, round(THINNER * _stroke_width(distance, writing)))
+    thin_across, thin_down = _thin(mask, across, down, thick)
     lines = (thin_across & crossing_across) | (thin_down & crossing_down)
-    lines |= _frame_lines(mask, across, down, thick)
+    lines |= _frame_lines(across, down, thin_across, thin_down, thick)
     # A form's box printed as thick as the pen: its sides' own width tells them from strokes
-    # crossing them, and only a frame's shape (runs at two heights and two places) is taken.
+    # crossing them, and only a closed frame round other ink is taken.
     on_runs = (across | down) > 0
-    side = round(BOX_SIDE * _stroke_width(mask, on_runs)) if on_runs.any() else 0
+    side = max(3, round(BOX_SIDE * _stroke_width(distance, on_runs))) if on_runs.any() else 0
     grid = crossing_across.any() and crossing_down.any()  # its squares are closed frames too
     if on_a_page and not grid and 0 < side <= BOX_SIDE * MAX_BOX_SIDE * min(h, w):
-        lines |= _frame_lines(mask, across, down, side, closed=True)
+        thin_across, thin_down = _thin(mask, across, down, side)
+        lines |= _frame_lines(across, down, thin_across, thin_down, side, holding=mask > 0)
     return np.where(lines, 255, 0).astype(np.uint8)
 
 
 def _frame_lines(
-    mask: np.ndarray, across: np.ndarray, down: np.ndarray, thick: int, closed: bool = False
+    across: np.ndarray,
+    down: np.ndarray,
+    thin_across: np.ndarray,
+    thin_down: np.ndarray,
+    thick: int,
+    holding: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(h, w) bool: the pixels of printed frames and grids (`_frames`) whose runs are thinner
-    than `thick`, with their corners."""
-    thick = max(3, thick)
-    thin_across = (across > 0) & (_opened(mask, 1, thick) == 0)
-    thin_down = (down > 0) & (_opened(mask, thick, 1) == 0)
-    framed = _frames(across, down, thin_across, thin_down, thick, closed)
+    """(h, w) bool: the pixels of printed frames and grids (`_frames`) made of the thin runs,
+    with their corners."""
+    framed = _frames(across, down, thin_across, thin_down, thick, holding)
     # A frame's corners: on a run across and a run down, neither thin there, beside thin
     # stretches of both (not the inside of a stroke that two lines run into).
     beside = np.ones((3, 3), np.uint8)
