@@ -17,13 +17,8 @@ from digitrec.errors import UnusableImageError
 from digitrec.imaging import decode as decode_module
 from digitrec.imaging.decode import decode_image
 from digitrec.imaging.png_bands import read_reduced_png
-from digitrec.imaging.preprocess import (
-    ink_map,
-    original_size,
-    reduced_original,
-    to_mnist_style,
-    working_copy,
-)
+from digitrec.imaging.preprocess import ink_map, to_mnist_style
+from digitrec.imaging.reduce import original_size, reduced_original, working_copy
 
 SIZE = (61, 47)  # odd on both sides: the last box of each row and column is partial
 # Rows of 1, 2 or 4 bits a pixel must end on a whole byte to be banded: 64 px do.

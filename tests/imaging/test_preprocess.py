@@ -13,7 +13,8 @@ from PIL import Image, ImageFilter
 from digitrec.imaging import preprocess
 from digitrec.imaging.decode import decode_image
 from digitrec.imaging.frame import MNIST_BOX, fit_to_mnist_frame, ink_bounding_box
-from digitrec.imaging.preprocess import grey_of, ink_map, reduced_original, to_mnist_style
+from digitrec.imaging.preprocess import grey_of, ink_map, to_mnist_style
+from digitrec.imaging.reduce import reduced_original
 
 
 def mnist_of(image: Image.Image) -> np.ndarray:

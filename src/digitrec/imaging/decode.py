@@ -22,7 +22,7 @@ from digitrec.errors import (
 )
 from digitrec.imaging.png import read_plain_png
 from digitrec.imaging.png_bands import read_reduced_png
-from digitrec.imaging.preprocess import mark_working_copy, working_factor
+from digitrec.imaging.reduce import mark_working_copy, working_factor
 from digitrec.imaging.sizes import LARGE_LONG_SIDE
 
 # A 4000x3000 photo is 12 megapixels; 32 leaves room for 24 MP cameras, panoramas and A4 scans
@@ -102,7 +102,7 @@ def decode_image(
 
     With `reduce_large`, a PNG at least twice LARGE_LONG_SIDE long may come back as the working
     copy preprocessing would reduce it to, decoded a band at a time (`png_bands`) so that its
-    whole decoding is never held, and marked as such (`preprocess.mark_working_copy`):
+    whole decoding is never held, and marked as such (`reduce.mark_working_copy`):
     `to_mnist_style` reads it as it would the whole image. For callers that only recognise it.
     """
     data = bytes(data)

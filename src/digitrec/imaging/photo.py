@@ -66,10 +66,10 @@ class PhotoInk:
 
 def _is_dark_paper(pixels: np.ndarray) -> bool:
     """Whether the writing is light on dark (a blackboard, a screen): three quarters of the
-    picture and the middle of it, where the writing is, are darker than DARK_PICTURE (a light
-    page on a dark table fills the middle, however little of the picture it covers), and what
-    is light is no more than strokes cover (LIGHT_INK_SHARE): paper in a deep shadow is dark
-    too, beside a large stretch of it in the light."""
+    picture and the middle of it are darker than DARK_PICTURE, what is light is no more than
+    strokes cover (LIGHT_INK_SHARE: paper in a deep shadow is dark too, beside a large stretch
+    of it in the light), and that light is not a page lying on a dark table (`_holds_a_page`:
+    a small page is no more of the picture than chalk strokes)."""
     h, w = pixels.shape
     middle = pixels[h // 4 : h - h // 4, w // 4 : w - w // 4]
     if np.percentile(pixels, 75) >= DARK_PICTURE or np.median(middle) >= DARK_PICTURE:
@@ -81,10 +81,11 @@ def _is_dark_paper(pixels: np.ndarray) -> bool:
 
 def _holds_a_page(light: np.ndarray) -> bool:
     """Whether the largest light region is a page lying on a dark table: four-sided (its hull
-    drawn to within PAGE_CORNERS_TOLERANCE of its length needs four corners), filling PAGE_FILL
-    of the smallest rectangle round it, turned as it lies, no longer than MAX_PAGE_ASPECT times
-    its width, and at least MIN_PAGE_SHARE of the picture. Chalk and light pens on dark make
-    strokes: a 0's or an 8's outline needs eight corners, a 1 or a 7 fills half its rectangle."""
+    drawn to within PAGE_CORNERS_TOLERANCE of its length has at most four corners), filling
+    PAGE_FILL of the smallest rectangle round it, turned as it lies, no longer than
+    MAX_PAGE_ASPECT times its width, and at least MIN_PAGE_SHARE of the picture. Chalk and
+    light pens on dark make strokes: a 0's or an 8's outline has eight corners, a 7 fills half
+    its rectangle, and a straight 1 is longer than MAX_PAGE_ASPECT times its width."""
     contours, _ = cv2.findContours(
         light.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
     )

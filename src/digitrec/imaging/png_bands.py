@@ -1,10 +1,10 @@
 """Big PNGs decoded a band of rows at a time, each band box-reduced as soon as it is decoded.
 
 Decoded whole, a 5600x5600 RGBA PNG is 125 MB at Pillow's 4 bytes a pixel, yet preprocessing
-reads only a copy of it box-reduced to 1024-2047 px (`preprocess.working_copy`). Here the IDAT
+reads only a copy of it box-reduced to 1024-2047 px (`reduce.working_copy`). Here the IDAT
 stream is inflated a band of rows at a time (about BAND_PIXELS pixels, a whole number of boxes
 tall), each band is decoded by Pillow itself as a PNG of its own and reduced at once
-(`preprocess.reduced_bands`): the result is that working copy pixel for pixel, and what is held
+(`reduce.reduced_bands`): the result is that working copy pixel for pixel, and what is held
 at once is a band (a few MB) besides the copy and the file.
 
 A band's PNG holds the file's PLTE and tRNS chunks, so Pillow reads it in the same mode with the
@@ -32,7 +32,7 @@ from PIL import Image
 from zlib_ng import zlib_ng
 
 from digitrec.imaging.png import SIGNATURE, stored_zlib_stream
-from digitrec.imaging.preprocess import reduced_bands
+from digitrec.imaging.reduce import reduced_bands
 
 # Pixels per band: a band costs a few copies of itself at up to 4 bytes a pixel while it is
 # decoded and reduced, and a Pillow open besides. A quarter megapixel keeps a band's copies in
@@ -198,7 +198,7 @@ def read_reduced_png(
     data: bytes, image: Image.Image, factor: int, band_pixels: int = BAND_PIXELS
 ) -> Image.Image | None:
     """A PNG file's bytes, and the image Pillow opened of them (not yet loaded) -> what
-    `preprocess.reduced_original` makes of its decoded pixels reduced by `factor`, decoded a band
+    `reduce.reduced_original` makes of its decoded pixels reduced by `factor`, decoded a band
     at a time; None for anything not vouched for (the module's docstring), to be decoded whole.
     """
     if image.format != "PNG" or image.info.get("interlace") or len(image.tile) != 1:

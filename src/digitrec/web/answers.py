@@ -14,7 +14,8 @@ from PIL import Image
 
 from digitrec.errors import RecognitionError, TooMuchWorkError
 from digitrec.imaging.decode import decode_image
-from digitrec.imaging.preprocess import grey_of, working_copy
+from digitrec.imaging.preprocess import grey_of
+from digitrec.imaging.reduce import working_copy
 from digitrec.numbers import choose_mode, read_number
 from digitrec.web import explain
 from digitrec.web.work_limits import SMALL_IMAGE_PIXELS, WorkLimits, declared_pixels
