@@ -47,22 +47,24 @@ _STORED_BLOCK = 0xFFFF  # the longest stored deflate block
 _ZLIB_HEADER = b"\x78\x01"  # deflate, 32 KB window, no preset dictionary
 
 
-def _chunks(data: bytes):
-    """(type, body) of each chunk with a valid CRC, in order; stops at the first bad one."""
+def chunks(data: bytes | memoryview):
+    """(type, body) of each chunk after the signature, in order; a chunk cut short or with a
+    bad CRC, and bytes after the last whole chunk, end it with (b"", b"") (an empty type no
+    chunk has). Bodies are slices of `data`: views, not copies, of a memoryview."""
     position = len(SIGNATURE)
     while position + 12 <= len(data):
         (length,) = struct.unpack_from(">I", data, position)
         end = position + 12 + length
         if end > len(data):
-            return
-        kind = data[position + 4 : position + 8]
+            break
+        kind = bytes(data[position + 4 : position + 8])
         body = data[position + 8 : end - 4]
         if zlib_ng.crc32(body, zlib_ng.crc32(kind)) != struct.unpack_from(">I", data, end - 4)[0]:
-            return
+            break
         yield kind, body
         position = end
     if position != len(data):
-        yield b"", b""  # bytes after the last whole chunk
+        yield b"", b""
 
 
 def _plain_layout(data: bytes) -> tuple[bytes, bytes] | None:
@@ -70,7 +72,7 @@ def _plain_layout(data: bytes) -> tuple[bytes, bytes] | None:
     if not data.startswith(SIGNATURE):
         return None
     kinds, idat, header = [], [], b""
-    for kind, body in _chunks(data):
+    for kind, body in chunks(data):
         if kind == b"IDAT":
             idat.append(body)
         elif kind == b"IHDR":

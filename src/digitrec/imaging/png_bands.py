@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from PIL import Image
 from zlib_ng import zlib_ng
 
-from digitrec.imaging.png import SIGNATURE, stored_zlib_stream
+from digitrec.imaging.png import SIGNATURE, chunks, stored_zlib_stream
 from digitrec.imaging.reduce import reduced_bands
 
 # Pixels per band: a band costs a few copies of itself at up to 4 bytes a pixel while it is
@@ -72,28 +72,6 @@ def _chunk(kind: bytes, body) -> bytes:
     )
 
 
-def _chunks(data: memoryview) -> Iterator[tuple[bytes, memoryview]]:
-    """(type, body) of every chunk to IEND, which must end the file; CRCs checked."""
-    position = len(SIGNATURE)
-    while True:
-        if position + 12 > len(data):
-            raise _Declined
-        (length,) = struct.unpack_from(">I", data, position)
-        end = position + 12 + length
-        if end > len(data):
-            raise _Declined
-        kind = bytes(data[position + 4 : position + 8])
-        body = data[position + 8 : end - 4]
-        if zlib_ng.crc32(body, zlib_ng.crc32(kind)) != struct.unpack_from(">I", data, end - 4)[0]:
-            raise _Declined
-        yield kind, body
-        if kind == b"IEND":
-            if end != len(data):
-                raise _Declined
-            return
-        position = end
-
-
 def _harmless(kind: bytes, body: memoryview) -> bool:
     if kind in _TEXT:
         return not bytes(body[:32]).startswith(_ORIENTING_TEXT)
@@ -105,23 +83,23 @@ def _layout(data: bytes) -> tuple[bytes, list[tuple[bytes, bytes]], list[memoryv
     that changes its pixels or their orientation, its IDAT chunks one after another."""
     if not data.startswith(SIGNATURE):
         raise _Declined
-    header, copied, idat, after_idat = b"", [], [], False
-    for kind, body in _chunks(memoryview(data)):
+    header, copied, idat, ended = b"", [], [], False
+    for kind, body in chunks(memoryview(data)):
         if kind == b"IHDR" and not header and not copied and not idat:
             header = bytes(body)
         elif not header:
             raise _Declined
-        elif kind == b"IDAT" and not after_idat:
+        elif kind == b"IDAT" and not ended:
             idat.append(body)
         elif idat:  # Pillow reads what follows IDAT only while it loads, and may fail on it
-            after_idat = True
-            if kind != b"IEND":
+            if kind != b"IEND" or ended:
                 raise _Declined
+            ended = True
         elif kind in _COPIED:
             copied.append((kind, bytes(body)))
         elif not _harmless(kind, body):
             raise _Declined
-    if len(header) != 13 or not idat:
+    if len(header) != 13 or not idat or not ended:  # IEND must end the file
         raise _Declined
     if header[9] == _PALETTE and not any(kind == b"PLTE" for kind, _ in copied):
         raise _Declined  # Pillow would make one up; the whole decoding refuses the file
