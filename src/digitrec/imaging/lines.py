@@ -79,7 +79,7 @@ def _long_runs(mask: np.ndarray, span: float) -> tuple[np.ndarray, np.ndarray]:
     return across, down
 
 
-def _frames(
+def _frame_lines(
     across: np.ndarray,
     down: np.ndarray,
     thin_across: np.ndarray,
@@ -87,10 +87,10 @@ def _frames(
     thick: int,
     holding: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Where printed frames and grids are (bool): pieces of thin runs, grown by `thick` px to
-    bridge their corners (where neither run is thin: the other goes on from it), that hold runs
-    across at two heights at least and runs down at two places at least, and whose runs are
-    mostly thin. A box has all of it; so does a grid, or a row of boxes on a form. A pen's thin
+    """The pixels of printed frames and grids (bool), corners included: pieces of thin runs,
+    grown by `thick` px to bridge their corners (where neither run is thin: the other goes on
+    from it), that hold runs across at two heights at least and runs down at two places at
+    least, and whose runs are mostly thin. A box has all of it; so does a grid, or a row of boxes on a form. A pen's thin
     straight strokes meeting (a 4's bar and stem) are one of each, and a thick stroke is thin
     only at its slanting edges. With `holding` (the ink, bool), only closed frames round some
     of it (`_is_closed`)."""
@@ -107,7 +107,14 @@ def _frames(
         for label in np.flatnonzero(framed):
             piece = labels == label
             framed[label] = _is_closed(thin_across & piece, thin_down & piece, thick, rest)
-    return framed[labels]
+    framed = framed[labels]
+    # A frame's corners: on a run across and a run down, neither thin there, beside thin
+    # stretches of both (not the inside of a stroke that two lines run into).
+    beside = np.ones((3, 3), np.uint8)
+    corners = framed & (across > 0) & (down > 0)
+    corners &= cv2.dilate(thin_across.astype(np.uint8), beside) > 0
+    corners &= cv2.dilate(thin_down.astype(np.uint8), beside) > 0
+    return ((thin_across | thin_down) & framed) | corners
 
 
 def _is_closed(across: np.ndarray, down: np.ndarray, thick: int, rest: np.ndarray) -> bool:
@@ -184,23 +191,3 @@ def printed_lines(mask: np.ndarray, on_a_page: bool = True) -> np.ndarray:
         thin_across, thin_down = _thin(mask, across, down, side)
         lines |= _frame_lines(across, down, thin_across, thin_down, side, holding=mask > 0)
     return np.where(lines, 255, 0).astype(np.uint8)
-
-
-def _frame_lines(
-    across: np.ndarray,
-    down: np.ndarray,
-    thin_across: np.ndarray,
-    thin_down: np.ndarray,
-    thick: int,
-    holding: np.ndarray | None = None,
-) -> np.ndarray:
-    """(h, w) bool: the pixels of printed frames and grids (`_frames`) made of the thin runs,
-    with their corners."""
-    framed = _frames(across, down, thin_across, thin_down, thick, holding)
-    # A frame's corners: on a run across and a run down, neither thin there, beside thin
-    # stretches of both (not the inside of a stroke that two lines run into).
-    beside = np.ones((3, 3), np.uint8)
-    corners = framed & (across > 0) & (down > 0)
-    corners &= cv2.dilate(thin_across.astype(np.uint8), beside) > 0
-    corners &= cv2.dilate(thin_down.astype(np.uint8), beside) > 0
-    return ((thin_across | thin_down) & framed) | corners
