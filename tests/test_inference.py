@@ -10,6 +10,7 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from conftest import png_bytes, render_digit
@@ -19,6 +20,7 @@ from digitrec.errors import ImageTooLargeError, NotAnImageError
 from digitrec.imaging.decode import MAX_PIXELS
 from digitrec.imaging.preprocess import Preprocessed
 from digitrec.inference import (
+    PEN_STEP,
     PIECES_MODEL,
     ModelLoadError,
     Recogniser,
@@ -358,3 +360,27 @@ def test_a_worker_gives_back_the_memory_of_a_long_number_once_read():
     keep that run's memory for the session's life (it kept about 70 MB with its arena)."""
     kept = probe(_RSS_AFTER_NUMBER_READS, str(BENCH))["kept_mb"]
     assert kept < 40, f"{kept:.0f} MB kept after three reads"
+
+
+def _photo_of(digit: int) -> bytes:
+    """A digit on paper lit from one side, as a phone gives it: read by the photo path."""
+    page = np.asarray(render_digit(digit, size=(400, 300), scale=0.5, paper=225), np.float32)
+    light = np.linspace(1.0, 0.75, 400)[None, :]
+    return png_bytes(Image.fromarray(np.clip(page * light, 0, 255).astype(np.uint8)), "JPEG")
+
+
+def test_a_photo_is_read_at_three_pen_widths_and_a_canvas_once(recogniser, monkeypatch):
+    counting = CountingSession(recogniser.session)
+    monkeypatch.setattr(recogniser, "session", counting)
+    [canvas] = recogniser.recognise([png_bytes(render_digit(4))])
+    assert not canvas.preprocessed.from_photo and counting.images == 1
+    counting.images = 0
+    [photo] = recogniser.recognise([_photo_of(4)])
+    assert photo.preprocessed.from_photo and counting.images == 3
+    image = photo.preprocessed.mnist.astype(np.float32)
+    thicker, thinner = cv2.dilate(image, PEN_STEP), cv2.erode(image, PEN_STEP)
+    reads = [
+        recogniser.predict(np.stack([one]))[0].probabilities for one in (image, thicker, thinner)
+    ]
+    assert np.allclose(photo.prediction.probabilities, np.mean(reads, axis=0), atol=2e-6)
+    assert photo.prediction.digit == 4

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
+import cv2
 import numpy as np
 import onnxruntime as ort
 from PIL import Image
@@ -55,6 +56,8 @@ PIECES_MODEL = Path("pieces") / "model.onnx"  # beside a model: its judge of num
 # The model reads at most this many images per run, so that a number of many digits, which
 # offers thousands of pieces, never needs one run's memory for all of them at once.
 MODEL_BATCH = 256
+# A photo's digit is also read a pixel bolder and a pixel finer (`Recogniser._at_pen_widths`).
+PEN_STEP = np.ones((2, 2), np.float32)
 
 
 def bundled_model_path() -> Path:
@@ -167,11 +170,16 @@ class Recogniser:
         `is_digit` needs a calibrated confidence of at least `threshold`: by default the card's
         threshold for a single image (the number reader passes its own).
         """
-        threshold = self.card.threshold if threshold is None else threshold
         images = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28)
         if len(images) == 0:
             return []
-        calibrated = self._calibrated(images)
+        return self._predictions(images, self._calibrated(images), threshold)
+
+    def _predictions(
+        self, images: np.ndarray, calibrated: np.ndarray, threshold: float | None = None
+    ) -> list[Prediction]:
+        """images (n, 28, 28) and their calibrated probabilities (n, 10) -> Predictions."""
+        threshold = self.card.threshold if threshold is None else threshold
         ink = images.reshape(len(images), -1).sum(axis=1)
         predictions = []
         for row, total_ink in zip(calibrated, ink, strict=True):
@@ -207,6 +215,17 @@ class Recogniser:
         np.add.at(maps, owners, drops[:, None, None] * OCCLUSION_MASKS[patches])
         return maps / OCCLUSION_COVERAGE
 
+    def _at_pen_widths(self, images: np.ndarray, calibrated: np.ndarray) -> np.ndarray:
+        """Photos' 28x28 inputs (n, 28, 28) and their calibrated probabilities -> the mean of
+        those and the probabilities of the same inputs drawn a pixel bolder and a pixel finer:
+        a photo's pen, light and reduction leave strokes wider or thinner than MNIST's, and the
+        model reads some digits better at another width (chosen on held-out training digits
+        photographed by bench/wild.py; bench/results.md). Canvases and scans are read once."""
+        bolder = [cv2.dilate(image, PEN_STEP) for image in images]
+        finer = [cv2.erode(image, PEN_STEP) for image in images]
+        others = self._calibrated(np.stack(bolder + finer)).reshape(2, len(images), -1)
+        return (calibrated + others.sum(axis=0)) / 3.0
+
     def _calibrated(self, images: np.ndarray) -> np.ndarray:
         """images: (n, 28, 28) float32 -> (n, 10) calibrated probabilities, in bounded runs."""
         raw = np.concatenate(
@@ -239,7 +258,12 @@ class Recogniser:
             preprocessed.append(to_mnist_style(image))
         if not preprocessed:
             return []
-        predictions = self.predict(np.stack([item.mnist for item in preprocessed]))
+        inputs = np.stack([item.mnist for item in preprocessed]).astype(np.float32)
+        calibrated = self._calibrated(inputs)
+        photos = [index for index, item in enumerate(preprocessed) if item.from_photo]
+        if photos:
+            calibrated[photos] = self._at_pen_widths(inputs[photos], calibrated[photos])
+        predictions = self._predictions(inputs, calibrated)
         return [
             Recognition(_judged_by_shape(prediction, item), item)
             for prediction, item in zip(predictions, preprocessed, strict=True)

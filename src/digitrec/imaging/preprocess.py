@@ -183,6 +183,12 @@ class Preprocessed:
     several_digits: bool = False  # other marks like the digit were found: perhaps a number
 
     @property
+    def from_photo(self) -> bool:
+        """Whether the digit was found in a photo (its light evened out, the page taken away),
+        not on a clean background."""
+        return self.evened_image is not None
+
+    @property
     def ink(self) -> np.ndarray:
         """The whole ink map: (h, w) float32 in [0, 1]."""
         return np.asarray(self.ink_image, dtype=np.float32) / 255.0
