@@ -37,10 +37,11 @@ bench: install  ## benchmarks against $(DATA); prints the README's table
 fuzz: install  ## the long fuzz run: 10,000+ cases over decode, preprocess and the API
 	DIGITREC_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest tests/test_fuzz.py -p no:randomly -q
 
-train: install  ## retrain the bundled model: 2 CNN members (about 25 min each on 2 idle cores), 3 epochs of fine-tuning (about 9 min), 3 more with photo-like digits (about 15 min)
+train: install  ## retrain the bundled model: 2 CNN members (about 25 min each on 2 idle cores), 3 epochs of fine-tuning (about 9 min), 3 more with photo-like digits (about 15 min), 2 more at a lower rate (about 6 min)
 	$(BIN)/digitrec train --arch cnn --members 2 --data-dir $(DATA) --out runs/cnn --record-test-accuracy
 	$(BIN)/digitrec train --init-from runs/cnn/model.keras --epochs 3 --data-dir $(DATA) --out runs/cnn-tuned
 	$(BIN)/digitrec train --init-from runs/cnn-tuned/model.onnx --epochs 3 --wild-digits 0.5 --data-dir $(DATA) --out runs/cnn-wild
+	$(BIN)/digitrec train --init-from runs/cnn-wild/model.onnx --epochs 2 --wild-digits 0.5 --learning-rate 1e-4 --data-dir $(DATA) --out runs/cnn-hands
 
 train-mlp: install
 	$(BIN)/digitrec train --arch mlp --data-dir $(DATA) --out runs/mlp

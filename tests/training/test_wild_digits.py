@@ -8,8 +8,11 @@ from conftest import synthetic_split
 
 from digitrec.imaging.frame import ink_bounding_box
 from digitrec.training.wild_digits import (
+    HAND_STYLES,
     KINDS,
     binarised,
+    crossed_seven,
+    flagged_one,
     make_wild_digits,
     stretched_to_fill,
     stroke_width,
@@ -77,3 +80,54 @@ def test_another_pen_thickens_or_thins_the_strokes_and_keeps_the_digit(digits):
         thinner += changed < ink
         assert changed >= 0.3 * ink
     assert thicker and thinner
+
+
+def a_one() -> np.ndarray:
+    """A bare upright stroke, as most MNIST writers drew a 1."""
+    image = np.zeros((28, 28), np.uint8)
+    image[4:24, 13:16] = 255
+    return image
+
+
+def a_seven() -> np.ndarray:
+    image = np.zeros((28, 28), np.uint8)
+    image[4:7, 7:21] = 255  # the bar
+    for row in range(7, 24):  # the stem, down to the left
+        column = 20 - (row - 7) * 8 // 17
+        image[row, column - 1 : column + 2] = 255
+    return image
+
+
+def test_a_flagged_one_gains_ink_up_and_to_the_left_of_its_top_and_never_to_the_right():
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        flagged = flagged_one(a_one(), rng)
+        pad = (flagged.shape[0] - 28) // 2
+        inked = flagged > 128
+        ys, xs = np.nonzero(inked)
+        assert xs.min() < 13 + pad - 2  # the flag reaches left of the stroke
+        assert xs.max() <= 15 + pad + round(0.3 * 20) + 1  # a foot at most, no bar to the right
+        assert ys.min() >= 4 + pad - 2  # nothing above the top but the flag pen's round end
+        top_left = inked[4 + pad : 4 + pad + 12, : 13 + pad]
+        assert top_left.any()  # the flag hangs from the top half
+
+
+def test_a_crossed_seven_gains_a_bar_across_its_stem_below_its_top():
+    rng = np.random.default_rng(8)
+    seven = a_seven()
+    for _ in range(10):
+        crossed = crossed_seven(seven, rng)
+        added = (crossed > 128) & ~(seven > 128)
+        ys, xs = np.nonzero(added)
+        assert len(ys) and ys.min() >= 10 and ys.max() <= 18  # mid-height, not at the bar
+        assert xs.max() - xs.min() >= 6  # across the stem, not a dot
+
+
+def test_hand_styles_reach_only_their_own_digits(digits):
+    images = np.stack([a_one(), a_seven(), digits.images[0]])
+    labels = np.array([1, 7, 3])
+    out, out_labels = make_wild_digits(images, labels, 300, seed=2)
+    assert sorted(HAND_STYLES) == [1, 7]
+    widths = [box_of(image)[2] for image, label in zip(out, out_labels, strict=True) if label == 1]
+    assert max(widths) >= 8  # some 1s carry a flag; a bare stroke framed to 20 px is 3-4 wide
+    assert min(widths) <= 5  # and some stay bare

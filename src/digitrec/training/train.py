@@ -281,6 +281,11 @@ def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split
         "number_piece_images": piece_count,
         "wild_digit_images": wild_count,
         "wild_digit_kinds": list(wild_digits.KINDS) if wild_count else [],
+        "wild_digit_hand_styles": (
+            {str(digit): style.__name__ for digit, style in wild_digits.HAND_STYLES.items()}
+            if wild_count
+            else {}
+        ),
         "init_from": config.init_from,
         "feedback_repeats": feedback_repeats,
         "self_distil": config.self_distil,
@@ -365,6 +370,7 @@ def finish(models, records, config: TrainConfig, fit_split, val_split, test_spli
                 "number_piece_images",
                 "wild_digit_images",
                 "wild_digit_kinds",
+                "wild_digit_hand_styles",
                 "init_from",
                 "self_distil",
                 "learning_rate",

@@ -107,6 +107,62 @@ def with_line_piece(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.maximum(image, line)  # the line lies under the ink, never over it
 
 
+def _pen_width(image: np.ndarray) -> int:
+    """The width of the digit's strokes in pixels: twice the deepest distance into the ink."""
+    ink = (image > 128).astype(np.uint8)
+    depth = cv2.distanceTransform(ink, cv2.DIST_L2, 3)
+    return int(np.clip(round(2 * float(depth.max())) - 1, 1, 6))
+
+
+def flagged_one(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A 1 as much of the world writes it: a long flag down to the left from its top, and now
+    and then a foot. MNIST's writers mostly drew a bare stroke, so the model took a flagged 1 for
+    a 4, a 7 or a 9."""
+    ys, xs = np.nonzero(image > 128)
+    if len(ys) == 0:
+        return image
+    top, bottom = int(ys.min()), int(ys.max())
+    height = bottom - top + 1
+    pen = _pen_width(image)
+    pad = SIZE  # room for a flag longer than the frame's margin
+    canvas = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    x_top = round(float(xs[ys <= top + 1].mean())) + pad
+    length = rng.uniform(0.25, 0.55) * height
+    angle = np.radians(rng.uniform(30, 65))  # below the horizontal: a 7's bar is flat
+    start = (x_top, top + pad)
+    end = (round(x_top - length * np.cos(angle)), round(top + pad + length * np.sin(angle)))
+    cv2.line(canvas, start, end, 255, pen, cv2.LINE_AA)
+    if rng.random() < 0.3:
+        x_foot = round(float(xs[ys >= bottom - 1].mean())) + pad
+        half = round(rng.uniform(0.15, 0.3) * height)
+        y_foot = bottom + pad
+        cv2.line(canvas, (x_foot - half, y_foot), (x_foot + half, y_foot), 255, pen, cv2.LINE_AA)
+    return canvas
+
+
+def crossed_seven(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A 7 with a bar across its stem, as continental Europe writes it."""
+    ys, xs = np.nonzero(image > 128)
+    if len(ys) == 0:
+        return image
+    top, bottom = int(ys.min()), int(ys.max())
+    height = bottom - top + 1
+    y_bar = round(top + rng.uniform(0.45, 0.6) * height)
+    stem = xs[ys == y_bar]
+    if len(stem) == 0:
+        return image
+    pen = _pen_width(image)
+    x_stem = round(float(stem.mean()))
+    half = round(rng.uniform(0.2, 0.35) * height)
+    crossed = image.copy()
+    cv2.line(crossed, (x_stem - half, y_bar), (x_stem + half, y_bar), 255, pen, cv2.LINE_AA)
+    return crossed
+
+
+# Ways of writing a digit that MNIST's writers seldom used, by the digit they are of.
+HAND_STYLES = {1: flagged_one, 7: crossed_seven}
+HAND_STYLE_SHARE = 0.5  # of the wild digits that have a style of their own
+
 KINDS = {
     "elastic": elastic,
     "stroke-width": stroke_width,
@@ -128,6 +184,10 @@ def make_wild_digits(
     out = np.zeros((count, SIZE, SIZE), np.uint8)
     for i, index in enumerate(chosen):
         image = images[index]
+        style = HAND_STYLES.get(int(labels[index]))
+        if style is not None and rng.random() < HAND_STYLE_SHARE:
+            styled = style(image, rng).astype(np.float32) / 255.0
+            image = np.round(fit_to_mnist_frame(styled) * 255).astype(np.uint8)
         for change in rng.choice(changes, size=int(rng.integers(1, 3)), replace=False):
             image = change(image, rng)
         framed = fit_to_mnist_frame(image.astype(np.float32) / 255.0)
