@@ -384,3 +384,17 @@ def test_a_photo_is_read_at_three_pen_widths_and_a_canvas_once(recogniser, monke
     ]
     assert np.allclose(photo.prediction.probabilities, np.mean(reads, axis=0), atol=2e-6)
     assert photo.prediction.digit == 4
+
+
+def test_a_1_bit_scan_is_read_at_three_pen_widths_and_the_same_digit_in_grey_once(
+    recogniser, monkeypatch
+):
+    counting = CountingSession(recogniser.session)
+    monkeypatch.setattr(recogniser, "session", counting)
+    thresholded = render_digit(5).point(lambda level: 255 * (level > 128))
+    [scan] = recogniser.recognise([png_bytes(thresholded)])
+    assert not scan.preprocessed.one_bit and counting.images == 1
+    counting.images = 0
+    [one_bit] = recogniser.recognise([png_bytes(thresholded.convert("1"))])
+    assert one_bit.preprocessed.one_bit and counting.images == 3
+    assert one_bit.prediction.digit == 5

@@ -56,7 +56,8 @@ PIECES_MODEL = Path("pieces") / "model.onnx"  # beside a model: its judge of num
 # The model reads at most this many images per run, so that a number of many digits, which
 # offers thousands of pieces, never needs one run's memory for all of them at once.
 MODEL_BATCH = 256
-# A photo's digit is also read a pixel bolder and a pixel finer (`Recogniser._at_pen_widths`).
+# A photo's or a 1-bit scan's digit is also read a pixel bolder and a pixel finer
+# (`Recogniser._at_pen_widths`).
 PEN_STEP = np.ones((2, 2), np.float32)
 
 
@@ -216,11 +217,12 @@ class Recogniser:
         return maps / OCCLUSION_COVERAGE
 
     def _at_pen_widths(self, images: np.ndarray, calibrated: np.ndarray) -> np.ndarray:
-        """Photos' 28x28 inputs (n, 28, 28) and their calibrated probabilities -> the mean of
-        those and the probabilities of the same inputs drawn a pixel bolder and a pixel finer:
-        a photo's pen, light and reduction leave strokes wider or thinner than MNIST's, and the
-        model reads some digits better at another width (chosen on held-out training digits
-        photographed by bench/wild.py; bench/results.md). Canvases and scans are read once."""
+        """Photos' and 1-bit scans' 28x28 inputs (n, 28, 28) and their calibrated probabilities
+        -> the mean of those and the probabilities of the same inputs drawn a pixel bolder and a
+        pixel finer: a photo's pen, light and reduction, or a scanner's threshold, leave strokes
+        wider or thinner than MNIST's, and the model reads some digits better at another width
+        (chosen on held-out training digits photographed by bench/wild.py; bench/results.md).
+        Canvases and other scans are read once."""
         bolder = [cv2.dilate(image, PEN_STEP) for image in images]
         finer = [cv2.erode(image, PEN_STEP) for image in images]
         others = self._calibrated(np.stack(bolder + finer)).reshape(2, len(images), -1)
@@ -260,9 +262,9 @@ class Recogniser:
             return []
         inputs = np.stack([item.mnist for item in preprocessed]).astype(np.float32)
         calibrated = self._calibrated(inputs)
-        photos = [index for index, item in enumerate(preprocessed) if item.from_photo]
-        if photos:
-            calibrated[photos] = self._at_pen_widths(inputs[photos], calibrated[photos])
+        unsure = [index for index, item in enumerate(preprocessed) if item.pen_width_unsure]
+        if unsure:
+            calibrated[unsure] = self._at_pen_widths(inputs[unsure], calibrated[unsure])
         predictions = self._predictions(inputs, calibrated)
         return [
             Recognition(_judged_by_shape(prediction, item), item)

@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 import wild
 
+from digitrec.imaging import light
 from digitrec.imaging.lines import printed_lines
 from digitrec.imaging.preprocess import to_mnist_style
 
@@ -217,3 +218,52 @@ def test_a_zero_drawn_square_is_writing_not_a_frame(corners):
     assert not preprocessed.is_blank
     scale = preprocessed.ink.shape[1] / 640
     assert preprocessed.ink[:, round(x0 * scale) - 1 : round(x0 * scale) + 2].max() > 0.5
+
+
+def test_a_hard_shadow_whose_paper_is_one_flat_level_is_not_taken_for_a_scan(recogniser):
+    """A deep shadow's paper can be one exact grey level over much of a photo, the sensor's
+    noise too small there to spread it, as a scan's paper is; but the page lit beside it is far
+    lighter, and a scan's paper is its lightest."""
+    page = np.asarray(render_digit(8, size=(300, 400), scale=0.5, paper=205), np.float32)
+    ys, xs = np.indices(page.shape)
+    shadow = xs > 120 + 0.1 * ys  # through the 8, most of the page
+    lit = page + np.random.default_rng(0).normal(0, 3, page.shape)  # noise grows with light
+    pixels = np.clip(np.round(np.where(shadow, page * 0.4, lit)), 0, 255).astype(np.uint8)
+    assert light.scan_paper(pixels) is None
+    assert light.scan_paper(np.asarray(render_digit(8, size=(300, 400), paper=205))) == 205
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    [result] = recogniser.recognise([buffer.getvalue()])
+    assert result.prediction.digit == 8
+
+
+def test_the_lit_corner_of_a_page_in_a_deep_shadow_is_paper_not_chalk(recogniser):
+    """Nine tenths of the picture in the shadow is as dark as a blackboard, and the light is
+    less than chalk strokes cover; but it runs along the border, going on past the picture."""
+    page = np.asarray(render_digit(5, size=(400, 300), scale=0.5, paper=235), np.float32)
+    ys, xs = np.indices(page.shape)
+    shadow = 2.0 * xs - ys > -150  # all but a wedge along the left border
+    [result] = recogniser.recognise([_photographed(np.where(shadow, page * 0.35, page))])
+    assert result.prediction.digit == 5 and result.prediction.is_digit
+
+
+def test_a_digit_s_straight_stroke_near_a_box_side_is_writing_not_the_box():
+    """A 9's stem ending just above the box's lower side, and a 7's bar just under a row of
+    boxes' upper line, are thin straight runs joined to the frame by being near it; but a
+    frame's lines run from side to side, and they stop short."""
+    page = np.zeros((300, 400), np.uint8)
+    cv2.rectangle(page, (150, 60), (250, 240), 255, 2)
+    cv2.circle(page, (195, 110), 28, 255, 3)
+    cv2.line(page, (222, 115), (222, 234), 255, 3)  # the 9's stem, 4 px above the side
+    lines = printed_lines(page)
+    assert lines[150:220, 220:225].max() == 0
+    row = np.zeros((300, 600), np.uint8)
+    for x in range(0, 600, 100):
+        cv2.line(row, (x, 80), (x, 220), 255, 2)
+    cv2.line(row, (0, 80), (599, 80), 255, 2)
+    cv2.line(row, (0, 220), (599, 220), 255, 2)
+    cv2.line(row, (220, 86), (275, 86), 255, 3)  # the 7's bar, under the upper line
+    cv2.line(row, (275, 86), (240, 210), 255, 3)
+    lines = printed_lines(row)
+    assert lines[84:89, 230:265].max() == 0
+    assert lines[219:222, 10:90].min() == 255  # the row's own lines are found

@@ -20,6 +20,11 @@ PAPER_WINDOW = 1 / 6
 # A photo's noise spreads its paper over several grey levels; a scan's paper is one level, under
 # at least this share of the pixels even when a digit cropped to fill the scan covers the rest.
 SCAN_PAPER_SHARE = 0.2
+# ...and the lightest thing on it: no more than this share of a scan is lighter than its paper
+# by PAPER_MARGIN levels (a JPEG's ringing beside strokes). The flat paper in a photo's shadow
+# can be one level too, beside the same page in the light.
+LIGHTER_THAN_PAPER_SHARE = 0.02
+PAPER_MARGIN = 16
 
 
 def paper_light(grey: np.ndarray) -> np.ndarray:
@@ -34,12 +39,18 @@ def paper_light(grey: np.ndarray) -> np.ndarray:
 
 
 def scan_paper(grey: np.ndarray) -> int | None:
-    """The paper's level of a scan (evenly lit paper, one exact grey level), or None for a
-    photo. A digit cropped to fill its scan runs off every edge, which the closing of
-    `paper_light` would take for paper: a scan's paper is its level everywhere instead."""
+    """The paper's level of a scan (evenly lit paper: one exact grey level, nearly nothing
+    lighter), or None for a photo. A digit cropped to fill its scan runs off every edge, which
+    the closing of `paper_light` would take for paper: a scan's paper is its level everywhere."""
     levels = np.bincount(grey.ravel(), minlength=256)
     paper = int(levels.argmax())
-    return paper if levels[paper] >= SCAN_PAPER_SHARE * grey.size else None
+    lighter = levels[paper + PAPER_MARGIN + 1 :].sum()
+    if (
+        levels[paper] < SCAN_PAPER_SHARE * grey.size
+        or lighter > LIGHTER_THAN_PAPER_SHARE * grey.size
+    ):
+        return None
+    return paper
 
 
 def ink_contrast(grey: np.ndarray, paper: np.ndarray) -> np.ndarray:

@@ -80,30 +80,39 @@ def _long_runs(mask: np.ndarray, span: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _frame_lines(
+    ink: np.ndarray,
     across: np.ndarray,
     down: np.ndarray,
     thin_across: np.ndarray,
     thin_down: np.ndarray,
     thick: int,
-    holding: np.ndarray | None = None,
+    closed: bool = False,
 ) -> np.ndarray:
     """The pixels of printed frames and grids (bool), corners included: pieces of thin runs,
     grown by `thick` px to bridge their corners (where neither run is thin: the other goes on
     from it), that hold runs across at two heights at least and runs down at two places at
-    least, and whose runs are mostly thin. A box has all of it; so does a grid, or a row of boxes on a form. A pen's thin
-    straight strokes meeting (a 4's bar and stem) are one of each, and a thick stroke is thin
-    only at its slanting edges. With `holding` (the ink, bool), only closed frames round some
-    of it (`_is_closed`)."""
+    least, and whose runs are mostly thin. A box has all of it; so does a grid, or a row of
+    boxes on a form. A pen's thin straight strokes meeting (a 4's bar and stem) are one of
+    each, a thick stroke is thin only at its slanting edges, and a straight stroke that comes
+    near a frame is not its (`_strokes_near_frames`). `ink` (bool) is the whole mask; with
+    `closed`, only closed frames round some of it are taken (`_is_closed`)."""
     runs = (thin_across | thin_down).astype(np.uint8)
     joined = cv2.dilate(runs, cv2.getStructuringElement(cv2.MORPH_RECT, (thick + 2,) * 2))
     count, labels = cv2.connectedComponents(joined, connectivity=8)
+    on_runs = (across | down) > 0
+    writing = ink & ~on_runs
+    width, height = (_spread(labels, on_runs, axis, count) for axis in (1, 0))
+    thin_across = thin_across & ~_strokes_near_frames(across, labels, width, 1, writing)
+    thin_down = thin_down & ~_strokes_near_frames(down, labels, height, 0, writing)
+    runs = (thin_across | thin_down).astype(np.uint8)
     apart = 2 * thick + 2
-    on_runs = np.bincount(labels[(across | down) > 0], minlength=count)
-    framed = np.bincount(labels[runs > 0], minlength=count) >= THIN_SHARE * on_runs
+    framed = np.bincount(labels[runs > 0], minlength=count) >= THIN_SHARE * np.bincount(
+        labels[on_runs], minlength=count
+    )
     framed &= _spread(labels, thin_across, 0, count) > apart
     framed &= _spread(labels, thin_down, 1, count) > apart
-    if holding is not None:
-        rest = holding & ~(thin_across | thin_down)
+    if closed:
+        rest = ink & ~(thin_across | thin_down)
         for label in np.flatnonzero(framed):
             piece = labels == label
             framed[label] = _is_closed(thin_across & piece, thin_down & piece, thick, rest)
@@ -115,6 +124,28 @@ def _frame_lines(
     corners &= cv2.dilate(thin_across.astype(np.uint8), beside) > 0
     corners &= cv2.dilate(thin_down.astype(np.uint8), beside) > 0
     return ((thin_across | thin_down) & framed) | corners
+
+
+def _strokes_near_frames(
+    runs: np.ndarray, labels: np.ndarray, extent: np.ndarray, axis: int, writing: np.ndarray
+) -> np.ndarray:
+    """The pixels (bool) of the straight pieces of `runs` (along `axis`: 1 across, 0 down)
+    that are a pen's: joined to the `writing` (bool, the ink off every run) and stopping short
+    of CLOSED_SIDE of the way across their frame (`labels`, whose `extent` along that axis is
+    given). A box's or a grid's lines run from side to side, pens crossing them included; a
+    digit's straight stroke near a side (a 7's bar under the top, a 9's stem above the bottom)
+    is joined to the frame only by being near it."""
+    count, pieces, stats, _ = cv2.connectedComponentsWithStats(
+        runs.astype(np.uint8), connectivity=8
+    )
+    frame_of = np.zeros(count, np.int64)
+    np.maximum.at(frame_of, pieces.ravel(), labels.ravel())
+    length = stats[:, cv2.CC_STAT_WIDTH if axis == 1 else cv2.CC_STAT_HEIGHT]
+    joined = np.zeros(count, bool)
+    joined[pieces[cv2.dilate(writing.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0]] = True
+    stroke = joined & (length < CLOSED_SIDE * extent[frame_of])
+    stroke[0] = False
+    return stroke[pieces]
 
 
 def _is_closed(across: np.ndarray, down: np.ndarray, thick: int, rest: np.ndarray) -> bool:
@@ -181,7 +212,7 @@ def printed_lines(mask: np.ndarray, on_a_page: bool = True) -> np.ndarray:
     thick = max(3, round(THINNER * _stroke_width(distance, writing)))
     thin_across, thin_down = _thin(mask, across, down, thick)
     lines = (thin_across & crossing_across) | (thin_down & crossing_down)
-    lines |= _frame_lines(across, down, thin_across, thin_down, thick)
+    lines |= _frame_lines(mask > 0, across, down, thin_across, thin_down, thick)
     # A form's box printed as thick as the pen: its sides' own width tells them from strokes
     # crossing them, and only a closed frame round other ink is taken.
     on_runs = (across | down) > 0
@@ -189,5 +220,5 @@ def printed_lines(mask: np.ndarray, on_a_page: bool = True) -> np.ndarray:
     grid = crossing_across.any() and crossing_down.any()  # its squares are closed frames too
     if on_a_page and not grid and 0 < side <= BOX_SIDE * MAX_BOX_SIDE * min(h, w):
         thin_across, thin_down = _thin(mask, across, down, side)
-        lines |= _frame_lines(across, down, thin_across, thin_down, side, holding=mask > 0)
+        lines |= _frame_lines(mask > 0, across, down, thin_across, thin_down, side, closed=True)
     return np.where(lines, 255, 0).astype(np.uint8)

@@ -19,7 +19,7 @@ from PIL import Image
 
 from digitrec.imaging.light import evened_out, ink_contrast, paper_light, scan_paper
 from digitrec.imaging.lines import printed_lines
-from digitrec.imaging.marks import central_digit, marks_of, mask_of, writing
+from digitrec.imaging.marks import EDGE_SHARE, central_digit, marks_of, mask_of, writing
 
 # Ink is light on dark only when most of the picture, and its middle, are darker than this,
 # and no more than this share of it is light (nearer its lightest level than its median).
@@ -69,14 +69,34 @@ def _is_dark_paper(pixels: np.ndarray) -> bool:
     picture and the middle of it are darker than DARK_PICTURE, what is light is no more than
     strokes cover (LIGHT_INK_SHARE: paper in a deep shadow is dark too, beside a large stretch
     of it in the light), and that light is not a page lying on a dark table (`_holds_a_page`:
-    a small page is no more of the picture than chalk strokes)."""
+    a small page is no more of the picture than chalk strokes) nor the lit part of a page in
+    shadow (`_lit_paper_at_the_border`)."""
     h, w = pixels.shape
     middle = pixels[h // 4 : h - h // 4, w // 4 : w - w // 4]
     if np.percentile(pixels, 75) >= DARK_PICTURE or np.median(middle) >= DARK_PICTURE:
         return False
     darkest, lightest = np.median(pixels), np.percentile(pixels, 99.9)
     light = pixels > (darkest + lightest) / 2
-    return bool(np.mean(light) <= LIGHT_INK_SHARE) and not _holds_a_page(light)
+    return (
+        bool(np.mean(light) <= LIGHT_INK_SHARE)
+        and not _holds_a_page(light)
+        and not _lit_paper_at_the_border(light)
+    )
+
+
+def _lit_paper_at_the_border(light: np.ndarray) -> bool:
+    """Whether the light runs along one border for more than EDGE_SHARE of it: the lit part of
+    a page whose rest lies in a deep shadow, going on past the picture. Chalk strokes meet the
+    border, if at all, where they end, a stroke's width at a time."""
+    edges = (light[0], light[-1], light[:, 0], light[:, -1])
+    return any(_longest_run(edge) > EDGE_SHARE * len(edge) for edge in edges)
+
+
+def _longest_run(values: np.ndarray) -> int:
+    """The longest run of True in a row of bools."""
+    padded = np.concatenate(([0], values.astype(np.int8), [0]))
+    changes = np.flatnonzero(np.diff(padded))
+    return int((changes[1::2] - changes[::2]).max()) if len(changes) else 0
 
 
 def _holds_a_page(light: np.ndarray) -> bool:

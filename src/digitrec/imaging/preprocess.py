@@ -181,12 +181,19 @@ class Preprocessed:
     evened_image: Image.Image | None = field(default=None, repr=False)
     removed_image: Image.Image | None = field(default=None, repr=False)
     several_digits: bool = False  # other marks like the digit were found: perhaps a number
+    one_bit: bool = False  # a 1-bit scan: its strokes are as wide as its threshold left them
 
     @property
     def from_photo(self) -> bool:
         """Whether the digit was found in a photo (its light evened out, the page taken away),
         not on a clean background."""
         return self.evened_image is not None
+
+    @property
+    def pen_width_unsure(self) -> bool:
+        """Whether the strokes' width is the camera's, the light's or a scanner's threshold's
+        rather than the pen's: a photo or a 1-bit scan (`Recogniser` reads those at three)."""
+        return self.from_photo or self.one_bit
 
     @property
     def ink(self) -> np.ndarray:
@@ -288,6 +295,7 @@ def to_mnist_style(image: Image.Image) -> Preprocessed:
     clean = clean_background(histogram)
     if clean is not None:
         found = _clean_to_mnist_style(grey, *clean, histogram, small)
+        found.one_bit = image.mode == "1"
         return _in_original(found, first, original_size(image))
     small, factor = reduced(grey, WORK_LONG_SIDE)
     found = photo_ink(small, one_digit=True)
