@@ -138,8 +138,9 @@ def _strokes_near_frames(
     count, pieces, stats, _ = cv2.connectedComponentsWithStats(
         runs.astype(np.uint8), connectivity=8
     )
+    on_pieces = pieces > 0
     frame_of = np.zeros(count, np.int64)
-    np.maximum.at(frame_of, pieces.ravel(), labels.ravel())
+    np.maximum.at(frame_of, pieces[on_pieces], labels[on_pieces])
     length = stats[:, cv2.CC_STAT_WIDTH if axis == 1 else cv2.CC_STAT_HEIGHT]
     joined = np.zeros(count, bool)
     joined[pieces[cv2.dilate(writing.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0]] = True
