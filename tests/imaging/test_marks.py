@@ -68,3 +68,43 @@ def test_a_fives_bar_written_apart_and_reaching_past_its_body_is_part_of_it():
     chosen, several = central_digit(marks, writing(marks))
     whole = mask_of(marks, chosen)
     assert whole[70, 245] and whole[180, 180] and not several
+
+
+def test_a_three_broken_in_three_pieces_is_read_whole_each_piece_near_the_next():
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.ellipse(mask, (150, 100), (40, 30), 0, -160, 80, 255, 8)  # the upper bow
+    cv2.line(mask, (162, 145), (185, 145), 255, 8)  # the middle, a few px below it
+    cv2.ellipse(mask, (145, 190), (48, 30), 0, -70, 160, 255, 8)  # the lower bow, wider
+    marks = _marks(mask)
+    chosen, several = central_digit(marks, writing(marks))
+    whole = mask_of(marks, chosen)
+    assert whole[100, 190] and whole[145, 175] and whole[190, 193] and not several
+
+
+def test_a_sevens_bar_written_apart_and_wider_than_its_stem_is_part_of_it():
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.line(mask, (100, 80), (165, 80), 255, 8)  # the bar, ending 7 px short of the stem
+    cv2.line(mask, (180, 80), (165, 230), 255, 8)  # the stem, a third as wide as the bar
+    marks = _marks(mask)
+    chosen, several = central_digit(marks, writing(marks))
+    whole = mask_of(marks, chosen)
+    assert whole[80, 105] and whole[200, 168] and not several
+
+
+def test_a_box_as_thick_as_the_pen_round_a_digit_is_not_writing():
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.rectangle(mask, (90, 60), (210, 240), 255, 14)  # its ink fills more than a fifth
+    cv2.line(mask, (150, 95), (150, 205), 255, 10)
+    marks = _marks(mask)
+    kept = writing(marks)
+    assert kept[_label_at(marks, 150, 150)] and not kept[_label_at(marks, 90, 150)]
+
+
+def test_a_seven_holding_the_centre_of_its_bars_broken_end_is_not_a_frame_round_it():
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.line(mask, (120, 80), (200, 80), 255, 3)  # the bar...
+    cv2.line(mask, (200, 80), (150, 230), 255, 3)  # ...and the stem: one thin stroke
+    cv2.line(mask, (110, 88), (128, 88), 255, 3)  # a piece of the bar's end, broken off
+    marks = _marks(mask)
+    kept = writing(marks)
+    assert kept[_label_at(marks, 180, 140)]

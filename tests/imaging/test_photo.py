@@ -267,3 +267,28 @@ def test_a_digit_s_straight_stroke_near_a_box_side_is_writing_not_the_box():
     lines = printed_lines(row)
     assert lines[84:89, 230:265].max() == 0
     assert lines[219:222, 10:90].min() == 255  # the row's own lines are found
+
+
+def test_a_box_printed_as_thick_as_a_marker_is_taken_out_and_the_stems_beside_its_sides_kept(
+    recogniser,
+):
+    """Its sides are as wide as the marker's strokes, wider than most printed boxes: a 7 crossing
+    its lower side is read alone; a 9's stem running beside a side, not touching it, is the
+    9's, for the box's sides are one piece of ink and the stem another."""
+    page = np.full((480, 640), 235.0, np.float32)
+    marker = 13
+    cv2.polylines(page, [np.array([[270, 190], [370, 185], [320, 330]])], False, 60, marker)
+    cv2.rectangle(page, (220, 120), (420, 300), 60, marker)
+    light = np.linspace(1.0, 0.8, 640)[None, :]
+    [result] = recogniser.recognise([_photographed(page * light)])
+    assert result.prediction.digit == 7
+    ink = result.preprocessed.ink
+    scale = ink.shape[1] / 640
+    assert ink[:, round(212 * scale) : round(228 * scale) + 1].max() < 0.3  # the left side
+    box = np.zeros((300, 400), np.uint8)
+    cv2.rectangle(box, (120, 40), (280, 240), 255, 8)
+    cv2.circle(box, (222, 95), 30, 255, 8)
+    cv2.line(box, (252, 60), (255, 226), 255, 8)  # the 9's stem, most of the box's height
+    lines = printed_lines(box)
+    assert lines[130:220, 248:260].max() == 0
+    assert lines[100:200, 277:284].min() == 255  # the box's right side is found

@@ -42,7 +42,7 @@ BOX_SIDE = 1.5
 # frame's length, and printed: that width no more than MAX_BOX_SIDE of the picture's shorter
 # side (the dark bands of a vignette along the borders make a closed frame too, 0.1 of it wide).
 CLOSED_SIDE = 0.8
-MAX_BOX_SIDE = 0.03
+MAX_BOX_SIDE = 0.045
 
 
 def _opened(mask: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -95,11 +95,16 @@ def _frame_lines(
     boxes on a form. A pen's thin straight strokes meeting (a 4's bar and stem) are one of
     each, a thick stroke is thin only at its slanting edges, and a straight stroke that comes
     near a frame is not its (`_strokes_near_frames`). `ink` (bool) is the whole mask; with
-    `closed`, only closed frames round some of it are taken (`_is_closed`)."""
-    runs = (thin_across | thin_down).astype(np.uint8)
-    joined = cv2.dilate(runs, cv2.getStructuringElement(cv2.MORPH_RECT, (thick + 2,) * 2))
-    count, labels = cv2.connectedComponents(joined, connectivity=8)
+    `closed`, only closed frames round some of it are taken (`_is_closed`), and a frame is one
+    piece of the ink on runs, not grown: grown by sides as thick as the pen, it would take in
+    a digit's stem running beside a side."""
     on_runs = (across | down) > 0
+    if closed:  # such sides meet at corners that lie on runs both ways: one piece of ink
+        count, labels = cv2.connectedComponents(on_runs.astype(np.uint8), connectivity=8)
+    else:
+        runs = (thin_across | thin_down).astype(np.uint8)
+        joined = cv2.dilate(runs, cv2.getStructuringElement(cv2.MORPH_RECT, (thick + 2,) * 2))
+        count, labels = cv2.connectedComponents(joined, connectivity=8)
     writing = ink & ~on_runs
     width, height = (_spread(labels, on_runs, axis, count) for axis in (1, 0))
     thin_across = thin_across & ~_strokes_near_frames(across, labels, width, 1, writing)

@@ -36,8 +36,11 @@ OUTLINE_SPAN = 0.3
 # written slanting fills little of its box too).
 MIDDLE_REACH = 0.15
 # A mark whose box holds another's centre and whose ink fills less than this share of its box
-# is a frame drawn round it: a form's box (the loop of a 0 or a 6 fills twice as much).
+# is a frame drawn round it: a form's box (the loop of a 0 or a 6 fills twice as much)...
 FRAME_FILL = 0.2
+# ...and so is one printed as thick as a pen, whose outline fills this share of its box (a
+# rectangle, where a 0's ellipse fills pi / 4 of it).
+RECTANGLE_FILL = 0.9
 # Nearness to the centre weighs a mark by exp(-(distance / CENTRE_REACH)^2), the distance in
 # shares of the image's sides.
 CENTRE_REACH = 0.35
@@ -47,6 +50,12 @@ CENTRE_REACH = 0.35
 PART_GAP = 0.15
 # ...or, broken across, above or below it and at most this many times as tall and as wide.
 STACKED_SIZE = 2.0
+# ...or no more than this share of its longer side from the ink already found to be it,
+# above, below or over it, its longer side at most STACKED_SIZE times the digit's: a stroke
+# broken in several places (a 3 in three pieces, the middle one joining the others), a 7's
+# bar wider than its stem. Digits side by side in a number are beside each other.
+PIECE_REACH = 0.1
+MAX_PIECE_ROUNDS = 4
 # Another mark with this share of the digit's ink, between half and twice its height,
 # is another digit.
 ANOTHER_DIGIT_SHARE = 0.35
@@ -115,16 +124,43 @@ def _in_the_middle(marks: Marks) -> np.ndarray:
 
 
 def _frames_another(marks: Marks, fill: np.ndarray, heavy: np.ndarray) -> np.ndarray:
-    """(n,) bool: thin marks whose box holds the centre of another, smaller mark and no speck
-    (one of the `heavy` ones): a box drawn round a digit. A slanting 1's box may hold the
-    centre of a speck, and a digit's box that of a grid round it."""
+    """(n,) bool: marks round another, smaller mark and no speck (one of the `heavy` ones),
+    that are thin, or rectangles: a box drawn round a digit. Round: the other's centre is in
+    this mark's box, and this mark's ink lies beyond the other's box on three sides of that
+    centre at least (a 7's bar holds the centre of a piece of itself broken off its end, but
+    not round it). A slanting 1's box may hold the centre of a speck, and a digit's box
+    that of a grid round it."""
     x, y, w, h = marks.boxes.T
     cx, cy = marks.centres[1:, 0], marks.centres[1:, 1]
     holds = (
         (x[:, None] < cx) & (cx < (x + w)[:, None]) & (y[:, None] < cy) & (cy < (y + h)[:, None])
     )
     holds &= (w[1:] < w[:, None]) & (h[1:] < h[:, None]) & heavy[1:]
-    return (fill < FRAME_FILL) & holds.any(axis=1)
+    thin = fill < FRAME_FILL
+    framing = np.zeros(len(fill), bool)
+    for index, held in zip(*np.nonzero(holds), strict=True):
+        if framing[index] or not _round(marks, index, held + 1):
+            continue
+        framing[index] = thin[index] or _outline_fill(marks, index) >= RECTANGLE_FILL
+    return framing
+
+
+def _round(marks: Marks, index: int, held: int) -> bool:
+    """Whether mark `index`'s ink lies beyond mark `held`'s box, from its centre, in three of
+    the four directions at least (a box, or what is left of one whose side a line took)."""
+    x, y, w, h = marks.boxes[held].astype(int)
+    cx, cy = (int(c) for c in marks.centres[held])
+    mine = marks.labels == index
+    beyond = (mine[:y, cx], mine[y + h :, cx], mine[cy, :x], mine[cy, x + w :])
+    return sum(bool(ray.any()) for ray in beyond) >= 3
+
+
+def _outline_fill(marks: Marks, index: int) -> float:
+    """The share of mark `index`'s box that its outer outline holds."""
+    x, y, w, h = marks.boxes[index].astype(int)
+    piece = (marks.labels[y : y + h, x : x + w] == index).astype(np.uint8)
+    contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return max(cv2.contourArea(c) for c in contours) / (w * h) if contours else 0.0
 
 
 def central_digit(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -139,8 +175,9 @@ def central_digit(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, boo
     best = int(weight.argmax())
     smaller = (marks.boxes[:, 2:] <= marks.boxes[best, 2:]).all(axis=1)
     chosen = candidates & (smaller | _stacked_on(marks.boxes, best))
-    chosen &= _gaps_to(marks.boxes, best) <= PART_GAP * marks.boxes[best, 2:].max()
+    chosen &= _gaps_to(marks.boxes, marks.boxes[best]) <= PART_GAP * marks.boxes[best, 2:].max()
     chosen[best] = True
+    chosen = _with_pieces_near(marks, chosen, candidates)
     heights = marks.boxes[:, 3]
     # Another digit is written on the page, clear of its borders.
     others = candidates & ~chosen & (marks.border == 0)
@@ -163,10 +200,40 @@ def _stacked_on(boxes: np.ndarray, index: int) -> np.ndarray:
     return stacked & (h <= STACKED_SIZE * bh) & (w <= STACKED_SIZE * bw)
 
 
-def _gaps_to(boxes: np.ndarray, index: int) -> np.ndarray:
-    """(n,) the gap, px, between each box and box `index` (0 where they overlap)."""
+def _with_pieces_near(marks: Marks, chosen: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """`chosen` (bool, (n,)) with the `candidates` whose ink comes within PIECE_REACH of the
+    chosen ink's box's longer side of that ink, above, below or over it and no longer than
+    STACKED_SIZE times that side, again as long as more join."""
+    for _ in range(MAX_PIECE_ROUNDS):
+        box = _box_round(marks.boxes[chosen])
+        reach = PIECE_REACH * box[2:].max()
+        x, w = marks.boxes[:, 0], marks.boxes[:, 2]
+        maybe = candidates & ~chosen & (_gaps_to(marks.boxes, box) <= reach)
+        maybe &= np.minimum(x + w, box[0] + box[2]) > np.maximum(x, box[0])
+        maybe &= marks.boxes[:, 2:].max(axis=1) <= STACKED_SIZE * box[2:].max()
+        if not maybe.any():
+            break
+        paper = np.where(chosen[marks.labels], 0, 255).astype(np.uint8)
+        distance = cv2.distanceTransform(paper, cv2.DIST_L2, 3)
+        near = [i for i in np.flatnonzero(maybe) if distance[marks.labels == i].min() <= reach]
+        if not near:
+            break
+        chosen = chosen.copy()
+        chosen[near] = True
+    return chosen
+
+
+def _box_round(boxes: np.ndarray) -> np.ndarray:
+    """The (x, y, w, h) box round `boxes` ((k, 4))."""
+    low = boxes[:, :2].min(axis=0)
+    high = (boxes[:, :2] + boxes[:, 2:]).max(axis=0)
+    return np.concatenate([low, high - low])
+
+
+def _gaps_to(boxes: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """(n,) the gap, px, between each box and `box` (0 where they overlap)."""
     x, y, w, h = boxes.T
-    bx, by, bw, bh = boxes[index]
+    bx, by, bw, bh = box
     gap_x = np.maximum(0, np.maximum(x, bx) - np.minimum(x + w, bx + bw))
     gap_y = np.maximum(0, np.maximum(y, by) - np.minimum(y + h, by + bh))
     return np.maximum(gap_x, gap_y)
