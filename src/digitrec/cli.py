@@ -151,6 +151,14 @@ def main() -> None:
     show_default=True,
     help="With --feedback: the share of the training digits the corrections make, repeated.",
 )
+@click.option(
+    "--join",
+    "join_paths",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Train nothing: ship the average of all the members of these digitrec ONNX models "
+    "(repeat it), exported, calibrated and evaluated as a trained model is.",
+)
 def train(
     arch,
     epochs,
@@ -170,10 +178,12 @@ def train(
     limit,
     feedback_source,
     feedback_share,
+    join_paths,
 ):
     """Train a model on MNIST, export it to ONNX, calibrate it and write its model card."""
     from digitrec.training.data import DatasetError
     from digitrec.training.from_onnx import UnknownGraphError
+    from digitrec.training.join import join
     from digitrec.training.train import TrainConfig
     from digitrec.training.train import train as run_training
 
@@ -211,8 +221,12 @@ def train(
         raise click.UsageError("--init-from continues one saved model: use it with --members 1")
     if (self_distil or learning_rate) and not init_from:
         raise click.UsageError("--self-distil and --learning-rate fine-tune: use --init-from")
+    if join_paths and (init_from or feedback_source is not None or members > 1):
+        raise click.UsageError(
+            "--join trains nothing: use it without --init-from, --feedback, --members"
+        )
     try:
-        out = run_training(config)
+        out = join(list(join_paths), config) if join_paths else run_training(config)
     except (DatasetError, UnknownGraphError) as error:
         raise click.ClickException(str(error)) from error
     card = json.loads((out / "model.json").read_text())

@@ -282,3 +282,29 @@ def test_init_from_refuses_several_members(trained_cnn, tmp_path):
         ["train", "--init-from", str(trained_cnn / "model.keras"), "--members", "2"],
     )
     assert result.exit_code == 2 and "--members 1" in result.output
+
+
+def test_join_ships_the_members_of_several_models_as_one_graph(trained_cnn, mnist_dir, tmp_path):
+    source = trained_cnn / "model-float32.onnx"
+    joining = ["--join", str(source), "--join", str(source), "--no-quantize"]
+    result = CliRunner().invoke(
+        main, ["train", *joining, "--data-dir", str(mnist_dir), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "model.json").read_text())
+    assert [member["joined_from"] for member in card["training"]["members"]] == [str(source)] * 2
+    assert (
+        card["training"]["epochs"] == 0
+        and card["parameters"]
+        == 2 * json.loads((trained_cnn / "model.json").read_text())["parameters"]
+    )
+    images = np.random.default_rng(5).random((8, 28, 28, 1), dtype=np.float32)
+    joined = probabilities_of(load_session(tmp_path / "model.onnx"), images)
+    alone = probabilities_of(load_session(source), images)
+    assert np.abs(joined - alone).max() <= 1e-5
+
+
+def test_join_trains_nothing_so_refuses_what_training_needs(trained_cnn, tmp_path):
+    source = str(trained_cnn / "model.onnx")
+    result = CliRunner().invoke(main, ["train", "--join", source, "--init-from", source])
+    assert result.exit_code == 2 and "--join trains nothing" in result.output

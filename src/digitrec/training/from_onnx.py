@@ -42,10 +42,19 @@ def keras_model_from_onnx(path: str | Path):
     Raises UnknownGraphError when `path` is not an ONNX graph of digitrec's CNN or an average of
     several (an MLP, a foreign model, a damaged file).
     """
+    from digitrec.training.model import average_of
+
+    members = keras_members_from_onnx(path)
+    return members[0] if len(members) == 1 else average_of(members)
+
+
+def keras_members_from_onnx(path: str | Path) -> list:
+    """The `build_cnn()` members of the digitrec ONNX graph at `path`, in the order it averages
+    them, as `keras_model_from_onnx` rebuilds them."""
     import keras
     import onnx
 
-    from digitrec.training.model import average_of, build_cnn
+    from digitrec.training.model import build_cnn
 
     path = Path(path)
     try:
@@ -62,7 +71,7 @@ def keras_model_from_onnx(path: str | Path):
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.trainable = False
         members.append(member)
-    return members[0] if len(members) == 1 else average_of(members)
+    return members
 
 
 class _Graph:
