@@ -108,3 +108,14 @@ def test_a_seven_holding_the_centre_of_its_bars_broken_end_is_not_a_frame_round_
     marks = _marks(mask)
     kept = writing(marks)
     assert kept[_label_at(marks, 180, 140)]
+
+
+def test_a_sevens_bar_ending_an_eighth_of_its_height_short_of_the_stem_is_part_of_it():
+    """Pencil skips where the bar turns into the stem: the gap is wider than a dilation joins."""
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.line(mask, (100, 80), (168, 80), 255, 8)  # the bar
+    cv2.line(mask, (190, 95), (170, 200), 255, 8)  # the stem, starting below and right of it
+    marks = _marks(mask)
+    chosen, several = central_digit(marks, writing(marks))
+    whole = mask_of(marks, chosen)
+    assert whole[80, 105] and whole[150, 180] and not several

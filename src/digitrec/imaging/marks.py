@@ -54,7 +54,7 @@ STACKED_SIZE = 2.0
 # above, below or over it, its longer side at most STACKED_SIZE times the digit's: a stroke
 # broken in several places (a 3 in three pieces, the middle one joining the others), a 7's
 # bar wider than its stem. Digits side by side in a number are beside each other.
-PIECE_REACH = 0.1
+PIECE_REACH = 0.2
 MAX_PIECE_ROUNDS = 4
 # Another mark with this share of the digit's ink, between half and twice its height,
 # is another digit.
