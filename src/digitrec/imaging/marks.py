@@ -150,9 +150,9 @@ def _round(marks: Marks, index: int, held: int) -> bool:
     the four directions at least (a box, or what is left of one whose side a line took)."""
     x, y, w, h = marks.boxes[held].astype(int)
     cx, cy = (int(c) for c in marks.centres[held])
-    mine = marks.labels == index
-    beyond = (mine[:y, cx], mine[y + h :, cx], mine[cy, :x], mine[cy, x + w :])
-    return sum(bool(ray.any()) for ray in beyond) >= 3
+    labels = marks.labels
+    beyond = (labels[:y, cx], labels[y + h :, cx], labels[cy, :x], labels[cy, x + w :])
+    return sum(bool((ray == index).any()) for ray in beyond) >= 3
 
 
 def _outline_fill(marks: Marks, index: int) -> float:
@@ -204,10 +204,10 @@ def _with_pieces_near(marks: Marks, chosen: np.ndarray, candidates: np.ndarray) 
     """`chosen` (bool, (n,)) with the `candidates` whose ink comes within PIECE_REACH of the
     chosen ink's box's longer side of that ink, above, below or over it and no longer than
     STACKED_SIZE times that side, again as long as more join."""
+    x, w = marks.boxes[:, 0], marks.boxes[:, 2]
     for _ in range(MAX_PIECE_ROUNDS):
         box = _box_round(marks.boxes[chosen])
         reach = PIECE_REACH * box[2:].max()
-        x, w = marks.boxes[:, 0], marks.boxes[:, 2]
         maybe = candidates & ~chosen & (_gaps_to(marks.boxes, box) <= reach)
         maybe &= np.minimum(x + w, box[0] + box[2]) > np.maximum(x, box[0])
         maybe &= marks.boxes[:, 2:].max(axis=1) <= STACKED_SIZE * box[2:].max()

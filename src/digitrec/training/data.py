@@ -270,3 +270,14 @@ def split_validation(train: Split, count: int):
         Split(train.images[fit], train.labels[fit]),
         Split(train.images[held], train.labels[held]),
     )
+
+
+def fit_validation_test(data_dir: str | None, validation_images: int, limit: int | None = None):
+    """(fit, validation, test) Splits: MNIST's training digits (only the first `limit` of them,
+    if given) less the `validation_images` held out by `split_validation`, those, and the test
+    digits."""
+    train, test = load_mnist(data_dir)
+    if limit:
+        train = Split(train.images[:limit], train.labels[:limit])
+    fit, held = split_validation(train, validation_images)
+    return fit, held, test

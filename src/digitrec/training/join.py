@@ -17,7 +17,6 @@ import json
 from pathlib import Path
 
 from digitrec.training import data
-from digitrec.training.data import split_validation
 from digitrec.training.from_onnx import keras_members_from_onnx
 from digitrec.training.train import TrainConfig, finish
 
@@ -26,8 +25,9 @@ def join(paths: list[str], config: TrainConfig) -> Path:
     """The members of the digitrec ONNX models at `paths`, averaged as one model in
     `config.out_dir` (model.onnx and its card); returns that folder."""
     Path(config.out_dir).mkdir(parents=True, exist_ok=True)
-    train_split, test_split = data.load_mnist(config.data_dir)
-    fit_split, val_split = split_validation(train_split, config.validation_images)
+    fit_split, val_split, test_split = data.fit_validation_test(
+        config.data_dir, config.validation_images, config.limit_train
+    )
     members, records = [], []
     for path in paths:
         these = keras_members_from_onnx(path)

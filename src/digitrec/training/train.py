@@ -22,7 +22,7 @@ import numpy as np
 
 from digitrec import calibration, model_card
 from digitrec.training import data, digit_pairs, evaluate, nondigits, number_pieces, wild_digits
-from digitrec.training.data import VALIDATION_IMAGES, split_validation
+from digitrec.training.data import VALIDATION_IMAGES
 from digitrec.training.model import build_model, num_classes
 from digitrec.training.number_pieces import KINDS as NUMBER_PIECE_KINDS
 
@@ -306,12 +306,9 @@ def train(config: TrainConfig) -> Path:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     out_dir = Path(config.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    train_split, test_split = data.load_mnist(config.data_dir)
-    if config.limit_train:
-        train_split = data.Split(
-            train_split.images[: config.limit_train], train_split.labels[: config.limit_train]
-        )
-    fit_split, val_split = split_validation(train_split, config.validation_images)
+    fit_split, val_split, test_split = data.fit_validation_test(
+        config.data_dir, config.validation_images, config.limit_train
+    )
     members = [
         _fit_member(config, config.seed + index, fit_split, val_split, test_split)
         for index in range(config.members)
