@@ -292,3 +292,17 @@ def test_a_box_printed_as_thick_as_a_marker_is_taken_out_and_the_stems_beside_it
     lines = printed_lines(box)
     assert lines[130:220, 248:260].max() == 0
     assert lines[100:200, 277:284].min() == 255  # the box's right side is found
+
+
+def test_dotted_paper_s_dots_go_the_one_touching_a_zero_inside_its_loop_too(recogniser):
+    page = np.full((480, 640), 235.0, np.float32)
+    cv2.ellipse(page, (320, 240), (55, 90), 0, 0, 360, 60, 7)  # a 0, its loop's bottom at y 327
+    for y in range(21, 480, 75):  # a dot inside the loop, just touching it, at (320, 321)
+        for x in range(20, 640, 75):
+            cv2.circle(page, (x, y), 4, 140, -1)
+    [result] = recogniser.recognise([_photographed(page)])
+    assert result.prediction.digit == 0
+    ink = result.preprocessed.ink
+    scale = ink.shape[1] / 640
+    dot = ink[round(314 * scale) : round(322 * scale), round(315 * scale) : round(326 * scale)]
+    assert dot.max() < 0.3

@@ -4,7 +4,8 @@
 2. Light (`digitrec.imaging.light`): the paper's light at page scale divided out, so that a
    vignette, a gradient, glare or a shadow's edge become flat paper.
 3. Contrast stretched over the noise: stroke cores to full strength, faint pencil kept.
-4. Print (`digitrec.imaging.lines`): ruled, squared and form lines taken out, strokes kept whole.
+4. Print (`digitrec.imaging.lines`, `digitrec.imaging.dots`): ruled, squared and form lines
+   taken out, strokes kept whole; dotted paper's dots taken out.
 5. Marks (`digitrec.imaging.marks`): the page's edge, the table, outlines, shadows and specks
    dropped; for one digit, the most central mark of ink is kept and others like it reported.
 """
@@ -17,6 +18,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from digitrec.imaging.dots import printed_dots
 from digitrec.imaging.light import evened_out, ink_contrast, paper_light, scan_paper
 from digitrec.imaging.lines import printed_lines
 from digitrec.imaging.marks import EDGE_SHARE, central_digit, marks_of, mask_of, writing
@@ -186,6 +188,7 @@ def photo_ink(grey: Image.Image, one_digit: bool) -> PhotoInk:
     faint = np.where(strength > LINE_LEVEL, 255, 0).astype(np.uint8)
     on_a_page = scanned is None
     mask = inked & ~(printed_lines(inked, on_a_page) | printed_lines(faint, on_a_page))
+    mask[printed_dots(mask)] = 0
     marks = marks_of(mask, strength)
     chosen = writing(marks, on_a_page)
     several = False
