@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from digitrec.imaging import dots
 from digitrec.imaging.dots import printed_dots
 
 SPACING = 60
@@ -67,3 +68,20 @@ def test_a_lattice_turned_with_the_page_is_found_too():
     cv2.line(mask, (150, 140), (230, 140), 255, 8)  # touching the dot at (150, 150)
     dots = printed_dots(mask)
     assert dots[152, 150] and not dots[137, 160:230].any()
+
+
+def test_a_picture_of_dots_touching_strokes_everywhere_is_looked_at_in_bounded_work(monkeypatch):
+    """Half the places of a fine lattice hold a dot touching a short bar: the dots touching ink
+    are looked for at MAX_TOUCHING places at most, the most central first."""
+    mask = np.zeros((1024, 1024), np.uint8)
+    mask[8::16, 8::16] = 255  # one-pixel dots 16 px apart
+    for y in range(24, 1024, 32):  # every other row's dots sit on a bar 9 px long, 3 wide
+        for x in range(8, 1024, 16):
+            mask[y + 1 : y + 4, x - 4 : x + 5] = 255
+    looked = []
+    real = dots._pieces
+    monkeypatch.setattr(dots, "_pieces", lambda ink: looked.append(1) or real(ink))
+    taken = dots.printed_dots(mask)
+    assert taken[8, 8] and taken[504, 520]  # a free dot, and a central one on its bar
+    assert not taken[24, 8]  # a dot on a bar in a corner: past the places looked at
+    assert len(looked) <= 2 * dots.MAX_TOUCHING

@@ -33,6 +33,9 @@ FULL_DISK = 0.9
 # is dense).
 LATTICE_POINTS = 400
 MIN_SPACING = 4.0
+# Dots touching ink are looked for at no more than this many places, the most central first (a
+# page of digits has a few beside each; a picture made of dots and strokes must not take long).
+MAX_TOUCHING = 1000
 # Then marks no longer than this many times the median dot's longer side, and holding no more
 # than its square times its ink, are dots.
 DOT_SIZE = 2.0
@@ -46,7 +49,7 @@ def printed_dots(mask: np.ndarray) -> np.ndarray:
     area = stats[1:, cv2.CC_STAT_AREA]
     longer, shorter = sides.max(axis=1), sides.min(axis=1)
     round_ = (longer <= DOT_SIDE * min(mask.shape)) & (longer <= DOT_ASPECT * shorter)
-    lattice = _lattice(_central(centroids[1:][round_], mask.shape))
+    lattice = _lattice(_central(centroids[1:][round_], mask.shape)[:LATTICE_POINTS])
     if lattice is None:
         return np.zeros(mask.shape, bool)
     typical_side, typical_area = np.median(longer[round_]), np.median(area[round_])
@@ -58,10 +61,10 @@ def printed_dots(mask: np.ndarray) -> np.ndarray:
     return printed | _touching((mask > 0) & ~printed, places, typical_side / 2 + DOT_REACH)
 
 
-def _central(centres: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """The LATTICE_POINTS of `centres` ((k, 2)) nearest the middle of an image of `shape`."""
+def _central(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """`points` ((k, 2) x, y), those nearest the middle of an image of `shape` first."""
     middle = np.array(shape[::-1]) / 2
-    return centres[np.argsort(np.hypot(*(centres - middle).T))[:LATTICE_POINTS]]
+    return points[np.argsort(np.hypot(*(points - middle).T))]
 
 
 def _lattice(centres: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -132,7 +135,8 @@ def _touching(ink: np.ndarray, places: np.ndarray, radius: float) -> np.ndarray:
     reach = int(np.ceil(radius)) + 2
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * int(radius) + 1,) * 2)
     near_ink = cv2.dilate(ink.astype(np.uint8), kernel) > 0
-    for x, y in places[near_ink[places[:, 1].astype(int), places[:, 0].astype(int)]]:
+    inked_places = places[near_ink[places[:, 1].astype(int), places[:, 0].astype(int)]]
+    for x, y in _central(inked_places, ink.shape)[:MAX_TOUCHING]:
         x0, y0 = max(0, int(x) - reach), max(0, int(y) - reach)
         window = ink[y0 : int(y) + reach + 1, x0 : int(x) + reach + 1]
         yy, xx = np.ogrid[y0 : y0 + window.shape[0], x0 : x0 + window.shape[1]]
