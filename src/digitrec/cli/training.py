@@ -1,38 +1,17 @@
-"""The `digitrec` command: train, evaluate, export, predict, batch, serve.
-
-Thin wrappers over the modules; heavy imports happen inside each command so that
-`digitrec --help` is instant and `digitrec serve` never imports TensorFlow.
-"""
+"""`digitrec train` and `digitrec export`: a model trained on MNIST (or joined from trained
+ones), exported to ONNX, calibrated and carded; a Keras model converted to ONNX."""
 
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
-from digitrec import __version__
-from digitrec.batch import command as batch_command
 from digitrec.feedback import commands as feedback_commands
-from digitrec.options import onnx_model_option
-
-DATA_DIR_HELP = (
-    "Directory holding the MNIST IDX files (gzip or raw). Default: $DIGITREC_DATA, else the "
-    "cache (~/.cache/digitrec/mnist), downloaded and checksum-verified if missing."
-)
-
-data_dir_option = click.option(
-    "--data-dir", type=click.Path(file_okay=False), default=None, help=DATA_DIR_HELP
-)
+from digitrec.options import data_dir_option
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="digitrec")
-def main() -> None:
-    """Handwritten digit and number recognition: train, evaluate, export, predict, serve."""
-
-
-@main.command()
+@click.command()
 @click.option(
     "--arch",
     type=click.Choice(["cnn", "mlp"]),
@@ -236,70 +215,7 @@ def train(
     )
 
 
-@main.command()
-@onnx_model_option
-@data_dir_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
-@click.option(
-    "--report",
-    "report_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Also write PNG plots here: confusion matrix, misclassified digits, curves.",
-)
-@click.option(
-    "--candidate",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="The gate: compare this new ONNX model with --against before serving it; exits 1 "
-    "when it fails.",
-)
-@click.option(
-    "--against",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="With --candidate: the model served now. Default: the bundled model.",
-)
-@feedback_commands.feedback_source_option(
-    "With --candidate: the feedback database whose held-out fifth of accepted corrections "
-    "the candidate must read better (default: the default database)."
-)
-def evaluate(model_path, data_dir, as_json, report_dir, candidate, against, feedback_source):
-    """Measure a model on the MNIST test set (accuracy, per-class accuracy, confusion matrix)
-    and its calibration on held-out training digits (expected calibration error, and a
-    reliability diagram in --report).
-
-    With --candidate, the gate before serving a new model: a side-by-side table, exit 1 if it
-    fails."""
-    if candidate:
-        sys.exit(feedback_commands.run_gate(candidate, against, data_dir, feedback_source, as_json))
-    from digitrec.inference import ModelLoadError, Recogniser
-    from digitrec.training import data
-    from digitrec.training import evaluate as evaluation
-
-    try:
-        recogniser = Recogniser(model_path)
-        train, test = data.load_mnist(data_dir)
-    except (ModelLoadError, data.DatasetError) as error:
-        raise click.ClickException(str(error)) from error
-    result = evaluation.evaluate_split(
-        recogniser.model_path, test, recogniser.card.raw["calibration"]
-    )
-    result["calibration"] = evaluation.calibration_on_held_out(
-        recogniser.model_path, train, recogniser.card.temperature
-    )
-    if report_dir:
-        written = evaluation.write_report(
-            recogniser.model_path, test, recogniser.card, report_dir, result["calibration"]
-        )
-        result["report"] = [str(path) for path in written]
-    if as_json:
-        click.echo(json.dumps(result))
-        return
-    click.echo(evaluation.format_text(result, recogniser.card))
-
-
-@main.command()
+@click.command()
 @click.option(
     "--model",
     "model_path",
@@ -329,128 +245,3 @@ def export(model_path, out_path, arch):
     except ExportMismatchError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"wrote {out_path}: max |ONNX - Keras| = {difference:.2e}")
-
-
-@main.command()
-# Plain strings, not click.Path: a missing file or a directory is that file's error, answered
-# in its turn, while the other files are still read.
-@click.argument("files", nargs=-1, required=True)
-@onnx_model_option
-@click.option(
-    "--json",
-    "as_json",
-    is_flag=True,
-    help="One JSON object per line: file, digit, confidence, probabilities, is_digit.",
-)
-@click.option("--number", is_flag=True, help="Read a multi-digit number instead of one digit.")
-def predict(files, model_path, as_json, number):
-    """Recognise the digit (or with --number, the number) in each image FILE."""
-    from digitrec.errors import RecognitionError
-    from digitrec.imaging.decode import read_image_file
-    from digitrec.inference import ModelLoadError, Recogniser
-    from digitrec.numbers import read_number
-
-    try:
-        recogniser = Recogniser(model_path)
-    except ModelLoadError as error:
-        raise click.ClickException(str(error)) from error
-    failed = False
-    for file in files:
-        try:
-            content = read_image_file(file)
-            if number:
-                answer = {"file": file, **read_number(recogniser, content).as_dict()}
-            else:
-                answer = {"file": file, **recogniser.recognise([content])[0].as_dict()}
-        except OSError as error:
-            failed = True
-            answer = {"file": file, "error": error.strerror or str(error)}
-        except RecognitionError as error:
-            failed = True
-            answer = {"file": file, "error": str(error)}
-        # --json keeps one line per file on stdout; plain errors are messages, for stderr.
-        click.echo(
-            json.dumps(answer) if as_json else _describe(answer),
-            err=not as_json and "error" in answer,
-        )
-    sys.exit(1 if failed else 0)
-
-
-def _describe(answer: dict) -> str:
-    if "error" in answer:
-        return f"{answer['file']}: error: {answer['error']}"
-    if "number" in answer:
-        return f"{answer['file']}: {answer['number'] or '(no digits)'}"
-    if answer["digit"] is None:
-        return f"{answer['file']}: no digit"
-    verdict = "" if answer["is_digit"] else " (not sure this is a digit)"
-    return f"{answer['file']}: {answer['digit']} ({answer['confidence']:.1%}){verdict}"
-
-
-class FromEnvironment(click.ParamType):
-    """An option's type whose errors name the environment variable when the value came from
-    one: `DIGITREC_PORT=abc` is the mistake to fix, not a `--port` nobody typed."""
-
-    def __init__(self, inner: click.ParamType):
-        self.inner = inner
-        self.name = inner.name
-
-    def convert(self, value, param, ctx):
-        try:
-            return self.inner.convert(value, param, ctx)
-        except click.BadParameter as error:
-            source = ctx.get_parameter_source(param.name) if ctx and param else None
-            if source is not click.core.ParameterSource.ENVIRONMENT:
-                raise
-            raise click.BadParameter(
-                error.message, ctx, param, param_hint=f"environment variable {param.envvar}"
-            ) from None
-
-    def get_metavar(self, param, ctx=None):
-        return self.inner.get_metavar(param, ctx) if ctx else self.inner.get_metavar(param)
-
-
-@main.command()
-@click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    envvar="DIGITREC_HOST",
-    help="Address to listen on.",
-)
-@click.option(
-    "--port",
-    type=FromEnvironment(click.IntRange(1, 65535)),
-    default=5000,
-    show_default=True,
-    envvar="DIGITREC_PORT",
-    help="Port to listen on.",
-)
-@click.option(
-    "--workers",
-    type=FromEnvironment(click.IntRange(min=1)),
-    default=None,
-    envvar="DIGITREC_WORKERS",
-    help="gunicorn worker processes. Default: the number of CPU cores.",
-)
-@click.option(
-    "--model",
-    "model_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    envvar="DIGITREC_MODEL",
-    help="ONNX model to serve. Default: the bundled model.",
-)
-def serve(host, port, workers, model_path):
-    """Serve the web page and JSON API under gunicorn, the model loaded once per worker."""
-    from digitrec.web.server import run_gunicorn
-
-    sys.exit(run_gunicorn(host=host, port=port, workers=workers, model_path=model_path))
-
-
-main.add_command(batch_command.batch)
-main.add_command(feedback_commands.db)
-main.add_command(feedback_commands.feedback)
-
-if __name__ == "__main__":
-    main()
