@@ -53,6 +53,7 @@ def _occlusion_masks(patch: int, stride: int) -> np.ndarray:
 OCCLUSION_MASKS = _occlusion_masks(patch=4, stride=2)
 OCCLUSION_COVERAGE = OCCLUSION_MASKS.sum(axis=0)  # patches over each pixel, at least 1
 PIECES_MODEL = Path("pieces") / "model.onnx"  # beside a model: its judge of number cuts
+PHOTOS_MODEL = Path("photos") / "model.onnx"  # beside a model: its reader of photos
 # The model reads at most this many images per run, so that a number of many digits, which
 # offers thousands of pieces, never needs one run's memory for all of them at once.
 MODEL_BATCH = 256
@@ -150,6 +151,13 @@ class Recogniser:
         judge_path = self.model_path.parent / PIECES_MODEL
         self.cut_judge = (
             Recogniser(judge_path, threads, max_pixels) if judge_path.is_file() else None
+        )
+        # ...and a photos model (photos/model.onnx): more members averaged, which read photos
+        # and 1-bit scans better but cost a canvas, read once, more than its budget. Photos are
+        # read at three pen widths anyway, and finding their ink costs far more than the model.
+        photos_path = self.model_path.parent / PHOTOS_MODEL
+        self.photo_reader = (
+            Recogniser(photos_path, threads, max_pixels) if photos_path.is_file() else None
         )
 
     @property
@@ -261,15 +269,30 @@ class Recogniser:
         if not preprocessed:
             return []
         inputs = np.stack([item.mnist for item in preprocessed]).astype(np.float32)
-        calibrated = self._calibrated(inputs)
-        unsure = [index for index, item in enumerate(preprocessed) if item.pen_width_unsure]
-        if unsure:
-            calibrated[unsure] = self._at_pen_widths(inputs[unsure], calibrated[unsure])
-        predictions = self._predictions(inputs, calibrated)
+        predictions: dict[int, Prediction] = {}
+        for unsure in (False, True):
+            chosen = [i for i, item in enumerate(preprocessed) if item.pen_width_unsure == unsure]
+            if not chosen:
+                continue
+            reader = self.reader_of_photos if unsure else self
+            calibrated = reader._calibrated(inputs[chosen])
+            if unsure:
+                calibrated = reader._at_pen_widths(inputs[chosen], calibrated)
+            read = reader._predictions(inputs[chosen], calibrated)
+            predictions.update(zip(chosen, read, strict=True))
         return [
-            Recognition(_judged_by_shape(prediction, item), item)
-            for prediction, item in zip(predictions, preprocessed, strict=True)
+            Recognition(_judged_by_shape(predictions[index], item), item)
+            for index, item in enumerate(preprocessed)
         ]
+
+    @property
+    def reader_of_photos(self) -> Recogniser:
+        """The recogniser that reads photos and 1-bit scans: the photos model, or this one."""
+        return self.photo_reader or self
+
+    def reader_of(self, preprocessed: Preprocessed) -> Recogniser:
+        """The recogniser whose model read `preprocessed` in `recognise`."""
+        return self.reader_of_photos if preprocessed.pen_width_unsure else self
 
 
 def _digits_read_by(card: ModelCard, model_path: Path) -> tuple[int, ...]:

@@ -10,9 +10,11 @@ from .api_client import predict_raw
 SEVEN = png_bytes(render_digit(7))
 
 
-def test_model_card_is_the_served_models(api, app):
+def test_model_card_is_the_served_models_with_its_photos_model_s(api, app):
     card = api.get("/api/v1/model").get_json()
-    assert card == app.extensions["digitrec"].card.raw
+    recogniser = app.extensions["digitrec"]
+    photos = card.pop("photos_model")
+    assert card == recogniser.card.raw and photos == recogniser.photo_reader.card.raw
 
 
 def test_healthz_is_ok(api):

@@ -54,8 +54,11 @@ def predict():
 
 @blueprint.get("/v1/model")
 def model_card():
-    """The served model's card: architecture, input, calibration, accuracy, versions."""
-    return flask.current_app.extensions["digitrec"].card.raw
+    """The served model's card: architecture, input, calibration, accuracy, versions; and the
+    card of its photos model, where it has one."""
+    recogniser = flask.current_app.extensions["digitrec"]
+    photos = recogniser.photo_reader
+    return {**recogniser.card.raw, **({"photos_model": photos.card.raw} if photos else {})}
 
 
 @blueprint.get("/openapi.json")

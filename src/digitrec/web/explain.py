@@ -19,15 +19,19 @@ HEAT_RGB = (255, 92, 32)
 
 
 def saliency_maps(recogniser, recognitions) -> list[np.ndarray | None]:
-    """One (28, 28) map per recognition (None where there is no digit), in one model run."""
-    explained = [i for i, r in enumerate(recognitions) if r.prediction.digit is not None]
+    """One (28, 28) map per recognition (None where there is no digit), by the model that read
+    it (photos may have their own: `Recogniser.reader_of`), in one run of each model."""
     maps: list[np.ndarray | None] = [None] * len(recognitions)
-    if not explained:
-        return maps
-    images = np.stack([recognitions[i].preprocessed.mnist for i in explained])
-    digits = [recognitions[i].prediction.digit for i in explained]
-    for index, saliency in zip(explained, recogniser.saliency(images, digits), strict=True):
-        maps[index] = saliency
+    readers = {}
+    for index, recognition in enumerate(recognitions):
+        if recognition.prediction.digit is not None:
+            reader = recogniser.reader_of(recognition.preprocessed)
+            readers.setdefault(id(reader), (reader, []))[1].append(index)
+    for reader, explained in readers.values():
+        images = np.stack([recognitions[i].preprocessed.mnist for i in explained])
+        digits = [recognitions[i].prediction.digit for i in explained]
+        for index, saliency in zip(explained, reader.saliency(images, digits), strict=True):
+            maps[index] = saliency
     return maps
 
 

@@ -277,6 +277,13 @@ def schemas(max_batch: int) -> dict:
                 "evaluation": {"type": "object"},
                 "training": {"type": "object"},
                 "versions": {"type": "object"},
+                "photos_model": {
+                    "type": "object",
+                    "description": "The card of the model that reads photos and 1-bit scans, "
+                    "where the served model has one beside it (more members averaged: better "
+                    "on photos, too slow for a canvas read once); its calibration gives their "
+                    "confidence and is_digit.",
+                },
             },
         },
     }
