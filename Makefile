@@ -7,7 +7,7 @@ DATA ?= ../shared/mnist
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install serve test lint format bench fuzz train train-mlp clean
+.PHONY: install serve test lint format bench fuzz train train-photos train-mlp clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ train: install  ## retrain the bundled model: 2 CNN members (about 25 min each o
 	$(BIN)/digitrec train --init-from runs/cnn/model.keras --epochs 3 --data-dir $(DATA) --out runs/cnn-tuned
 	$(BIN)/digitrec train --init-from runs/cnn-tuned/model.onnx --epochs 3 --wild-digits 0.5 --data-dir $(DATA) --out runs/cnn-wild
 	$(BIN)/digitrec train --init-from runs/cnn-wild/model.onnx --epochs 2 --wild-digits 0.5 --learning-rate 1e-4 --data-dir $(DATA) --out runs/cnn-hands
+
+train-photos: install  ## the photos model: 2 more CNN members with photo-like digits (about 40 min each on 2 idle cores), joined with the bundled pair (seconds)
+	$(BIN)/digitrec train --arch cnn --members 1 --epochs 14 --seed 2 --wild-digits 0.5 --data-dir $(DATA) --out runs/cnn-seed2-wild
+	$(BIN)/digitrec train --arch cnn --members 1 --epochs 14 --seed 3 --wild-digits 0.5 --data-dir $(DATA) --out runs/cnn-seed3-wild
+	$(BIN)/digitrec train --join src/digitrec/models/model.onnx --join runs/cnn-seed2-wild/model-float32.onnx --join runs/cnn-seed3-wild/model-float32.onnx --data-dir $(DATA) --out runs/photos
 
 train-mlp: install
 	$(BIN)/digitrec train --arch mlp --data-dir $(DATA) --out runs/mlp
