@@ -28,7 +28,13 @@ from digitrec.imaging.fill import ink_fill
 from digitrec.imaging.frame import MNIST_SIZE
 from digitrec.imaging.preprocess import Preprocessed, to_mnist_style
 from digitrec.memory import keep_freed_memory
-from digitrec.model_card import CARD_FILENAME, ModelCard, replaced_model_problem
+from digitrec.model_card import (
+    CARD_FILENAME,
+    PHOTOS_FOLDER,
+    PIECES_FOLDER,
+    ModelCard,
+    replaced_model_problem,
+)
 
 # An all-but-empty 28x28 input (less ink than a couple of full pixels) has no digit to read.
 BLANK_INK = 2.0
@@ -52,8 +58,8 @@ def _occlusion_masks(patch: int, stride: int) -> np.ndarray:
 # fine enough to follow a stroke, and at most 169 copies of an image for the model to read.
 OCCLUSION_MASKS = _occlusion_masks(patch=4, stride=2)
 OCCLUSION_COVERAGE = OCCLUSION_MASKS.sum(axis=0)  # patches over each pixel, at least 1
-PIECES_MODEL = Path("pieces") / "model.onnx"  # beside a model: its judge of number cuts
-PHOTOS_MODEL = Path("photos") / "model.onnx"  # beside a model: its reader of photos
+PIECES_MODEL = Path(PIECES_FOLDER) / "model.onnx"  # beside a model: its judge of number cuts
+PHOTOS_MODEL = Path(PHOTOS_FOLDER) / "model.onnx"  # beside a model: its reader of photos
 # The model reads at most this many images per run, so that a number of many digits, which
 # offers thousands of pieces, never needs one run's memory for all of them at once.
 MODEL_BATCH = 256

@@ -19,6 +19,11 @@ from digitrec import __version__
 from digitrec.calibration import number_threshold_of
 
 CARD_FILENAME = "model.json"
+# Folders beside a model that hold models of its own, each a model.onnx and its card: the judge
+# of a number's cuts, and the reader of photos (digitrec.inference loads them).
+PIECES_FOLDER = "pieces"
+PHOTOS_FOLDER = "photos"
+COMPANION_FOLDERS = (PIECES_FOLDER, PHOTOS_FOLDER)
 
 
 class ModelCardError(Exception):

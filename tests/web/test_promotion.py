@@ -188,3 +188,38 @@ def test_a_model_refused_at_start_leaves_no_copy_behind(tmp_path, monkeypatch):
     assert snapshots.current.read_bytes() == bundled_model_path().read_bytes()
     snapshots.remove()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_workers_copy_of_the_model_keeps_its_pieces_and_photos_models(tmp_path, monkeypatch):
+    from digitrec.inference import PHOTOS_MODEL, PIECES_MODEL, Recogniser
+    from digitrec.web.promotion import ModelSnapshots
+    from digitrec.web.server import check_model
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    snapshots = ModelSnapshots(None, check_model)
+    served = Recogniser(snapshots.current)
+    bundled = bundled_model_path().parent
+    assert served.photo_reader is not None and served.cut_judge is not None
+    for companion in (PIECES_MODEL, PHOTOS_MODEL):
+        copied = snapshots.current.parent / companion
+        assert copied.read_bytes() == (bundled / companion).read_bytes()
+    snapshots.remove()
+
+
+def test_a_model_whose_photos_model_fails_its_check_is_refused_whole(tmp_path, monkeypatch):
+    from digitrec.model_card import CARD_FILENAME
+    from digitrec.web.promotion import ModelSnapshots
+    from digitrec.web.server import ModelFileError, check_model
+
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(copies))
+    bundled = bundled_model_path().parent
+    for name in ("model.onnx", CARD_FILENAME):
+        (tmp_path / name).write_bytes((bundled / name).read_bytes())
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "model.onnx").write_bytes(b"")  # empty: fails the check
+    (tmp_path / "photos" / CARD_FILENAME).write_bytes((bundled / CARD_FILENAME).read_bytes())
+    with pytest.raises(ModelFileError, match="empty"):
+        ModelSnapshots(tmp_path / "model.onnx", check_model)
+    assert list(copies.iterdir()) == []

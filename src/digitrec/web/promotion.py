@@ -1,7 +1,8 @@
 """Which model the workers of `digitrec serve` load, and how a new one is promoted.
 
-The master copies the model `--model` names (its .onnx and model.json) into a directory of
-its own after checking it, and workers load that copy. Replacing the file therefore changes
+The master copies the model `--model` names (its .onnx and model.json, and the pieces and
+photos models beside it) into a directory of its own after checking them, and workers load
+that copy. Replacing the file therefore changes
 nothing by itself; promotion is explicit: a SIGHUP makes the master check the file again and,
 if it passes, copy it and start new workers on it while the old ones finish the requests they
 hold (gunicorn's own graceful reload). A file that fails the check is refused with one line in
@@ -17,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from digitrec.model_card import CARD_FILENAME
+from digitrec.model_card import CARD_FILENAME, COMPANION_FOLDERS
 
 MODEL_FILENAME = "model.onnx"
 
@@ -33,14 +34,27 @@ class ModelSnapshots:
         self.source = check(model_path)  # the file as the user named it; raises first
         self.directory = Path(tempfile.mkdtemp(prefix="digitrec-model-"))
         self.taken = 0
-        self.current = self._take(self.source)
+        try:
+            self.current = self._take(self.source)
+        except Exception:  # a model of its own refused: leave no copy behind
+            self.remove()
+            raise
 
     def _take(self, checked: Path) -> Path:
+        """A copy of the checked model, with the models of its own beside it (each checked
+        too: one that fails refuses the whole copy)."""
+        companions = [
+            self.check(path)
+            for path in (checked.parent / folder / MODEL_FILENAME for folder in COMPANION_FOLDERS)
+            if path.is_file()
+        ]
         self.taken += 1
         target = self.directory / str(self.taken)
-        target.mkdir()
-        shutil.copyfile(checked, target / MODEL_FILENAME)
-        shutil.copyfile(checked.with_name(CARD_FILENAME), target / CARD_FILENAME)
+        for model in (checked, *companions):
+            into = target / model.parent.relative_to(checked.parent)
+            into.mkdir(parents=True)
+            shutil.copyfile(model, into / MODEL_FILENAME)
+            shutil.copyfile(model.with_name(CARD_FILENAME), into / CARD_FILENAME)
         return target / MODEL_FILENAME
 
     def promote(self) -> Path:
