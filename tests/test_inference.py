@@ -390,9 +390,16 @@ def test_a_photo_is_read_at_three_pen_widths_by_the_photos_model_and_a_canvas_on
     assert photo.prediction.is_digit == (photo.prediction.confidence >= photos.card.threshold)
 
 
-def test_a_canvas_and_a_photo_in_one_batch_are_each_read_by_their_own_model(recogniser):
+def test_a_canvas_and_a_photo_in_one_batch_are_each_read_by_their_own_model(
+    recogniser, monkeypatch
+):
     canvas_png, photo_png = png_bytes(render_digit(7)), _photo_of(3)
+    photos = recogniser.reader_of_photos
+    main_runs, photo_runs = CountingSession(recogniser.session), CountingSession(photos.session)
+    monkeypatch.setattr(recogniser, "session", main_runs)
+    monkeypatch.setattr(photos, "session", photo_runs)
     together = recogniser.recognise([photo_png, canvas_png, photo_png])
+    assert (main_runs.images, photo_runs.images) == (1, 6)
     photo, canvas = (recogniser.recognise([one])[0].prediction for one in (photo_png, canvas_png))
     assert [r.prediction for r in together] == [photo, canvas, photo]
 
@@ -420,3 +427,19 @@ def test_a_1_bit_scan_is_read_at_three_pen_widths_and_the_same_digit_in_grey_onc
     [one_bit] = recogniser.recognise([png_bytes(thresholded.convert("1"))])
     assert one_bit.preprocessed.one_bit and (main_runs.images, photo_runs.images) == (1, 3)
     assert one_bit.prediction.digit == 5
+
+
+def test_a_photo_s_saliency_comes_from_the_model_that_read_it(recogniser):
+    from digitrec.web.explain import saliency_maps
+
+    photo, canvas = recogniser.recognise([_photo_of(4), png_bytes(render_digit(7))])
+    maps = saliency_maps(recogniser, [photo, canvas])
+    photos = recogniser.reader_of_photos
+    expected = [
+        reader.saliency(np.stack([one.preprocessed.mnist]), [one.prediction.digit])[0]
+        for reader, one in ((photos, photo), (recogniser, canvas))
+    ]
+    assert np.allclose(maps[0], expected[0]) and np.allclose(maps[1], expected[1])
+    assert not np.allclose(
+        maps[0], recogniser.saliency(np.stack([photo.preprocessed.mnist]), [4])[0]
+    )

@@ -158,9 +158,10 @@ class Recogniser:
         self.cut_judge = (
             Recogniser(judge_path, threads, max_pixels) if judge_path.is_file() else None
         )
-        # ...and a photos model (photos/model.onnx): more members averaged, which read photos
-        # and 1-bit scans better but cost a canvas, read once, more than its budget. Photos are
-        # read at three pen widths anyway, and finding their ink costs far more than the model.
+        # ...and a photos model (photos/model.onnx): more members averaged, which read the
+        # digit of a photo or a 1-bit scan better but cost a canvas, read once, more than its
+        # budget. Photos are read at three pen widths anyway, and finding their ink costs far
+        # more than the model. The pieces of a number are read by this model, photo or not.
         photos_path = self.model_path.parent / PHOTOS_MODEL
         self.photo_reader = (
             Recogniser(photos_path, threads, max_pixels) if photos_path.is_file() else None

@@ -18,13 +18,15 @@ THREE = png_bytes(render_digit(3))
 BLANK = png_bytes(Image.new("L", (200, 200), 255))
 
 
-def test_a_large_clear_seven_is_read_as_seven(api):
+def test_a_large_clear_seven_is_read_as_seven(api, app):
     answer = predict_raw(api, SEVEN).get_json()
     assert answer["digit"] == 7
     assert answer["is_digit"] is True
     assert answer["confidence"] == max(answer["probabilities"])
     assert sum(answer["probabilities"]) == pytest.approx(1.0, abs=1e-3)
     assert answer["model"]["name"] and answer["model"]["version"]
+    photos = app.extensions["digitrec"].photo_reader.card
+    assert answer["model"]["photos_model"] == {"name": photos.name, "version": photos.version}
     assert answer["timing_ms"] >= 0
 
 

@@ -33,6 +33,8 @@ FULL_DISK = 0.9
 # is dense).
 LATTICE_POINTS = 400
 MIN_SPACING = 4.0
+NEIGHBOURS = 4
+ANGLE_BINS = 144
 # Dots touching ink are looked for at no more than this many places, the most central first (a
 # page of digits has a few beside each; a picture made of dots and strokes must not take long).
 MAX_TOUCHING = 1000
@@ -84,8 +86,12 @@ def _lattice(centres: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     tolerance = SPACING_TOLERANCE * spacing
     if spacing < 1 or np.mean(np.abs(nearest - spacing) <= tolerance) < DOT_REGULAR:
         return None
-    steps = steps[np.abs(length - spacing) <= tolerance]
-    steps[(steps[:, 1] < 0) | ((steps[:, 1] == 0) & (steps[:, 0] < 0))] *= -1
+    # Each point's steps to its NEIGHBOURS nearest (a square lattice's), if about the spacing:
+    # a handful per point, however the points crowd.
+    rows = np.repeat(np.arange(len(centres)), NEIGHBOURS)
+    columns = np.argsort(length, axis=1)[:, :NEIGHBOURS].ravel()
+    regular = np.abs(length[rows, columns] - spacing) <= tolerance
+    steps = (centres[columns] - centres[rows])[regular]
     first = _commonest_step(steps)
     across = _turn_from(steps, first) > np.pi / 4
     second = _commonest_step(steps[across]) if across.any() else np.array([-first[1], first[0]])
@@ -110,11 +116,20 @@ def _turn_from(steps: np.ndarray, step: np.ndarray) -> np.ndarray:
 
 
 def _commonest_step(steps: np.ndarray) -> np.ndarray:
-    """The median of the `steps` ((k, 2)) within pi / 12 of the direction most lie near."""
-    angle = np.arctan2(steps[:, 1], steps[:, 0])
-    turns = np.abs(np.angle(np.exp(2j * (angle[:, None] - angle[None])))) / 2
-    towards = steps[(turns <= np.pi / 12).sum(axis=1).argmax()]
-    return np.median(steps[_turn_from(steps, towards) <= np.pi / 12], axis=0)
+    """The median of the `steps` ((k, 2)) within pi / 12 of the direction most lie near, each
+    turned to point the same way along it."""
+    # Directions either way along a line are one at twice their angle: counted in bins of
+    # 1.25 degrees of direction, summed over the pi / 12 either side of each.
+    doubled = np.mod(2 * np.arctan2(steps[:, 1], steps[:, 0]), 2 * np.pi)
+    bins = np.bincount(
+        (doubled / (2 * np.pi) * ANGLE_BINS).astype(int) % ANGLE_BINS, minlength=ANGLE_BINS
+    )
+    reach = ANGLE_BINS // 12
+    near = sum(np.roll(bins, shift) for shift in range(-reach, reach + 1))
+    angle = (near.argmax() + 0.5) * np.pi / ANGLE_BINS
+    towards = np.array([np.cos(angle), np.sin(angle)])
+    along = steps[_turn_from(steps, towards) <= np.pi / 12]
+    return np.median(np.where((along @ towards < 0)[:, None], -along, along), axis=0)
 
 
 def _places(origin: np.ndarray, basis: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -32,7 +32,12 @@ LOT_PIXELS = 4 * SMALL_IMAGE_PIXELS
 
 
 def model_summary(recogniser) -> dict:
-    return {"name": recogniser.card.name, "version": recogniser.card.version}
+    """The served model's name and version, and its photos model's where it has one."""
+    summary = {"name": recogniser.card.name, "version": recogniser.card.version}
+    photos = getattr(recogniser, "photo_reader", None)
+    if photos is not None:
+        summary["photos_model"] = {"name": photos.card.name, "version": photos.card.version}
+    return summary
 
 
 def png_data_url(pixels: np.ndarray, max_side: int = PREVIEW_PX) -> str:

@@ -50,7 +50,18 @@ def schemas(max_batch: int) -> dict:
         "Model": {
             "type": "object",
             "required": ["name", "version"],
-            "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
+            "properties": {
+                "name": {"type": "string"},
+                "version": {"type": "string"},
+                "photos_model": {
+                    "type": "object",
+                    "description": "The model that read the digits found in photos and 1-bit "
+                    "scans, where the served model has one beside it; numbers are read by the "
+                    "served model.",
+                    "required": ["name", "version"],
+                    "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
+                },
+            },
         },
         "Step": {
             "type": "object",
