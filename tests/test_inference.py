@@ -10,7 +10,6 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from conftest import png_bytes, render_digit
@@ -20,7 +19,6 @@ from digitrec.errors import ImageTooLargeError, NotAnImageError
 from digitrec.imaging.decode import MAX_PIXELS
 from digitrec.imaging.preprocess import Preprocessed
 from digitrec.inference import (
-    PEN_STEP,
     PIECES_MODEL,
     ModelLoadError,
     Recogniser,
@@ -360,86 +358,3 @@ def test_a_worker_gives_back_the_memory_of_a_long_number_once_read():
     keep that run's memory for the session's life (it kept about 70 MB with its arena)."""
     kept = probe(_RSS_AFTER_NUMBER_READS, str(BENCH))["kept_mb"]
     assert kept < 40, f"{kept:.0f} MB kept after three reads"
-
-
-def _photo_of(digit: int) -> bytes:
-    """A digit on paper lit from one side, as a phone gives it: read by the photo path."""
-    page = np.asarray(render_digit(digit, size=(400, 300), scale=0.5, paper=225), np.float32)
-    light = np.linspace(1.0, 0.75, 400)[None, :]
-    return png_bytes(Image.fromarray(np.clip(page * light, 0, 255).astype(np.uint8)), "JPEG")
-
-
-def test_a_photo_is_read_at_three_pen_widths_by_the_photos_model_and_a_canvas_once(
-    recogniser, monkeypatch
-):
-    photos = recogniser.reader_of_photos
-    assert photos is recogniser.photo_reader and photos is not recogniser
-    main_runs, photo_runs = CountingSession(recogniser.session), CountingSession(photos.session)
-    monkeypatch.setattr(recogniser, "session", main_runs)
-    monkeypatch.setattr(photos, "session", photo_runs)
-    [canvas] = recogniser.recognise([png_bytes(render_digit(4))])
-    assert not canvas.preprocessed.from_photo
-    assert (main_runs.images, photo_runs.images) == (1, 0)
-    [photo] = recogniser.recognise([_photo_of(4)])
-    assert photo.preprocessed.from_photo and recogniser.reader_of(photo.preprocessed) is photos
-    assert (main_runs.images, photo_runs.images) == (1, 3)
-    image = photo.preprocessed.mnist.astype(np.float32)
-    thicker, thinner = cv2.dilate(image, PEN_STEP), cv2.erode(image, PEN_STEP)
-    reads = [photos.predict(np.stack([one]))[0].probabilities for one in (image, thicker, thinner)]
-    assert np.allclose(photo.prediction.probabilities, np.mean(reads, axis=0), atol=2e-6)
-    assert photo.prediction.is_digit == (photo.prediction.confidence >= photos.card.threshold)
-
-
-def test_a_canvas_and_a_photo_in_one_batch_are_each_read_by_their_own_model(
-    recogniser, monkeypatch
-):
-    canvas_png, photo_png = png_bytes(render_digit(7)), _photo_of(3)
-    photos = recogniser.reader_of_photos
-    main_runs, photo_runs = CountingSession(recogniser.session), CountingSession(photos.session)
-    monkeypatch.setattr(recogniser, "session", main_runs)
-    monkeypatch.setattr(photos, "session", photo_runs)
-    together = recogniser.recognise([photo_png, canvas_png, photo_png])
-    assert (main_runs.images, photo_runs.images) == (1, 6)
-    photo, canvas = (recogniser.recognise([one])[0].prediction for one in (photo_png, canvas_png))
-    assert [r.prediction for r in together] == [photo, canvas, photo]
-
-
-def test_a_model_without_a_photos_model_reads_photos_itself(recogniser, tmp_path):
-    for name in ("model.onnx", "model.json"):
-        (tmp_path / name).write_bytes((recogniser.model_path.parent / name).read_bytes())
-    alone = Recogniser(tmp_path / "model.onnx")
-    assert alone.photo_reader is None and alone.reader_of_photos is alone
-    [photo] = alone.recognise([_photo_of(4)])
-    assert photo.preprocessed.from_photo and alone.reader_of(photo.preprocessed) is alone
-    assert photo.prediction.digit == 4
-
-
-def test_a_1_bit_scan_is_read_at_three_pen_widths_and_the_same_digit_in_grey_once(
-    recogniser, monkeypatch
-):
-    photos = recogniser.reader_of_photos
-    main_runs, photo_runs = CountingSession(recogniser.session), CountingSession(photos.session)
-    monkeypatch.setattr(recogniser, "session", main_runs)
-    monkeypatch.setattr(photos, "session", photo_runs)
-    thresholded = render_digit(5).point(lambda level: 255 * (level > 128))
-    [scan] = recogniser.recognise([png_bytes(thresholded)])
-    assert not scan.preprocessed.one_bit and (main_runs.images, photo_runs.images) == (1, 0)
-    [one_bit] = recogniser.recognise([png_bytes(thresholded.convert("1"))])
-    assert one_bit.preprocessed.one_bit and (main_runs.images, photo_runs.images) == (1, 3)
-    assert one_bit.prediction.digit == 5
-
-
-def test_a_photo_s_saliency_comes_from_the_model_that_read_it(recogniser):
-    from digitrec.web.explain import saliency_maps
-
-    photo, canvas = recogniser.recognise([_photo_of(4), png_bytes(render_digit(7))])
-    maps = saliency_maps(recogniser, [photo, canvas])
-    photos = recogniser.reader_of_photos
-    expected = [
-        reader.saliency(np.stack([one.preprocessed.mnist]), [one.prediction.digit])[0]
-        for reader, one in ((photos, photo), (recogniser, canvas))
-    ]
-    assert np.allclose(maps[0], expected[0]) and np.allclose(maps[1], expected[1])
-    assert not np.allclose(
-        maps[0], recogniser.saliency(np.stack([photo.preprocessed.mnist]), [4])[0]
-    )

@@ -154,18 +154,17 @@ class Recogniser:
         # A model may come with a pieces model beside it (pieces/model.onnx, as the bundled one
         # does): fine-tuned on the candidate pieces of numbers, it judges the number reader's
         # cuts better than it reads digits, so it only chooses cuts (`digitrec.numbers.segment`).
-        judge_path = self.model_path.parent / PIECES_MODEL
-        self.cut_judge = (
-            Recogniser(judge_path, threads, max_pixels) if judge_path.is_file() else None
-        )
+        self.cut_judge = self._beside(PIECES_MODEL, threads)
         # ...and a photos model (photos/model.onnx): more members averaged, which read the
         # digit of a photo or a 1-bit scan better but cost a canvas, read once, more than its
         # budget. Photos are read at three pen widths anyway, and finding their ink costs far
-        # more than the model. The pieces of a number are read by this model, photo or not.
-        photos_path = self.model_path.parent / PHOTOS_MODEL
-        self.photo_reader = (
-            Recogniser(photos_path, threads, max_pixels) if photos_path.is_file() else None
-        )
+        # more than the model. The pieces of a number are read by the model served, photo or not.
+        self.photo_reader = self._beside(PHOTOS_MODEL, threads)
+
+    def _beside(self, companion: Path, threads: int) -> Recogniser | None:
+        """The recogniser of the model at `companion` beside this one, None where it has none."""
+        path = self.model_path.parent / companion
+        return Recogniser(path, threads, self.max_pixels) if path.is_file() else None
 
     @property
     def name(self) -> str:

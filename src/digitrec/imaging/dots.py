@@ -33,14 +33,17 @@ FULL_DISK = 0.9
 # is dense).
 LATTICE_POINTS = 400
 MIN_SPACING = 4.0
+# Its steps come from each dot's NEIGHBOURS nearest (a square lattice's four), their direction
+# from a histogram of ANGLE_BINS bins over the half turn: a handful of steps per dot and no
+# pairwise work, however crowded a picture's dots are.
 NEIGHBOURS = 4
 ANGLE_BINS = 144
-# Dots touching ink are looked for at no more than this many places, the most central first (a
-# page of digits has a few beside each; a picture made of dots and strokes must not take long).
-MAX_TOUCHING = 1000
 # Then marks no longer than this many times the median dot's longer side, and holding no more
 # than its square times its ink, are dots.
 DOT_SIZE = 2.0
+# Dots touching ink are looked for at no more than this many places, the most central first (a
+# page of digits has a few beside each; a picture made of dots and strokes must not take long).
+MAX_TOUCHING = 1000
 
 
 def printed_dots(mask: np.ndarray) -> np.ndarray:
@@ -86,8 +89,7 @@ def _lattice(centres: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     tolerance = SPACING_TOLERANCE * spacing
     if spacing < 1 or np.mean(np.abs(nearest - spacing) <= tolerance) < DOT_REGULAR:
         return None
-    # Each point's steps to its NEIGHBOURS nearest (a square lattice's), if about the spacing:
-    # a handful per point, however the points crowd.
+    # Each point's steps to its NEIGHBOURS nearest, those about the spacing.
     rows = np.repeat(np.arange(len(centres)), NEIGHBOURS)
     columns = np.argsort(length, axis=1)[:, :NEIGHBOURS].ravel()
     regular = np.abs(length[rows, columns] - spacing) <= tolerance

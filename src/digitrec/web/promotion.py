@@ -2,8 +2,7 @@
 
 The master copies the model `--model` names (its .onnx and model.json, and the pieces and
 photos models beside it) into a directory of its own after checking them, and workers load
-that copy. Replacing the file therefore changes
-nothing by itself; promotion is explicit: a SIGHUP makes the master check the file again and,
+that copy. Replacing the file therefore changes nothing by itself; promotion is explicit: a SIGHUP makes the master check the file again and,
 if it passes, copy it and start new workers on it while the old ones finish the requests they
 hold (gunicorn's own graceful reload). A file that fails the check is refused with one line in
 the log and the server goes on serving the last good copy, so a bad promotion cannot stop it.
