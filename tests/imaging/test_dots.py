@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from digitrec.imaging import dots
 from digitrec.imaging.dots import printed_dots
@@ -91,3 +92,15 @@ def test_a_lattice_s_step_is_found_whichever_way_its_steps_point_and_lean():
     # Steps along one row, measured both ways, their centres a fraction of a pixel off.
     steps = np.array([[20.0, 0.3], [20.0, -0.3], [-20.0, 0.3], [-20.0, -0.2], [0.2, 20.0]])
     assert np.allclose(dots._commonest_step(steps), [20.0, 0.0], atol=0.35)
+
+
+@pytest.mark.parametrize("degrees", [0.0, 44.4, 75.0, 90.64, 133.1, 179.4])
+def test_a_lattice_s_step_is_found_from_two_steps_whatever_their_direction(degrees):
+    # Two opposite steps fill a run of equally counted bins; a search by angle from that run's
+    # first bin found no step in it (NaN, then a failed least-squares fit: a squared-paper photo
+    # that raised LinAlgError).
+    turn = np.radians(degrees)
+    step = 44.5 * np.array([np.cos(turn), np.sin(turn)])
+    found = dots._commonest_step(np.stack([step, -step]))
+    assert np.isfinite(found).all()
+    assert np.allclose(np.abs(found), np.abs(step), atol=1e-6)

@@ -118,19 +118,22 @@ def _turn_from(steps: np.ndarray, step: np.ndarray) -> np.ndarray:
 
 
 def _commonest_step(steps: np.ndarray) -> np.ndarray:
-    """The median of the `steps` ((k, 2)) within pi / 12 of the direction most lie near, each
-    turned to point the same way along it."""
+    """The median of the `steps` ((k, 2)) in the sixth of a half turn of directions that most
+    lie in, each turned to point the same way along it."""
     # Directions either way along a line are one at twice their angle: counted in bins of
     # 1.25 degrees of direction, summed over the pi / 12 either side of each.
     doubled = np.mod(2 * np.arctan2(steps[:, 1], steps[:, 0]), 2 * np.pi)
-    bins = np.bincount(
-        (doubled / (2 * np.pi) * ANGLE_BINS).astype(int) % ANGLE_BINS, minlength=ANGLE_BINS
-    )
+    bin_of = (doubled / (2 * np.pi) * ANGLE_BINS).astype(int) % ANGLE_BINS
+    bins = np.bincount(bin_of, minlength=ANGLE_BINS)
     reach = ANGLE_BINS // 12
     near = sum(np.roll(bins, shift) for shift in range(-reach, reach + 1))
-    angle = (near.argmax() + 0.5) * np.pi / ANGLE_BINS
+    commonest = near.argmax()
+    # The steps counted in the commonest bins themselves (chosen by angle from their middle,
+    # those of a run of equal counts could all lie just outside it, leaving none).
+    apart = np.abs(bin_of - commonest)
+    along = steps[np.minimum(apart, ANGLE_BINS - apart) <= reach]
+    angle = (commonest + 0.5) * np.pi / ANGLE_BINS
     towards = np.array([np.cos(angle), np.sin(angle)])
-    along = steps[_turn_from(steps, towards) <= np.pi / 12]
     return np.median(np.where((along @ towards < 0)[:, None], -along, along), axis=0)
 
 
