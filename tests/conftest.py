@@ -70,6 +70,14 @@ def png_bytes(image: Image.Image, format: str = "PNG", **save_options) -> bytes:
     return buffer.getvalue()
 
 
+def photo_of_digit(digit: int) -> bytes:
+    """A digit on paper lit from one side, as a phone gives it (JPEG): read by the photo path,
+    and so by the photos model."""
+    page = np.asarray(render_digit(digit, size=(400, 300), scale=0.5, paper=225), np.float32)
+    light = np.linspace(1.0, 0.75, 400)[None, :]
+    return png_bytes(Image.fromarray(np.clip(page * light, 0, 255).astype(np.uint8)), "JPEG")
+
+
 def synthetic_split(count: int, seed: int) -> data.Split:
     """MNIST-style digits rendered from the font with small random shifts and rotations."""
     rng = np.random.default_rng(seed)

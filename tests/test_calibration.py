@@ -1,11 +1,20 @@
-"""digitrec.calibration: the reliability of confidences and their expected calibration error."""
+"""digitrec.calibration: the reliability of confidences and their expected calibration error,
+and the thresholds a card's calibration holds."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from digitrec.calibration import expected_calibration_error, reliability
+from digitrec.calibration import (
+    TARGET_REJECTED,
+    apply_temperature,
+    calibrate,
+    confidences_at_pen_widths,
+    expected_calibration_error,
+    photo_threshold_of,
+    reliability,
+)
 
 
 def test_answers_right_as_often_as_they_are_sure_have_no_calibration_error():
@@ -35,3 +44,50 @@ def test_the_error_weights_each_bin_by_its_digits():
 
 def test_no_answers_no_error():
     assert expected_calibration_error(reliability(np.array([]), np.array([]))) == 0
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def _held_out(n: int, seed: int = 0):
+    """n digits' raw probabilities, from very sure to unsure, 3 % of them misread; and the same
+    digits read a pixel bolder and finer, where the model agrees less with itself."""
+    rng = np.random.default_rng(seed)
+    read = rng.integers(0, 10, n)
+    logits = rng.normal(0, 1, (n, 10))
+    logits[np.arange(n), read] += rng.uniform(2, 12, n)
+    labels = np.where(rng.random(n) < 0.03, rng.integers(0, 10, n), read)
+    variants = np.tile(logits, (2, 1)) + rng.normal(0, 3, (2 * n, 10))
+    return _softmax(logits), labels, _softmax(variants)
+
+
+def test_photos_get_a_threshold_fitted_on_digits_read_at_three_pen_widths():
+    as_framed, labels, variants = _held_out(4000)
+    calibration = calibrate(as_framed, labels, variants)
+    temperature = calibration["temperature"]
+    as_photos = confidences_at_pen_widths(as_framed, variants, temperature)
+    once = apply_temperature(as_framed, temperature).max(axis=1)
+    # Three readings that disagree a little are less sure than one: the single-image threshold
+    # would reject more of these digits read as photos than it promises...
+    assert (as_photos < calibration["threshold"]).mean() > TARGET_REJECTED
+    # ...so photos have their own, which keeps the promise on them.
+    assert (as_photos < calibration["photo_threshold"]).mean() <= TARGET_REJECTED
+    assert calibration["photo_threshold"] < calibration["threshold"]
+    assert calibration["validation_rejected_as_photos"] <= TARGET_REJECTED
+    assert (once < calibration["threshold"]).mean() <= TARGET_REJECTED
+
+
+def test_three_equal_readings_are_one_reading():
+    as_framed, _, _ = _held_out(500)
+    same = np.tile(as_framed, (2, 1))
+    assert np.allclose(
+        confidences_at_pen_widths(as_framed, same, 2.0),
+        apply_temperature(as_framed, 2.0).max(axis=1),
+    )
+
+
+def test_a_card_without_a_photo_threshold_judges_photos_by_its_threshold():
+    assert photo_threshold_of({"temperature": 1.0, "threshold": 0.4}) == 0.4
+    assert photo_threshold_of({"threshold": 0.4, "photo_threshold": 0.3}) == 0.3

@@ -8,21 +8,14 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from conftest import png_bytes, render_digit
-from PIL import Image
+from conftest import photo_of_digit, png_bytes, render_digit
 
-from digitrec.inference import PEN_STEP, Recogniser
+from digitrec.imaging.pen_widths import PEN_STEP
+from digitrec.inference import Recogniser
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 sys.path.insert(0, str(BENCH))
 from bench_explain import CountingSession  # noqa: E402  (the bench's own counter)
-
-
-def _photo_of(digit: int) -> bytes:
-    """A digit on paper lit from one side, as a phone gives it: read by the photo path."""
-    page = np.asarray(render_digit(digit, size=(400, 300), scale=0.5, paper=225), np.float32)
-    light = np.linspace(1.0, 0.75, 400)[None, :]
-    return png_bytes(Image.fromarray(np.clip(page * light, 0, 255).astype(np.uint8)), "JPEG")
 
 
 def test_a_photo_is_read_at_three_pen_widths_by_the_photos_model_and_a_canvas_once(
@@ -36,20 +29,20 @@ def test_a_photo_is_read_at_three_pen_widths_by_the_photos_model_and_a_canvas_on
     [canvas] = recogniser.recognise([png_bytes(render_digit(4))])
     assert not canvas.preprocessed.from_photo
     assert (main_runs.images, photo_runs.images) == (1, 0)
-    [photo] = recogniser.recognise([_photo_of(4)])
+    [photo] = recogniser.recognise([photo_of_digit(4)])
     assert photo.preprocessed.from_photo and recogniser.reader_of(photo.preprocessed) is photos
     assert (main_runs.images, photo_runs.images) == (1, 3)
     image = photo.preprocessed.mnist.astype(np.float32)
     thicker, thinner = cv2.dilate(image, PEN_STEP), cv2.erode(image, PEN_STEP)
     reads = [photos.predict(np.stack([one]))[0].probabilities for one in (image, thicker, thinner)]
     assert np.allclose(photo.prediction.probabilities, np.mean(reads, axis=0), atol=2e-6)
-    assert photo.prediction.is_digit == (photo.prediction.confidence >= photos.card.threshold)
+    assert photo.prediction.is_digit == (photo.prediction.confidence >= photos.card.photo_threshold)
 
 
 def test_a_canvas_and_a_photo_in_one_batch_are_each_read_by_their_own_model(
     recogniser, monkeypatch
 ):
-    canvas_png, photo_png = png_bytes(render_digit(7)), _photo_of(3)
+    canvas_png, photo_png = png_bytes(render_digit(7)), photo_of_digit(3)
     photos = recogniser.reader_of_photos
     main_runs, photo_runs = CountingSession(recogniser.session), CountingSession(photos.session)
     monkeypatch.setattr(recogniser, "session", main_runs)
@@ -65,7 +58,7 @@ def test_a_model_without_a_photos_model_reads_photos_itself(recogniser, tmp_path
         (tmp_path / name).write_bytes((recogniser.model_path.parent / name).read_bytes())
     alone = Recogniser(tmp_path / "model.onnx")
     assert alone.photo_reader is None and alone.reader_of_photos is alone
-    [photo] = alone.recognise([_photo_of(4)])
+    [photo] = alone.recognise([photo_of_digit(4)])
     assert photo.preprocessed.from_photo and alone.reader_of(photo.preprocessed) is alone
     assert photo.prediction.digit == 4
 
@@ -88,7 +81,7 @@ def test_a_1_bit_scan_is_read_at_three_pen_widths_and_the_same_digit_in_grey_onc
 def test_a_photo_s_saliency_comes_from_the_model_that_read_it(recogniser):
     from digitrec.web.explain import saliency_maps
 
-    photo, canvas = recogniser.recognise([_photo_of(4), png_bytes(render_digit(7))])
+    photo, canvas = recogniser.recognise([photo_of_digit(4), png_bytes(render_digit(7))])
     maps = saliency_maps(recogniser, [photo, canvas])
     photos = recogniser.reader_of_photos
     expected = [

@@ -50,18 +50,56 @@ def number_threshold_of(calibration: dict) -> float:
     return float(calibration.get("number_threshold", calibration["threshold"]))
 
 
-def calibrate(probabilities: np.ndarray, labels: np.ndarray) -> dict:
+def photo_threshold_of(calibration: dict) -> float:
+    """The threshold for photos and 1-bit scans, read at three pen widths; a calibration without
+    one uses the single-image threshold."""
+    return float(calibration.get("photo_threshold", calibration["threshold"]))
+
+
+def mean_over_widths(calibrated: np.ndarray, calibrated_variants: np.ndarray) -> np.ndarray:
+    """(n, 10) calibrated probabilities of images as framed and (2n, 10) of the same a pixel
+    bolder, then a pixel finer (`digitrec.imaging.pen_widths`) -> (n, 10), their mean."""
+    variants = calibrated_variants.reshape(2, len(calibrated), -1)
+    return (calibrated + variants.sum(axis=0)) / 3.0
+
+
+def confidences_at_pen_widths(
+    probabilities: np.ndarray, variant_probabilities: np.ndarray, temperature: float
+) -> np.ndarray:
+    """Raw probabilities (n, 10) of images as framed and (2n, 10) of them a pixel bolder and
+    finer (`digitrec.imaging.pen_widths.bolder_and_finer`) -> (n,) confidences as photos are read."""
+    mean = mean_over_widths(
+        apply_temperature(probabilities, temperature),
+        apply_temperature(variant_probabilities, temperature),
+    )
+    return mean.max(axis=1)
+
+
+def calibrate(
+    probabilities: np.ndarray, labels: np.ndarray, variant_probabilities: np.ndarray
+) -> dict:
+    """Held-out digits' raw probabilities (n, 10), their labels, and the raw probabilities
+    (2n, 10) of the same digits a pixel bolder and finer -> the card's calibration: the
+    temperature, and thresholds for one image, for a number's pieces and for photos.
+
+    Averaging three widths smooths a photo's confidence, so photos get a threshold of their own,
+    chosen by the same rule on the digits read as photos are read.
+    """
     temperature = fit_temperature(probabilities, labels)
     confidences = apply_temperature(probabilities, temperature).max(axis=1)
     threshold = choose_threshold(confidences)
     number_threshold = choose_threshold(confidences, TARGET_REJECTED_IN_NUMBERS)
+    photo_confidences = confidences_at_pen_widths(probabilities, variant_probabilities, temperature)
+    photo_threshold = choose_threshold(photo_confidences)
     return {
         "temperature": round(temperature, 4),
         "threshold": threshold,
         "number_threshold": number_threshold,
+        "photo_threshold": photo_threshold,
         "fitted_on": f"{len(labels)} held-out training images",
         "validation_rejected": float((confidences < threshold).mean()),
         "validation_rejected_in_numbers": float((confidences < number_threshold).mean()),
+        "validation_rejected_as_photos": float((photo_confidences < photo_threshold).mean()),
     }
 
 

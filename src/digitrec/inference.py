@@ -16,16 +16,16 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
-import cv2
 import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-from digitrec.calibration import apply_temperature
+from digitrec.calibration import apply_temperature, mean_over_widths
 from digitrec.errors import ModelLoadError
 from digitrec.imaging.decode import MAX_PIXELS, as_image
 from digitrec.imaging.fill import ink_fill
 from digitrec.imaging.frame import MNIST_SIZE
+from digitrec.imaging.pen_widths import bolder_and_finer
 from digitrec.imaging.preprocess import Preprocessed, to_mnist_style
 from digitrec.memory import keep_freed_memory
 from digitrec.model_card import (
@@ -63,9 +63,6 @@ PHOTOS_MODEL = Path(PHOTOS_FOLDER) / "model.onnx"  # beside a model: its reader 
 # The model reads at most this many images per run, so that a number of many digits, which
 # offers thousands of pieces, never needs one run's memory for all of them at once.
 MODEL_BATCH = 256
-# A photo's or a 1-bit scan's digit is also read a pixel bolder and a pixel finer
-# (`Recogniser._at_pen_widths`).
-PEN_STEP = np.ones((2, 2), np.float32)
 
 
 def bundled_model_path() -> Path:
@@ -232,15 +229,9 @@ class Recogniser:
 
     def _at_pen_widths(self, images: np.ndarray, calibrated: np.ndarray) -> np.ndarray:
         """Photos' and 1-bit scans' 28x28 inputs (n, 28, 28) and their calibrated probabilities
-        -> the mean of those and the probabilities of the same inputs drawn a pixel bolder and a
-        pixel finer: a photo's pen, light and reduction, or a scanner's threshold, leave strokes
-        wider or thinner than MNIST's, and the model reads some digits better at another width
-        (chosen on held-out training digits photographed by bench/wild.py; bench/results.md).
-        Canvases and other scans are read once."""
-        bolder = [cv2.dilate(image, PEN_STEP) for image in images]
-        finer = [cv2.erode(image, PEN_STEP) for image in images]
-        others = self._calibrated(np.stack(bolder + finer)).reshape(2, len(images), -1)
-        return (calibrated + others.sum(axis=0)) / 3.0
+        -> the mean over three pen widths (`digitrec.imaging.pen_widths`). Canvases and other
+        scans are read once."""
+        return mean_over_widths(calibrated, self._calibrated(bolder_and_finer(images)))
 
     def _calibrated(self, images: np.ndarray) -> np.ndarray:
         """images: (n, 28, 28) float32 -> (n, 10) calibrated probabilities, in bounded runs."""
@@ -284,7 +275,8 @@ class Recogniser:
             calibrated = reader._calibrated(inputs[chosen])
             if unsure:
                 calibrated = reader._at_pen_widths(inputs[chosen], calibrated)
-            read = reader._predictions(inputs[chosen], calibrated)
+            threshold = reader.card.photo_threshold if unsure else None
+            read = reader._predictions(inputs[chosen], calibrated, threshold)
             predictions.update(zip(chosen, read, strict=True))
         return [
             Recognition(_judged_by_shape(predictions[index], item), item)

@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 
 from digitrec import __version__
-from digitrec.calibration import number_threshold_of
+from digitrec.calibration import number_threshold_of, photo_threshold_of
 
 CARD_FILENAME = "model.json"
 # Folders beside a model that hold models of its own, each a model.onnx and its card: the judge
@@ -42,6 +42,9 @@ class ModelCard:
     # For the pieces of a written number (`digitrec.numbers.reading`); a card without one uses
     # `threshold`.
     number_threshold: float
+    # For photos and 1-bit scans, read at three pen widths (`digitrec.pen_widths`); a card
+    # without one uses `threshold`.
+    photo_threshold: float
     raw: dict  # everything in model.json, for /api/v1/model and the report
 
     @classmethod
@@ -56,6 +59,7 @@ class ModelCard:
                 temperature=float(card["calibration"]["temperature"]),
                 threshold=float(card["calibration"]["threshold"]),
                 number_threshold=number_threshold_of(card["calibration"]),
+                photo_threshold=photo_threshold_of(card["calibration"]),
                 raw=card,
             )
         except (KeyError, TypeError, ValueError) as error:

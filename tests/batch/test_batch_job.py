@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from batch_images import write_digits, write_non_images
 from click.testing import CliRunner
-from conftest import digitrec_command
+from conftest import digitrec_command, photo_of_digit
 
 from digitrec.cli import main
 
@@ -58,6 +58,17 @@ def test_one_row_per_image_in_input_order_as_the_recogniser_reads_it(
         assert str(row["digit"]) == str(expected.digit)
         assert row["model_version"] == recogniser.version
     assert not (tmp_path / f"results{suffix}.parts").exists()
+
+
+def test_a_photo_s_row_names_the_photos_model_that_read_it(digits, recogniser, tmp_path):
+    photo = tmp_path / "photo-of-4.jpg"
+    photo.write_bytes(photo_of_digit(4))
+    out = tmp_path / "results.jsonl"
+    batch(str(photo), str(digits[0]), str(tmp_path / "missing.png"), "--out", str(out))
+    read_photo, read_canvas, missing = read_results(out)
+    assert read_photo["digit"] == 4
+    assert read_photo["model_version"] == recogniser.photo_reader.version != recogniser.version
+    assert read_canvas["model_version"] == missing["model_version"] == recogniser.version
 
 
 def test_broken_and_non_image_files_give_error_rows_and_are_counted_failed(digits, tmp_path):

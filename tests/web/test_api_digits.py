@@ -8,7 +8,7 @@ import io
 
 import numpy as np
 import pytest
-from conftest import png_bytes, render_digit
+from conftest import photo_of_digit, png_bytes, render_digit
 from PIL import Image, ImageDraw
 
 from .api_client import data_url_bytes, predict_raw, without_timing
@@ -28,6 +28,18 @@ def test_a_large_clear_seven_is_read_as_seven(api, app):
     photos = app.extensions["digitrec"].photo_reader.card
     assert answer["model"]["photos_model"] == {"name": photos.name, "version": photos.version}
     assert answer["timing_ms"] >= 0
+    assert answer["read_by"] == "model"
+
+
+def test_a_photo_s_digit_says_the_photos_model_read_it(api):
+    batch = api.post(
+        "/api/v1/predict",
+        data={"file": [(io.BytesIO(photo_of_digit(4)), "4.jpg"), (io.BytesIO(SEVEN), "7.png")]},
+    ).get_json()
+    photo, canvas = batch["results"]
+    assert (photo["digit"], photo["read_by"]) == (4, "photos_model")
+    assert (canvas["digit"], canvas["read_by"]) == (7, "model")
+    assert "photos_model" in batch["model"]
 
 
 INPUT_FORMS = {

@@ -7,7 +7,7 @@ import os
 import time
 
 import pytest
-from conftest import png_bytes, render_digit
+from conftest import photo_of_digit, png_bytes, render_digit
 
 from digitrec.feedback import database
 from digitrec.feedback.store import FeedbackStore
@@ -58,8 +58,25 @@ def test_a_correction_is_stored_with_the_models_answer_and_returns_201_with_its_
         "digit",
         "pending",
     )
-    assert record.model_version == body["model"]["version"]
+    served = app.extensions["digitrec"]
+    assert body["model"] == {"name": served.name, "version": served.version}
+    assert (record.model_name, record.model_version) == (served.name, served.version)
     assert stored(app).image(body["id"]) == SEVEN
+
+
+def test_a_correction_of_a_photo_records_the_photos_model_that_answered(app, client):
+    response = send(client, image=photo_of_digit(4), label="9")
+    assert response.status_code == 201
+    body = response.get_json()
+    photos = app.extensions["digitrec"].photo_reader
+    assert photos.version != app.extensions["digitrec"].version
+    assert body["answer"] == "4"
+    assert body["model"] == {"name": photos.name, "version": photos.version}
+    record = stored(app).get(body["id"])
+    assert record.as_dict()["model"] == body["model"]
+    # The same photo read as a number is answered, and recorded, by the served model.
+    number = send(client, image=photo_of_digit(4), label="9", mode="number").get_json()
+    assert number["model"]["version"] == app.extensions["digitrec"].version
 
 
 @pytest.mark.parametrize("form", ["multipart", "json", "data-url"])

@@ -43,8 +43,8 @@ def _read_group(
         {
             "index": index,
             "path": source.name,
-            **answered.get(index, {"error": error}),
             "model_version": recogniser.version,
+            **answered.get(index, {"error": error}),
         }
         for index, source, _, error in loaded
     ]
@@ -65,7 +65,9 @@ def _content_or_error(source: Source) -> tuple[bytes | None, str | None]:
 
 def _read_digits(recogniser: Recogniser, contents: list[bytes]) -> list[dict]:
     try:
-        return [_digit_row(recognition) for recognition in recogniser.recognise(contents)]
+        return [
+            _digit_row(recogniser, recognition) for recognition in recogniser.recognise(contents)
+        ]
     except RecognitionError:
         return [_one_digit(recogniser, content) for content in contents]
 
@@ -75,10 +77,10 @@ def _one_digit(recogniser: Recogniser, content: bytes) -> dict:
         [recognition] = recogniser.recognise([content])
     except RecognitionError as error:
         return {"error": str(error)}
-    return _digit_row(recognition)
+    return _digit_row(recogniser, recognition)
 
 
-def _digit_row(recognition: Recognition) -> dict:
+def _digit_row(recogniser: Recogniser, recognition: Recognition) -> dict:
     prediction = recognition.prediction
     return {
         "digit": prediction.digit,
@@ -86,6 +88,8 @@ def _digit_row(recognition: Recognition) -> dict:
         "probabilities": list(prediction.probabilities),
         "is_digit": prediction.is_digit,
         "error": None,
+        # A photo's or a 1-bit scan's digit may be read by the photos model.
+        "model_version": recogniser.reader_of(recognition.preprocessed).version,
     }
 
 

@@ -7,7 +7,7 @@
     probabilities  list     ten probabilities, digits 0-9             (--number: one such list per digit)
     is_digit       bool     sure enough to be a digit                 (--number: every digit is)
     error          string   why the source could not be read; null when it was
-    model_version  string   the model card's version
+    model_version  string   the version of the model that read it (a photo's: the photos model)
 
 A row that could not be read has nulls everywhere but path, error and model_version.
 """

@@ -12,10 +12,13 @@ import numpy as np
 
 from digitrec.calibration import (
     apply_temperature,
+    confidences_at_pen_widths,
     expected_calibration_error,
     number_threshold_of,
+    photo_threshold_of,
     reliability,
 )
+from digitrec.imaging.pen_widths import bolder_and_finer
 from digitrec.inference import load_session, probabilities_of
 from digitrec.training import data, digit_pairs, nondigits
 
@@ -44,7 +47,8 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
 
 def evaluate_split(onnx_path: str | Path, split: data.Split, calibration: dict) -> dict:
     """Accuracy, per-class accuracy, confusion matrix and rejection rates of one model."""
-    probabilities = onnx_probabilities(onnx_path, split.images.astype(np.float32) / 255.0)
+    test_images = split.images.astype(np.float32) / 255.0
+    probabilities = onnx_probabilities(onnx_path, test_images)
     predicted = probabilities.argmax(axis=1)
     labels = split.labels.astype(np.int64)
     matrix = confusion_matrix(labels, predicted)
@@ -61,6 +65,16 @@ def evaluate_split(onnx_path: str | Path, split: data.Split, calibration: dict) 
 
     outliers, _ = nondigits.make_nondigits(NONDIGIT_EVAL_COUNT, seed=NONDIGIT_EVAL_SEED)
     outlier_confidences = confidences_of(outliers)
+
+    def confidences_as_photos(images: np.ndarray, raw: np.ndarray) -> np.ndarray:
+        variants = onnx_probabilities(onnx_path, bolder_and_finer(images.reshape(-1, 28, 28)))
+        return confidences_at_pen_widths(raw, variants, temperature)
+
+    photo_threshold = photo_threshold_of(calibration)
+    photo_confidences = confidences_as_photos(test_images, probabilities)
+    outlier_photo_confidences = confidences_as_photos(
+        outliers, onnx_probabilities(onnx_path, outliers)
+    )
     pair_confidences = confidences_of(
         digit_pairs.make_pairs(split.images, PAIR_EVAL_COUNT, seed=PAIR_EVAL_SEED)
     )
@@ -77,6 +91,13 @@ def evaluate_split(onnx_path: str | Path, split: data.Split, calibration: dict) 
         "test_digits_rejected_in_numbers": round(float((confidences < number_threshold).mean()), 5),
         "nondigits_rejected_in_numbers": round(
             float((outlier_confidences < number_threshold).mean()), 5
+        ),
+        # ...and read as photos are, at three pen widths, at the threshold for photos.
+        "test_digits_rejected_as_photos": round(
+            float((photo_confidences < photo_threshold).mean()), 5
+        ),
+        "nondigits_rejected_as_photos": round(
+            float((outlier_photo_confidences < photo_threshold).mean()), 5
         ),
         "touching_pairs_rejected": round(float((pair_confidences < threshold).mean()), 5),
         "touching_pairs_evaluated": PAIR_EVAL_COUNT,
@@ -113,7 +134,7 @@ def format_text(result: dict, card) -> str:
         f"({result['errors']} errors)",
         f"rejected   {result['test_digits_rejected']:.2%} of test digits, "
         f"{result['nondigits_rejected']:.2%} of {result['nondigits_evaluated']} synthetic non-digits",
-        *_pair_and_number_lines(result),
+        *_later_rejection_lines(result),
         *_calibration_lines(result),
         "",
         "per class  " + "  ".join(f"{d}:{acc:.2%}" for d, acc in result["per_class"].items()),
@@ -145,14 +166,19 @@ def _calibration_lines(result: dict) -> list[str]:
     return lines
 
 
-def _pair_and_number_lines(result: dict) -> list[str]:
-    """Rejection of touching pairs and at the number threshold: cards written before these were
-    measured lack them, and show none."""
+def _later_rejection_lines(result: dict) -> list[str]:
+    """Rejection of touching pairs, at the number threshold and as photos: cards written before
+    these were measured lack them, and show none."""
     lines = []
     if "touching_pairs_rejected" in result:
         lines.append(
             f"           {result['touching_pairs_rejected']:.2%} of "
             f"{result['touching_pairs_evaluated']} pairs of touching test digits"
+        )
+    if "test_digits_rejected_as_photos" in result:
+        lines.append(
+            f"as photos  {result['test_digits_rejected_as_photos']:.2%} of test digits, "
+            f"{result['nondigits_rejected_as_photos']:.2%} of the non-digits (three pen widths)"
         )
     if "test_digits_rejected_in_numbers" in result:
         lines.append(

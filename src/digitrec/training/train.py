@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from digitrec import calibration, model_card
+from digitrec.imaging.pen_widths import bolder_and_finer
 from digitrec.training import data, digit_pairs, evaluate, nondigits, number_pieces, wild_digits
 from digitrec.training.data import VALIDATION_IMAGES
 from digitrec.training.model import build_model, num_classes
@@ -346,8 +347,12 @@ def finish(models, records, config: TrainConfig, fit_split, val_split, test_spli
     else:
         shutil.copyfile(float_path, onnx_path)
 
-    val_probabilities = evaluate.onnx_probabilities(onnx_path, as_model_input(val_split.images))
-    calib = calibration.calibrate(val_probabilities, val_split.labels)
+    val_images = as_model_input(val_split.images)
+    val_probabilities = evaluate.onnx_probabilities(onnx_path, val_images)
+    variant_probabilities = evaluate.onnx_probabilities(
+        onnx_path, bolder_and_finer(val_images.reshape(-1, 28, 28))
+    )
+    calib = calibration.calibrate(val_probabilities, val_split.labels, variant_probabilities)
     report = evaluate.evaluate_split(onnx_path, test_split, calib)
     training = {
         "data_files": data.describe_files(config.data_dir),

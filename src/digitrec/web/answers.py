@@ -75,11 +75,26 @@ def steps_as_images(steps: dict[str, np.ndarray]) -> list[dict]:
     ]
 
 
-def digit_answer(recognition, with_steps: bool, saliency: np.ndarray | None = None) -> dict:
+def read_by(recogniser, recognition) -> str:
+    """Which of `model_summary`'s models read `recognition`: "photos_model" or "model"."""
+    photos = recogniser.reader_of(recognition.preprocessed) is not recogniser
+    return "photos_model" if photos else "model"
+
+
+def card_of_reader(recogniser, answer: dict):
+    """The card of the model that gave `answer` (a digit's or a number's)."""
+    photos = answer.get("read_by") == "photos_model"
+    return (recogniser.reader_of_photos if photos else recogniser).card
+
+
+def digit_answer(
+    recognition, with_steps: bool, saliency: np.ndarray | None = None, reader: str = "model"
+) -> dict:
     answer = {
         "mode": "digit",
         **recognition.as_dict(),
         "several_digits": recognition.preprocessed.several_digits,
+        "read_by": reader,
     }
     answer["runner_up"] = explain.runner_up(recognition.prediction.probabilities)
     if with_steps:
@@ -92,7 +107,9 @@ def digit_answer(recognition, with_steps: bool, saliency: np.ndarray | None = No
 def digit_answers(recogniser, recognitions: list, with_steps: bool, explained: bool) -> list:
     maps = explain.saliency_maps(recogniser, recognitions) if explained else None
     return [
-        digit_answer(recognition, with_steps, maps[i] if maps else None)
+        digit_answer(
+            recognition, with_steps, maps[i] if maps else None, read_by(recogniser, recognition)
+        )
         for i, recognition in enumerate(recognitions)
     ]
 

@@ -124,14 +124,16 @@ def submit():
     recogniser = flask.current_app.extensions["digitrec"]
     answer = answers.read(recogniser, [image], mode, False, request_limits())[0]
     read = answer["number"] if mode == "number" else answer["digit"]
+    # The model that gave the answer being corrected: a photo's may be the photos model.
+    card = answers.card_of_reader(recogniser, answer)
     correction_id = store().add(
         NewCorrection(
             image=image,
             mode=mode,
             answer="" if read is None else str(read),
             label=label,
-            model_name=recogniser.name,
-            model_version=recogniser.version,
+            model_name=card.name,
+            model_version=card.version,
         )
     )
     body = {
@@ -140,6 +142,6 @@ def submit():
         "mode": mode,
         "answer": "" if read is None else str(read),
         "label": label,
-        "model": answers.model_summary(recogniser),
+        "model": {"name": card.name, "version": card.version},
     }
     return body, 201

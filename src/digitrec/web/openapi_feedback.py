@@ -14,7 +14,13 @@ CORRECTION = {
         "mode": {"enum": ["digit", "number"]},
         "answer": {"type": "string", "description": "What the model read; empty for nothing."},
         "label": {"type": "string", "description": "What the sender says was written."},
-        "model": {"type": "object"},
+        "model": {
+            "type": "object",
+            "required": ["name", "version"],
+            "description": "The model whose answer is corrected: for a photo or a 1-bit scan "
+            "read in digit mode, the photos model where the served model has one.",
+            "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
+        },
         "image_bytes": {"type": "integer"},
         "status": {"enum": ["pending", "accepted", "rejected"]},
         "reviewed_at": {"type": ["string", "null"], "format": "date-time"},

@@ -87,6 +87,12 @@ def schemas(max_batch: int) -> dict:
                     "description": "True when a photo holds other marks like the digit read (the "
                     "most central one): probably a number, which mode=number reads whole.",
                 },
+                "read_by": {
+                    "enum": ["model", "photos_model"],
+                    "description": "Which of the answer's `model` entries read the digit: "
+                    "`photos_model` for photos and 1-bit scans where the served model has "
+                    "one beside it, else `model`.",
+                },
                 "steps": {
                     "type": "array",
                     "items": ref("Step"),
@@ -282,6 +288,12 @@ def schemas(max_batch: int) -> dict:
                             "description": "is_digit threshold for the pieces of a number "
                             "(mode=number); lower, since beside other digits a piece is "
                             "more likely a digit",
+                        },
+                        "photo_threshold": {
+                            "type": "number",
+                            "description": "is_digit threshold for photos and 1-bit scans, "
+                            "which are read at three pen widths and their probabilities "
+                            "averaged",
                         },
                     },
                 },
