@@ -109,6 +109,9 @@ def test_train_init_from_feedback_writes_a_model_whose_card_records_the_feedback
         "MNIST test accuracy" in gate_run.output and "held-out corrections read" in gate_run.output
     )
     assert gate_run.exit_code == (0 if "gate: passed" in gate_run.output else 1)
+    # Trained alone, the candidate has neither of the models the bundled one has beside it.
+    assert "note: the candidate has no photos model" in gate_run.output
+    assert "note: the candidate has no pieces model" in gate_run.output
 
 
 def test_train_with_feedback_needs_a_model_to_start_from(tmp_path):
@@ -158,10 +161,11 @@ def fake_measures(monkeypatch, old: dict, new: dict, reads: tuple[float | None, 
 
 
 class FakeModel:
-    def __init__(self, path):
+    def __init__(self, path, photo_reader=None, cut_judge=None):
         self.model_path = path
         self.version = f"1.0.0+{path}"
         self.card = type("Card", (), {"raw": {"calibration": {}}})()
+        self.photo_reader, self.cut_judge = photo_reader, cut_judge
 
 
 MEASURES = {
@@ -193,3 +197,18 @@ def test_the_gates_rules(monkeypatch, change, reads, failing):
     table = gate.format_table(result)
     assert table.count("\n") == len(result.checks) + 2
     assert ("gate: passed" in table) == (not failing)
+
+
+def test_the_gate_notes_the_models_beside_the_current_one_that_the_candidate_lacks(monkeypatch):
+    fake_measures(monkeypatch, MEASURES, MEASURES, (0.5, 0.9))
+    current = FakeModel("old", photo_reader=FakeModel("photos"), cut_judge=FakeModel("pieces"))
+    lacking = gate.run_gate(FakeModel("new"), current, None, [None] * 3)
+    assert lacking.passed and len(lacking.notes) == 2
+    assert [note.split(" (")[0] for note in lacking.notes] == [
+        "the candidate has no photos model beside it",
+        "the candidate has no pieces model beside it",
+    ]
+    assert gate.format_table(lacking).count("\nnote: ") == 2
+    assert lacking.as_dict()["notes"] == lacking.notes
+    whole = FakeModel("new", photo_reader=FakeModel("p2"), cut_judge=FakeModel("c2"))
+    assert gate.run_gate(whole, current, None, [None] * 3).notes == []

@@ -12,7 +12,7 @@ The candidate must
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from digitrec.errors import RecognitionError
 from digitrec.feedback.examples import Correction
@@ -38,6 +38,8 @@ class GateResult:
     checks: list[Check]
     current_version: str
     candidate_version: str
+    # What the checks do not decide but whoever serves the candidate should know.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -49,6 +51,7 @@ class GateResult:
             "current": self.current_version,
             "candidate": self.candidate_version,
             "checks": [check.__dict__ for check in self.checks],
+            "notes": self.notes,
         }
 
 
@@ -117,7 +120,28 @@ def run_gate(candidate, current, test_split, held_out: Sequence[Correction]) -> 
             new["test_digits_rejected"] <= MAX_DIGITS_REJECTED,
         )
     )
-    return GateResult(checks, current.version, candidate.version)
+    return GateResult(
+        checks, current.version, candidate.version, missing_beside(candidate, current)
+    )
+
+
+def missing_beside(candidate, current) -> list[str]:
+    """The models the current one has beside it (`Recogniser.cut_judge`, `photo_reader`) that
+    the candidate lacks: served, it would do their work itself, and the checks above read it
+    so."""
+    missing = []
+    if current.photo_reader is not None and candidate.photo_reader is None:
+        missing.append(
+            "the candidate has no photos model beside it (photos/model.onnx): served, it reads "
+            "photos itself. Join one from it and more members: digitrec train --join "
+            "CANDIDATE.onnx --join MEMBER.onnx ... --out CANDIDATE_FOLDER/photos"
+        )
+    if current.cut_judge is not None and candidate.cut_judge is None:
+        missing.append(
+            "the candidate has no pieces model beside it (pieces/model.onnx): served, it "
+            "judges a number's cuts itself. Copy the current one's pieces/ folder beside it"
+        )
+    return missing
 
 
 def format_table(result: GateResult) -> str:
@@ -137,5 +161,6 @@ def format_table(result: GateResult) -> str:
             f"{check.name:<{name_width}}  {percent(check.current):>9}  "
             f"{percent(check.candidate):>9}  {check.rule}: {verdict}"
         )
+    lines.extend(f"note: {note}" for note in result.notes)
     lines.append("gate: passed, the candidate may be served" if result.passed else "gate: FAILED")
     return "\n".join(lines)
