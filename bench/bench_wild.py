@@ -4,7 +4,7 @@
 
 Every image goes through `Recogniser.recognise([image_bytes])`, digit mode, with the bundled
 model unless --model says otherwise. Per condition: accuracy (the digit answered is the one
-written; "not a digit" is wrong), the "not a digit" rate (is_digit false, blank included) and
+written, whether or not it is accepted as a digit), the "not a digit" rate (is_digit false, blank included) and
 the 95 % (Wilson) interval of the accuracy. With MNIST *test* digits as ink under every
 condition, then with scikit-learn's load_digits: all 1,797 enlarged to 112x112 as dark ink on
 white (bicubic, as issue #19 measures them), and under a few of the conditions. Generating and reading
