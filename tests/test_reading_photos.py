@@ -3,6 +3,7 @@ model itself, when it has none), at three pen widths, where a canvas is read onc
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -92,3 +93,25 @@ def test_a_photo_s_saliency_comes_from_the_model_that_read_it(recogniser):
     assert not np.allclose(
         maps[0], recogniser.saliency(np.stack([photo.preprocessed.mnist]), [4])[0]
     )
+
+
+def test_a_photo_is_judged_by_the_photos_model_s_photo_threshold_and_a_canvas_by_the_pair_s(
+    recogniser, monkeypatch
+):
+    photos = recogniser.reader_of_photos
+    [photo] = recogniser.recognise([photo_of_digit(4)])
+    [canvas] = recogniser.recognise([png_bytes(render_digit(4))])
+    assert photo.prediction.is_digit and canvas.prediction.is_digit
+    # A photo threshold just above this photo's confidence, and every other threshold far
+    # below it: only the photo becomes "not a digit".
+    above = photo.prediction.confidence + 1e-3
+    monkeypatch.setattr(
+        photos, "card", dataclasses.replace(photos.card, threshold=0.0, photo_threshold=above)
+    )
+    monkeypatch.setattr(recogniser, "card", dataclasses.replace(recogniser.card, threshold=0.0))
+    [photo_again] = recogniser.recognise([photo_of_digit(4)])
+    assert photo_again.prediction.digit == 4 and not photo_again.prediction.is_digit
+    [canvas_again] = recogniser.recognise([png_bytes(render_digit(4))])
+    assert canvas_again.prediction.is_digit
+    monkeypatch.setattr(recogniser, "card", dataclasses.replace(recogniser.card, photo_threshold=1))
+    assert recogniser.recognise([png_bytes(render_digit(4))])[0].prediction.is_digit

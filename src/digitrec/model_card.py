@@ -42,7 +42,7 @@ class ModelCard:
     # For the pieces of a written number (`digitrec.numbers.reading`); a card without one uses
     # `threshold`.
     number_threshold: float
-    # For photos and 1-bit scans, read at three pen widths (`digitrec.pen_widths`); a card
+    # For photos and 1-bit scans, read at three pen widths (`digitrec.imaging.pen_widths`); a card
     # without one uses `threshold`.
     photo_threshold: float
     raw: dict  # everything in model.json, for /api/v1/model and the report

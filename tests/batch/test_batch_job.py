@@ -213,3 +213,25 @@ def test_ctrl_c_keeps_the_parts_written_and_says_how_to_finish(many_digits, tmp_
     assert "Traceback" not in stderr
     written = len(list(parts.glob("part-*.parquet")))
     assert f"{5 * written} of them from before" in batch(*arguments).output
+
+
+def test_a_job_s_model_fingerprint_covers_the_models_beside_it(recogniser, tmp_path):
+    from digitrec.batch.recognition import models_sha256
+    from digitrec.inference import Recogniser
+
+    models = recogniser.model_path.parent
+    copy = tmp_path / "models"
+    copy.mkdir()
+    for name in ("model.onnx", "model.json"):
+        (copy / name).write_bytes((models / name).read_bytes())
+    alone = models_sha256(Recogniser(copy / "model.onnx"))
+    for folder in ("photos", "pieces"):
+        (copy / folder).mkdir()
+        for name in ("model.onnx", "model.json"):
+            (copy / folder / name).write_bytes((models / folder / name).read_bytes())
+    whole = models_sha256(Recogniser(copy / "model.onnx"))
+    assert whole == models_sha256(recogniser) != alone
+    # Another photos model beside the same model: a job begun with one does not resume with it.
+    (copy / "photos" / "model.onnx").write_bytes((models / "pieces" / "model.onnx").read_bytes())
+    (copy / "photos" / "model.json").write_bytes((models / "pieces" / "model.json").read_bytes())
+    assert models_sha256(Recogniser(copy / "model.onnx")) not in (whole, alone)

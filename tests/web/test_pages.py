@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import png_bytes, render_digit
+from conftest import photo_of_digit, png_bytes, render_digit
 
 from digitrec.web.samples import SAMPLES
 
@@ -97,6 +97,18 @@ def test_the_scripts_import_only_modules_the_app_serves(client):
     for path in STATIC.glob("*.js"):
         for module in re.findall(r'from "\./([\w.-]+)"', path.read_text()):
             assert client.get(f"/static/{module}").status_code == 200, f"{path.name}: {module}"
+
+
+@pytest.mark.parametrize("kind", ["canvas", "photo"])
+def test_the_answer_names_the_model_that_read_it(app, client, kind):
+    served = app.extensions["digitrec"]
+    image, reader = {
+        "canvas": (png_bytes(render_digit(7)), served),
+        "photo": (photo_of_digit(4), served.photo_reader),
+    }[kind]
+    response = client.post("/", data={"mode": "digit", "file": (io.BytesIO(image), "x.png")})
+    meta = re.search(r'<p class="result-meta" id="result-meta">([^<]*)</p>', response.text)
+    assert meta and meta.group(1).startswith(f"{reader.name} {reader.version} · ")
 
 
 def test_the_form_without_javascript_shows_the_digit_and_what_the_model_sees(client):

@@ -10,7 +10,6 @@ RESULTS is whole.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -133,10 +132,10 @@ class OnRay:
     def model_sha256(self) -> str:
         """The model's SHA-256 once a recogniser here has loaded it: a bad model is refused
         before Ray starts, and the actors load their own."""
+        from digitrec.batch.recognition import models_sha256
         from digitrec.inference import Recogniser
 
-        recogniser = Recogniser(self.model_path)
-        return hashlib.sha256(recogniser.model_path.read_bytes()).hexdigest()
+        return models_sha256(Recogniser(self.model_path))
 
     def read(self, pending, pending_count: int, parts: Parts, on_read: Callable) -> None:
         from digitrec.batch.on_ray import read_on_ray

@@ -11,7 +11,6 @@ hand finish, so every part is written whole.
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import signal
 from collections.abc import Callable, Iterable, Iterator
@@ -127,7 +126,9 @@ def _load_recogniser(model_path: Path | None) -> None:
 def _loaded_model_sha256() -> str:
     if _load_error is not None:
         raise _load_error
-    return hashlib.sha256(_recogniser.model_path.read_bytes()).hexdigest()
+    from digitrec.batch.recognition import models_sha256
+
+    return models_sha256(_recogniser)
 
 
 def _read_part(part: list[tuple[int, Source]], parts: Parts) -> int:

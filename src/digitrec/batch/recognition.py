@@ -9,6 +9,7 @@ that image's row carries the error. Numbers are read one image at a time.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 from digitrec.batch.inputs import Source
@@ -18,6 +19,17 @@ from digitrec.inference import Recogniser, Recognition
 from digitrec.numbers import read_number
 
 GROUP = 64
+
+
+def models_sha256(recogniser: Recogniser) -> str:
+    """One SHA-256 of the model and of the models beside it that read too (photos/, pieces/):
+    a job resumes only with all of them unchanged, since each row names the one that read it."""
+    digest = hashlib.sha256()
+    for model in (recogniser, recogniser.photo_reader, recogniser.cut_judge):
+        digest.update(
+            b"none" if model is None else hashlib.sha256(model.model_path.read_bytes()).digest()
+        )
+    return digest.hexdigest()
 
 
 def read_sources(

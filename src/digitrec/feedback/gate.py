@@ -7,6 +7,8 @@ The candidate must
 - keep the "not a digit" promises: it rejects non-digits and touching pairs at least as often
   as the current model, less NOT_A_DIGIT_SLACK, and rejects at most MAX_DIGITS_REJECTED of
   the test digits (the bundled model's card promises 1 %).
+
+It also notes each model beside the current one (photos/, pieces/) that the candidate lacks.
 """
 
 from __future__ import annotations

@@ -60,11 +60,9 @@ def evaluate_split(onnx_path: str | Path, split: data.Split, calibration: dict) 
     number_threshold = number_threshold_of(calibration)
     confidences = apply_temperature(probabilities, temperature).max(axis=1)
 
-    def confidences_of(images: np.ndarray) -> np.ndarray:
-        return apply_temperature(onnx_probabilities(onnx_path, images), temperature).max(axis=1)
-
     outliers, _ = nondigits.make_nondigits(NONDIGIT_EVAL_COUNT, seed=NONDIGIT_EVAL_SEED)
-    outlier_confidences = confidences_of(outliers)
+    outlier_probabilities = onnx_probabilities(onnx_path, outliers)
+    outlier_confidences = apply_temperature(outlier_probabilities, temperature).max(axis=1)
 
     def confidences_as_photos(images: np.ndarray, raw: np.ndarray) -> np.ndarray:
         variants = onnx_probabilities(onnx_path, bolder_and_finer(images.reshape(-1, 28, 28)))
@@ -72,11 +70,10 @@ def evaluate_split(onnx_path: str | Path, split: data.Split, calibration: dict) 
 
     photo_threshold = photo_threshold_of(calibration)
     photo_confidences = confidences_as_photos(test_images, probabilities)
-    outlier_photo_confidences = confidences_as_photos(
-        outliers, onnx_probabilities(onnx_path, outliers)
-    )
-    pair_confidences = confidences_of(
-        digit_pairs.make_pairs(split.images, PAIR_EVAL_COUNT, seed=PAIR_EVAL_SEED)
+    outlier_photo_confidences = confidences_as_photos(outliers, outlier_probabilities)
+    pairs = digit_pairs.make_pairs(split.images, PAIR_EVAL_COUNT, seed=PAIR_EVAL_SEED)
+    pair_confidences = apply_temperature(onnx_probabilities(onnx_path, pairs), temperature).max(
+        axis=1
     )
     return {
         "accuracy": round(float((predicted == labels).mean()), 5),

@@ -77,6 +77,7 @@ def paths(max_mb: int, rate: str) -> dict:
                             "properties": {
                                 "id": {"type": "string"},
                                 "status": {"const": "pending"},
+                                "model": CORRECTION["properties"]["model"],
                             },
                         },
                     ),

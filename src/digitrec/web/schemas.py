@@ -78,7 +78,7 @@ def schemas(max_batch: int) -> dict:
         },
         "DigitResult": {
             "type": "object",
-            "required": ["mode", "digit", "confidence", "probabilities", "is_digit"],
+            "required": ["mode", "digit", "confidence", "probabilities", "is_digit", "read_by"],
             "properties": {
                 "mode": {"const": "digit"},
                 **DIGIT_READING,
@@ -293,7 +293,8 @@ def schemas(max_batch: int) -> dict:
                             "type": "number",
                             "description": "is_digit threshold for photos and 1-bit scans, "
                             "which are read at three pen widths and their probabilities "
-                            "averaged",
+                            "averaged; where a photos model is beside this one, photos are "
+                            "judged by its card's",
                         },
                     },
                 },

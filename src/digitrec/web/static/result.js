@@ -233,6 +233,8 @@ export class ResultView {
   }
 
   #meta(answer) {
-    byId("result-meta").textContent = `${answer.model.name} ${answer.model.version} · ${Math.round(answer.timing_ms)} ms`;
+    // A photo's digit may be read by the photos model: name the model that read it.
+    const model = answer.read_by === "photos_model" ? answer.model.photos_model : answer.model;
+    byId("result-meta").textContent = `${model.name} ${model.version} · ${Math.round(answer.timing_ms)} ms`;
   }
 }
