@@ -151,6 +151,15 @@ def test_digit_mode_checks_the_deadline_before_each_image_and_stops_there(app):
     assert len(limits.checks) == 3  # not swallowed as a bad image and read again
 
 
+def test_a_deadline_passed_between_two_numbers_is_named_by_the_next(app):
+    from digitrec.web import answers
+
+    # The first check of all is the one before the first image is read.
+    limits = StopAtCheck(stop_at=1)
+    with pytest.raises(TooMuchWorkError, match=r"^image 1 of 2: deadline"):
+        answers.read(app.extensions["digitrec"], [SEVEN] * 2, "number", False, limits)
+
+
 def test_the_number_reader_checks_the_deadline_between_its_reads(recogniser):
     from digitrec.numbers import read_number
 

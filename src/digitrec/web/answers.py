@@ -186,10 +186,10 @@ def read(
     limits.check_number_images(len(images))
     answers = []
     for position, data in enumerate(images, start=1):
-        limits.check_time()
         # Reading a number may cost a worker as much memory as the largest image (bench_abuse's
         # line of 31 touching digits: 130 MB), so each read holds the whole pixel budget.
         with naming_the_image(position, len(images)), limits.pixels.reserve(limits.pixels.total):
+            limits.check_time()  # a deadline passed between two images is named by the next
             image = decode_image(data, recogniser.max_pixels)
             if mode == "auto" and choose_mode(image) == "digit":
                 recognitions = recogniser.recognise([image])
