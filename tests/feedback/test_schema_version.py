@@ -3,6 +3,9 @@ is behind is refused with the command that fixes it."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import sqlalchemy
 
@@ -53,6 +56,30 @@ def test_a_database_made_by_a_newer_digitrec_is_refused_saying_so(engine):
         connection.execute(sqlalchemy.text("UPDATE alembic_version SET version_num = '9999'"))
     with pytest.raises(SchemaBehindError, match=r"schema 9999, which this digitrec does not know"):
         schema_version.check_current(engine)
+
+
+def test_the_revisions_checked_at_start_are_alembics_own_oldest_first():
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(schema_version.alembic_config())
+    oldest_first = tuple(reversed([script.revision for script in scripts.walk_revisions()]))
+    assert oldest_first == schema_version.REVISIONS
+    assert schema_version.head_revision() == scripts.get_current_head()
+
+
+def test_checking_the_schema_does_not_import_alembic(tmp_path):
+    # A worker checks the schema at start; Alembic would cost it about 16 MB.
+    url = f"sqlite:///{tmp_path}/feedback.sqlite3"
+    schema_version.upgrade(database.create_engine(url))
+    script = (
+        "import sys\n"
+        "from digitrec.feedback import database, schema_version\n"
+        f"schema_version.check_current(database.create_engine({url!r}))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path):
