@@ -20,7 +20,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from wild import CONDITIONS, Inks, generate
+from wild import CONDITIONS, Inks, as_coarse_scans, generate
 
 
 def held_out_inks(data_dir: str) -> Inks:
@@ -54,12 +54,19 @@ def main() -> int:
     parser.add_argument("--per-condition", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--model", default=None)
+    parser.add_argument(
+        "--coarse",
+        action="store_true",
+        help="the held-out digits made as load_digits was made (8x8 counts of 4x4 blocks)",
+    )
     args = parser.parse_args()
 
     from digitrec.inference import Recogniser
 
     recogniser = Recogniser(args.model)
     inks = held_out_inks(args.data_dir)
+    if args.coarse:
+        inks = as_coarse_scans(inks)
     total_right = total = 0
     for condition in args.conditions.split(","):
         right = 0
