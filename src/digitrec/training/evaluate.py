@@ -45,8 +45,16 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     return matrix
 
 
-def evaluate_split(onnx_path: str | Path, split: data.Split, calibration: dict) -> dict:
-    """Accuracy, per-class accuracy, confusion matrix and rejection rates of one model."""
+def evaluate_split(
+    onnx_path: str | Path,
+    split: data.Split,
+    calibration: dict,
+    photos: tuple[str | Path, dict] | None = None,
+) -> dict:
+    """Accuracy, per-class accuracy, confusion matrix and rejection rates of one model.
+
+    photos: (ONNX path, calibration) of the model that reads photos in its place (the photos
+    model beside it); the rejection "as photos" is then that model's, as it is served."""
     test_images = split.images.astype(np.float32) / 255.0
     probabilities = onnx_probabilities(onnx_path, test_images)
     predicted = probabilities.argmax(axis=1)
@@ -64,13 +72,18 @@ def evaluate_split(onnx_path: str | Path, split: data.Split, calibration: dict) 
     outlier_probabilities = onnx_probabilities(onnx_path, outliers)
     outlier_confidences = apply_temperature(outlier_probabilities, temperature).max(axis=1)
 
-    def confidences_as_photos(images: np.ndarray, raw: np.ndarray) -> np.ndarray:
-        variants = onnx_probabilities(onnx_path, bolder_and_finer(images.reshape(-1, 28, 28)))
-        return confidences_at_pen_widths(raw, variants, temperature)
+    photo_path, photo_calibration = photos or (onnx_path, calibration)
 
-    photo_threshold = photo_threshold_of(calibration)
-    photo_confidences = confidences_as_photos(test_images, probabilities)
-    outlier_photo_confidences = confidences_as_photos(outliers, outlier_probabilities)
+    def confidences_as_photos(images: np.ndarray, raw: np.ndarray | None) -> np.ndarray:
+        raw = onnx_probabilities(photo_path, images) if raw is None else raw
+        variants = onnx_probabilities(photo_path, bolder_and_finer(images.reshape(-1, 28, 28)))
+        return confidences_at_pen_widths(raw, variants, photo_calibration["temperature"])
+
+    photo_threshold = photo_threshold_of(photo_calibration)
+    photo_confidences = confidences_as_photos(test_images, None if photos else probabilities)
+    outlier_photo_confidences = confidences_as_photos(
+        outliers, None if photos else outlier_probabilities
+    )
     pairs = digit_pairs.make_pairs(split.images, PAIR_EVAL_COUNT, seed=PAIR_EVAL_SEED)
     pair_confidences = apply_temperature(onnx_probabilities(onnx_path, pairs), temperature).max(
         axis=1
@@ -173,9 +186,11 @@ def _later_rejection_lines(result: dict) -> list[str]:
             f"{result['touching_pairs_evaluated']} pairs of touching test digits"
         )
     if "test_digits_rejected_as_photos" in result:
+        read_by = f", read by {result['photos_model']}" if "photos_model" in result else ""
         lines.append(
             f"as photos  {result['test_digits_rejected_as_photos']:.2%} of test digits, "
-            f"{result['nondigits_rejected_as_photos']:.2%} of the non-digits (three pen widths)"
+            f"{result['nondigits_rejected_as_photos']:.2%} of the non-digits (three pen widths"
+            f"{read_by})"
         )
     if "test_digits_rejected_in_numbers" in result:
         lines.append(
