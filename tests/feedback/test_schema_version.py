@@ -67,19 +67,32 @@ def test_the_revisions_checked_at_start_are_alembics_own_oldest_first():
     assert schema_version.head_revision() == scripts.get_current_head()
 
 
-def test_checking_the_schema_does_not_import_alembic(tmp_path):
-    # A worker checks the schema at start; Alembic would cost it about 16 MB.
+def test_a_server_starting_on_a_new_sqlite_file_never_imports_alembic(tmp_path):
+    # gunicorn's master makes the file before it forks (check_database), then each worker
+    # opens it (create_app); Alembic in either would cost every worker about 16 MB.
     url = f"sqlite:///{tmp_path}/feedback.sqlite3"
-    schema_version.upgrade(database.create_engine(url))
     script = (
         "import sys\n"
-        "from digitrec.feedback import database, schema_version\n"
-        f"schema_version.check_current(database.create_engine({url!r}))\n"
+        "from digitrec.web import create_app\n"
+        "from digitrec.web.feedback import check_database\n"
+        f"check_database({url!r})\n"
+        f"create_app({{'TESTING': True, 'DIGITREC_DATABASE_URL': {url!r}}})\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+    engine = database.create_engine(url)
+    assert schema_version.current_revision(engine) == schema_version.head_revision()
+    engine.dispose()
+
+
+def test_a_database_at_several_schemas_at_once_is_refused(engine):
+    schema_version.upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text("INSERT INTO alembic_version VALUES ('0000')"))
+    with pytest.raises(SchemaBehindError, match=r"several schemas at once \(0000, 0001\)"):
+        schema_version.check_current(engine)
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path):

@@ -58,17 +58,13 @@ def evaluate(model_path, data_dir, as_json, report_dir, candidate, against, feed
         train, test = data.load_mnist(data_dir)
     except (ModelLoadError, data.DatasetError) as error:
         raise click.ClickException(str(error)) from error
-    # Photos are read by the photos model beside this one, where it has one: "as photos" is its.
-    photos = recogniser.reader_of_photos
+    # Where a photos model sits beside this one, it reads the photos: "as photos" measures it.
+    photos = recogniser.photo_reader
+    photos_model = photos and (photos.model_path, photos.card.raw["calibration"])
     result = evaluation.evaluate_split(
-        recogniser.model_path,
-        test,
-        recogniser.card.raw["calibration"],
-        photos=None
-        if photos is recogniser
-        else (photos.model_path, photos.card.raw["calibration"]),
+        recogniser.model_path, test, recogniser.card.raw["calibration"], photos=photos_model
     )
-    if photos is not recogniser:
+    if photos:
         result["photos_model"] = f"{photos.card.name} {photos.card.version}"
     result["calibration"] = evaluation.calibration_on_held_out(
         recogniser.model_path, train, recogniser.card.temperature
