@@ -124,6 +124,22 @@ def flash_glare(glyph, rng) -> Picture:
     return photograph(replace(ordinary_shot(rng), flash=True), glyph, rng)
 
 
+def overexposed(glyph, rng) -> Picture:
+    """Bright light and an exposure set for a darker scene: much of the paper blown out to
+    pure white, its light still falling off beyond (towards the corners, across the page or
+    past a shadow's edge), as a phone meters a white page in the sun."""
+    falloffs = (
+        vignette_light,
+        gradient_light,
+        lambda s, r: shadow_light(s, r, r.uniform(1, 0.1 * max(s))),
+    )
+    falloff = falloffs[int(rng.integers(len(falloffs)))]
+    gain = rng.uniform(1.25, 1.8)
+    return photograph(
+        replace(ordinary_shot(rng), light=lambda s, r: gain * falloff(s, r)), glyph, rng
+    )
+
+
 # Paper ---------------------------------------------------------------------------------------
 
 
@@ -349,6 +365,7 @@ CONDITIONS: dict[str, Callable[[np.ndarray, np.random.Generator], Picture]] = {
     "shadow-hard": shadow_hard,
     "shadow-soft": shadow_soft,
     "flash": flash_glare,
+    "overexposed": overexposed,
     "ruled": ruled,
     "squared": squared,
     "dotted": dotted,

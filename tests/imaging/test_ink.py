@@ -24,8 +24,36 @@ def test_dark_ink_on_light_and_light_on_dark_give_the_same_ink():
 
 def test_a_faint_digit_on_a_clean_background_is_stretched_to_full_strength():
     faint = render_digit(3, ink=215, paper=240)
-    assert ink.clean_background(np.asarray(faint.histogram(), np.float64)) == (240, True)
+    histogram = np.asarray(faint.histogram(), np.float64)
+    assert ink.clean_background(histogram, np.asarray(faint), max(faint.size)) == (240, True)
     assert ink_levels(faint).max() == 255
+
+
+def _blown_out(picture: Image.Image, corners: float) -> np.ndarray:
+    """A white picture whose light falls off towards its corners to `corners` of the middle's,
+    brightened until most of it is pure white, as a phone exposes a white page in the sun."""
+    h, w = picture.height, picture.width
+    ys, xs = np.ogrid[0:h, 0:w]
+    falloff = 1 - (1 - corners) * (((xs - w / 2) / w) ** 2 + ((ys - h / 2) / h) ** 2) / 0.5
+    return np.clip(np.asarray(picture, np.float32) * falloff * 1.6, 0, 255).astype(np.uint8)
+
+
+def test_a_photo_of_paper_blown_out_to_white_is_not_taken_for_a_clean_background():
+    page = _blown_out(render_digit(3, size=(800, 600), scale=0.4), corners=0.45)
+    histogram = np.asarray(Image.fromarray(page).histogram(), np.float64)
+    assert histogram[255] > 0.5 * histogram.sum()  # one exact level over half of it...
+    assert ink.clean_background(histogram, page, 800) is None  # ...but dark corners round it
+    # A picture as small as a scan is a scan, whatever its border: a digit cropped to fill it.
+    assert ink.clean_background(histogram, page, ink.PHOTO_LONG_SIDE - 1) == (255, True)
+
+
+def test_the_ink_of_a_photo_of_paper_blown_out_to_white_is_the_digit_alone():
+    page = _blown_out(render_digit(3, size=(800, 600), scale=0.4), corners=0.45)
+    found = np.asarray(ink.ink_image(Image.fromarray(page), 320)[0])
+    ys, xs = np.nonzero(found > 64)
+    # The digit's box, in the middle; none of the dark corners.
+    assert 60 < xs.min() < xs.max() < 260
+    assert 30 < ys.min() < ys.max() < 210
 
 
 def test_a_page_with_no_ink_gives_an_empty_ink_image_of_its_reduced_size():

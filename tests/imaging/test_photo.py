@@ -59,7 +59,9 @@ def test_a_digit_photographed_under_each_condition_is_read_and_its_ink_map_is_th
     assert stray_ink(result.preprocessed.ink, sample) < STRAY_INK
 
 
-@pytest.mark.parametrize("condition", ["ruled", "squared", "tilted-page", "vignette"])
+@pytest.mark.parametrize(
+    "condition", ["ruled", "squared", "tilted-page", "vignette", "overexposed"]
+)
 def test_lines_page_edges_and_dark_corners_leave_nothing_in_the_ink_map(inks, condition):
     for index in range(3):
         sample = _sample(condition, inks, index)

@@ -15,11 +15,16 @@ import numpy as np
 from PIL import Image
 
 from digitrec.imaging.masks import grown, label_components
-from digitrec.imaging.photo import photo_ink
+from digitrec.imaging.photo import PHOTO_LONG_SIDE, photo_ink
 
 # An image whose strongest ink differs from its clean background by less than this (0..255,
 # relative to the paper's brightness) holds no ink at all.
 MIN_INK_CONTRAST = 12
+# A clean background's outermost pixels are its paper, but for strokes crossing them. A picture
+# as large as a photo (PHOTO_LONG_SIDE) with more of them than this differing from the paper
+# by MIN_INK_CONTRAST is a photo of a page blown out to white in bright light, its light falling
+# off beyond (dark corners, a shadow, the table): one exact level over half the picture too.
+BORDER_INK_SHARE = 0.05
 # Ink in a component with less than this share of the heaviest component's ink is a speck.
 SPECK_FRACTION = 0.05
 # Specks are found on a copy at most this big; pieces closer than a pixel there stay together.
@@ -125,16 +130,30 @@ def _clean_lut(paper: int, dark_ink: bool, core: float) -> LookupTable:
     return _lut(stretch[_clean_contrast_levels(paper, dark_ink)])
 
 
-def clean_background(histogram: np.ndarray) -> tuple[int, bool] | None:
-    """(paper, dark_ink) when the background is one exact grey level (a canvas, a scan, MNIST)."""
+def clean_background(
+    histogram: np.ndarray, pixels: np.ndarray, long_side: int
+) -> tuple[int, bool] | None:
+    """(paper, dark_ink) when the background of `pixels` ((h, w) uint8, `histogram` theirs, of
+    a picture `long_side` px long) is one exact grey level: a canvas, a scan, MNIST, but not a
+    photo's paper blown out to white (see BORDER_INK_SHARE)."""
     found = _paper_and_polarity(histogram)
     if found is None or not _is_one_level(histogram, found[0]):
+        return None
+    if long_side >= PHOTO_LONG_SIDE and not _border_is_paper(pixels, *found):
         return None
     return found
 
 
-def ink_of_grey(grey: Image.Image) -> Image.Image | None:
-    """Grey -> ink ("L", white on black, background removed, contrast stretched); None if none.
+def _border_is_paper(pixels: np.ndarray, paper: int, dark_ink: bool) -> bool:
+    """Whether no more than BORDER_INK_SHARE of the outermost pixels differ from the paper."""
+    ring = np.concatenate((pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1])).astype(np.int16)
+    off = (paper - ring if dark_ink else ring - paper) >= MIN_INK_CONTRAST
+    return bool(off.mean() <= BORDER_INK_SHARE)
+
+
+def ink_of_grey(grey: Image.Image, scale: int = 1) -> Image.Image | None:
+    """Grey, each pixel `scale` x `scale` of the original's -> ink ("L", white on black,
+    background removed, contrast stretched); None if none.
 
     A clean background (a canvas, a scan, MNIST itself) is one grey level: the whole way from
     grey to ink is then one lookup table, read off the histogram. Anything else is a photo of
@@ -142,14 +161,13 @@ def ink_of_grey(grey: Image.Image) -> Image.Image | None:
     edge, the table, printed lines, shadows and specks.
     """
     histogram = np.asarray(grey.histogram(), dtype=np.float64)
-    found = _paper_and_polarity(histogram)
-    if found is None:
+    if _paper_and_polarity(histogram) is None:
         return None
-    paper, dark_ink = found
-    if _is_one_level(histogram, paper):
-        table = clean_ink_table(histogram, paper, dark_ink)
+    clean = clean_background(histogram, np.asarray(grey), max(grey.size) * scale)
+    if clean is not None:
+        table = clean_ink_table(histogram, *clean)
         return None if table is None else grey.point(table)
-    ink = photo_ink(grey, one_digit=False).ink
+    ink = photo_ink(grey, one_digit=False, scale=scale).ink
     return ink if ink.getbbox() is not None else None
 
 
@@ -218,10 +236,11 @@ def drop_specks(ink: Image.Image, with_mask: bool = False):
     return (cleaned, kept) if with_mask else cleaned
 
 
-def ink_image(grey: Image.Image, long_side: int) -> tuple[Image.Image, int]:
-    """Full-size grey -> (ink as "L": white ink on black, 0..255; the integer reduction factor)."""
+def ink_image(grey: Image.Image, long_side: int, scale: int = 1) -> tuple[Image.Image, int]:
+    """Grey, each pixel `scale` x `scale` of the original's -> (ink as "L": white ink on black,
+    0..255; the integer reduction factor)."""
     grey, factor = reduced(grey, long_side)
-    ink = ink_of_grey(grey)
+    ink = ink_of_grey(grey, scale * factor)
     if ink is None:
         return Image.new("L", grey.size, 0), factor
     return drop_specks(ink), factor

@@ -53,6 +53,11 @@ MARK_LEVEL = 0.25
 LINE_LEVEL = 0.1
 FAINT_LEVEL = 0.05
 FAINT_REACH = 3
+# A digit cropped to fill its scan is a small picture (a scanner at 300 dpi makes a digit a
+# centimetre tall about 120 px; postal and form scanners keep fewer), a phone's photo of a page
+# a large one. Of pictures whose paper is one flat level, those at least this long (px, in the
+# original) may be read as a page whose paper is blown out to white.
+PHOTO_LONG_SIDE = 400
 _ONE_PIXEL = np.ones((3, 3), np.uint8)
 
 
@@ -170,20 +175,52 @@ def _stretched(contrast: np.ndarray, scanned: bool) -> np.ndarray | None:
     return np.clip((contrast - floor) / max(core - floor, 1e-3), 0.0, 1.0)
 
 
-def photo_ink(grey: Image.Image, one_digit: bool) -> PhotoInk:
-    """Grey ("L") photo -> its ink and the steps on the way (see the module's docstring)."""
+def photo_ink(grey: Image.Image, one_digit: bool, scale: int = 1) -> PhotoInk:
+    """Grey ("L") photo, each pixel `scale` x `scale` of the original's -> its ink and the steps
+    on the way (see the module's docstring).
+
+    A picture whose paper is one flat level is read as a scan first, keeping the marks at its
+    border (a digit cropped to fill it). But paper blown out to white in bright light is one
+    flat level too, with the page's edge, the table, a shadow or dark corners around it: where
+    the scan's reading keeps marks that a page's reading drops, the picture is as large as a
+    photo (PHOTO_LONG_SIDE) and a page's reading finds writing clear of its border, the picture
+    is read as a page."""
     pixels = np.asarray(grey)
     if _is_dark_paper(pixels):
         pixels = 255 - pixels
     scanned = scan_paper(pixels)
     if scanned is None and _is_strip(pixels):
         scanned = int(np.percentile(pixels, STRIP_PAPER_PERCENTILE))
+    if scanned is None:
+        return _ink_on(pixels, grey.size, one_digit, None)[0]
+    as_scanned, page_marks_kept = _ink_on(pixels, grey.size, one_digit, scanned)
+    if not page_marks_kept or max(grey.size) * scale < PHOTO_LONG_SIDE:
+        return as_scanned
+    on_a_page = _ink_on(pixels, grey.size, one_digit, None)[0]
+    return on_a_page if _clear_of_the_border(on_a_page.ink) else as_scanned
+
+
+def _clear_of_the_border(ink: Image.Image) -> bool:
+    """Whether there is ink and none of it on the picture's outermost pixels."""
+    box = ink.getbbox()
+    if box is None:
+        return False
+    left, top, right, bottom = box
+    return left > 0 and top > 0 and right < ink.width and bottom < ink.height
+
+
+def _ink_on(
+    pixels: np.ndarray, size: tuple[int, int], one_digit: bool, scanned: int | None
+) -> tuple[PhotoInk, bool]:
+    """The ink of `pixels` on a scan's paper at level `scanned`, or on a page whose light is
+    estimated (None); and whether, on a scan, marks a page's reading drops (its edge, the
+    table, a shadow, a digit cropped to fill the scan) were kept."""
     paper = paper_light(pixels) if scanned is None else np.full_like(pixels, scanned)
     evened = Image.fromarray(evened_out(pixels, paper))
     strength = _stretched(ink_contrast(pixels, paper), scanned is not None)
     if strength is None:
-        empty = Image.new("L", grey.size, 0)
-        return PhotoInk(empty, evened, empty, False)
+        empty = Image.new("L", size, 0)
+        return PhotoInk(empty, evened, empty, False), False
     inked = np.where(strength > MARK_LEVEL, 255, 0).astype(np.uint8)
     faint = np.where(strength > LINE_LEVEL, 255, 0).astype(np.uint8)
     on_a_page = scanned is None
@@ -191,6 +228,7 @@ def photo_ink(grey: Image.Image, one_digit: bool) -> PhotoInk:
     mask[printed_dots(mask)] = 0
     marks = marks_of(mask, strength)
     chosen = writing(marks, on_a_page)
+    page_marks_kept = not on_a_page and bool((chosen & ~writing(marks, on_a_page=True)).any())
     several = False
     if one_digit:
         chosen, several = central_digit(marks, chosen)
@@ -198,7 +236,8 @@ def photo_ink(grey: Image.Image, one_digit: bool) -> PhotoInk:
     kept = _with_faint_parts(chosen_ink, (inked > 0) & ~chosen_ink, strength)
     ink = np.where(kept, np.round(255 * strength), 0).astype(np.uint8)
     removed = np.where(kept, 0, inked).astype(np.uint8)
-    return PhotoInk(Image.fromarray(ink), evened, Image.fromarray(removed), several)
+    found = PhotoInk(Image.fromarray(ink), evened, Image.fromarray(removed), several)
+    return found, page_marks_kept
 
 
 def _with_faint_parts(kept: np.ndarray, dropped: np.ndarray, strength: np.ndarray) -> np.ndarray:

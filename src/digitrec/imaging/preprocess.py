@@ -144,7 +144,7 @@ def ink_map(image: Image.Image, long_side: int = WORK_LONG_SIDE) -> tuple[np.nda
         step = -(-max(image.size) // long_side)
         image = reduced_original(image, step)
         first *= step
-    ink, factor = ink_image(grey_of(image), long_side)
+    ink, factor = ink_image(grey_of(image), long_side, first)
     return np.asarray(ink, dtype=np.float32) / 255.0, first * factor
 
 
@@ -292,13 +292,13 @@ def to_mnist_style(image: Image.Image) -> Preprocessed:
     grey = grey_of(working)
     small = reduced(grey, _CLEAN_STATS_LONG_SIDE)
     histogram = np.asarray(small[0].histogram(), dtype=np.float64)
-    clean = clean_background(histogram)
+    clean = clean_background(histogram, np.asarray(small[0]), max(original_size(image)))
     if clean is not None:
         found = _clean_to_mnist_style(grey, *clean, histogram, small)
         found.one_bit = image.mode == "1"
         return _in_original(found, first, original_size(image))
     small, factor = reduced(grey, WORK_LONG_SIDE)
-    found = photo_ink(small, one_digit=True)
+    found = photo_ink(small, one_digit=True, scale=first * factor)
     box = _ink_box(found.ink)
     if is_nearly_blank(box, found.ink.size):
         blank = _blank(grey, found.ink)
