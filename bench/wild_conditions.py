@@ -365,7 +365,6 @@ CONDITIONS: dict[str, Callable[[np.ndarray, np.random.Generator], Picture]] = {
     "shadow-hard": shadow_hard,
     "shadow-soft": shadow_soft,
     "flash": flash_glare,
-    "overexposed": overexposed,
     "ruled": ruled,
     "squared": squared,
     "dotted": dotted,
@@ -381,4 +380,7 @@ CONDITIONS: dict[str, Callable[[np.ndarray, np.random.Generator], Picture]] = {
     "motion-blur": motion,
     "jpeg-40": jpeg_40,
     "one-bit": one_bit,
+    # Last: sample i of a condition is drawn from (seed, the condition's place here, i), so a
+    # condition added at the end leaves every other condition's images as they were.
+    "overexposed": overexposed,
 }
