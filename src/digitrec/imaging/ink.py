@@ -21,10 +21,13 @@ from digitrec.imaging.photo import PHOTO_LONG_SIDE, photo_ink
 # relative to the paper's brightness) holds no ink at all.
 MIN_INK_CONTRAST = 12
 # A clean background's outermost pixels are its paper, but for strokes crossing them. A picture
-# as large as a photo (PHOTO_LONG_SIDE) with more of them than this differing from the paper
-# by MIN_INK_CONTRAST is a photo of a page blown out to white in bright light, its light falling
-# off beyond (dark corners, a shadow, the table): one exact level over half the picture too.
+# as large as a photo (PHOTO_LONG_SIDE) on white paper with more of them than this darker than
+# the paper by MIN_INK_CONTRAST is a photo of a page blown out to white in bright light, its
+# light falling off beyond (dark corners, a shadow, the table): one exact level over half the
+# picture too. The photo path reads it; there, a drawing whose strokes run along its border is
+# still read as a scan (`digitrec.imaging.photo.photo_ink`).
 BORDER_INK_SHARE = 0.05
+WHITE = 250
 # Ink in a component with less than this share of the heaviest component's ink is a speck.
 SPECK_FRACTION = 0.05
 # Specks are found on a copy at most this big; pieces closer than a pixel there stay together.
@@ -139,16 +142,22 @@ def clean_background(
     found = _paper_and_polarity(histogram)
     if found is None or not _is_one_level(histogram, found[0]):
         return None
-    if long_side >= PHOTO_LONG_SIDE and not _border_is_paper(pixels, *found):
+    paper, dark_ink = found
+    white_paper = dark_ink and paper >= WHITE
+    if (
+        long_side >= PHOTO_LONG_SIDE
+        and white_paper
+        and _light_falls_off_at_the_border(pixels, paper)
+    ):
         return None
     return found
 
 
-def _border_is_paper(pixels: np.ndarray, paper: int, dark_ink: bool) -> bool:
-    """Whether no more than BORDER_INK_SHARE of the outermost pixels differ from the paper."""
-    ring = np.concatenate((pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1])).astype(np.int16)
-    off = (paper - ring if dark_ink else ring - paper) >= MIN_INK_CONTRAST
-    return bool(off.mean() <= BORDER_INK_SHARE)
+def _light_falls_off_at_the_border(pixels: np.ndarray, paper: int) -> bool:
+    """Whether more than BORDER_INK_SHARE of the outermost pixels are darker than the paper."""
+    dark = (paper - pixels.astype(np.int16)) >= MIN_INK_CONTRAST
+    ring = np.concatenate((dark[0], dark[-1], dark[:, 0], dark[:, -1]))
+    return bool(ring.mean() > BORDER_INK_SHARE)
 
 
 def ink_of_grey(grey: Image.Image, scale: int = 1) -> Image.Image | None:

@@ -1,4 +1,5 @@
-"""Boolean masks of ink: their 8-connected components, and the mask grown by one pixel.
+"""Boolean masks of ink: their 8-connected components, how deep each is, and the mask grown by
+one pixel.
 
 Speck removal (`digitrec.imaging.ink`) and the number reader (`digitrec.numbers`) both work on
 these. OpenCV does the work.
@@ -32,3 +33,12 @@ def label_components(mask: np.ndarray) -> tuple[np.ndarray, int]:
 def grown(mask: np.ndarray) -> np.ndarray:
     """A boolean (h, w) mask dilated by one pixel in all eight directions."""
     return cv2.dilate(np.asarray(mask, dtype=np.uint8), _EIGHT_NEIGHBOURS).astype(bool)
+
+
+def depths(labels: np.ndarray, count: int) -> np.ndarray:
+    """(count + 1,) the deepest any pixel of each labelled region (labels (h, w), 0 the
+    background) lies from the region's edge, px: half a stroke's width, the most of a patch's."""
+    inside = cv2.distanceTransform((labels > 0).astype(np.uint8), cv2.DIST_L2, 3)
+    deepest = np.zeros(count + 1, np.float32)
+    np.maximum.at(deepest, labels.ravel(), inside.ravel())
+    return deepest

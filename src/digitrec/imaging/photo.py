@@ -22,6 +22,7 @@ from digitrec.imaging.dots import printed_dots
 from digitrec.imaging.light import evened_out, ink_contrast, paper_light, scan_paper
 from digitrec.imaging.lines import printed_lines
 from digitrec.imaging.marks import EDGE_SHARE, central_digit, marks_of, mask_of, writing
+from digitrec.imaging.masks import depths
 
 # Ink is light on dark only when most of the picture, and its middle, are darker than this,
 # and no more than this share of it is light (nearer its lightest level than its median).
@@ -58,6 +59,10 @@ FAINT_REACH = 3
 # a large one. Of pictures whose paper is one flat level, those at least this long (px, in the
 # original) may be read as a page whose paper is blown out to white.
 PHOTO_LONG_SIDE = 400
+# ...and what such a picture's reading as a scan keeps of the page's light (dark corners, a
+# shadow, the table) is deeper than this share of its shorter side, from its edge to its middle:
+# a pen's strokes are thinner, even where two of the drawing pad's thickest cross (about 0.1).
+LIGHT_DEPTH_SHARE = 0.10
 _ONE_PIXEL = np.ones((3, 3), np.uint8)
 
 
@@ -181,10 +186,10 @@ def photo_ink(grey: Image.Image, one_digit: bool, scale: int = 1) -> PhotoInk:
 
     A picture whose paper is one flat level is read as a scan first, keeping the marks at its
     border (a digit cropped to fill it). But paper blown out to white in bright light is one
-    flat level too, with the page's edge, the table, a shadow or dark corners around it: where
-    the scan's reading keeps marks that a page's reading drops, the picture is as large as a
-    photo (PHOTO_LONG_SIDE) and a page's reading finds writing clear of its border, the picture
-    is read as a page."""
+    flat level too, with the table, a shadow or dark corners around it: where the scan's reading
+    keeps such a mark (one a page's reading drops, deeper than a stroke), the picture is as large
+    as a photo (PHOTO_LONG_SIDE) and a page's reading finds writing clear of its border, the
+    picture is read as a page."""
     pixels = np.asarray(grey)
     if _is_dark_paper(pixels):
         pixels = 255 - pixels
@@ -213,8 +218,8 @@ def _ink_on(
     pixels: np.ndarray, size: tuple[int, int], one_digit: bool, scanned: int | None
 ) -> tuple[PhotoInk, bool]:
     """The ink of `pixels` on a scan's paper at level `scanned`, or on a page whose light is
-    estimated (None); and whether, on a scan, marks a page's reading drops (its edge, the
-    table, a shadow, a digit cropped to fill the scan) were kept."""
+    estimated (None); and whether, on a scan, marks were kept that a page's reading drops and
+    that are deeper than strokes (LIGHT_DEPTH_SHARE): the table, a shadow, dark corners."""
     paper = paper_light(pixels) if scanned is None else np.full_like(pixels, scanned)
     evened = Image.fromarray(evened_out(pixels, paper))
     strength = _stretched(ink_contrast(pixels, paper), scanned is not None)
@@ -228,7 +233,10 @@ def _ink_on(
     mask[printed_dots(mask)] = 0
     marks = marks_of(mask, strength)
     chosen = writing(marks, on_a_page)
-    page_marks_kept = not on_a_page and bool((chosen & ~writing(marks, on_a_page=True)).any())
+    page_marks_kept = False
+    if not on_a_page:
+        deep = depths(marks.labels, len(marks.mass) - 1) >= LIGHT_DEPTH_SHARE * min(pixels.shape)
+        page_marks_kept = bool((chosen & deep & ~writing(marks, on_a_page=True)).any())
     several = False
     if one_digit:
         chosen, several = central_digit(marks, chosen)
