@@ -50,10 +50,15 @@ def test_a_database_at_an_older_schema_is_refused(engine, monkeypatch):
         schema_version.check_current(engine)
 
 
-def test_a_database_made_by_a_newer_digitrec_is_refused_saying_so(engine):
+def upgraded_then(engine, statement: str) -> None:
+    """The database brought to the newest schema, then its version table changed by hand."""
     schema_version.upgrade(engine)
     with engine.begin() as connection:
-        connection.execute(sqlalchemy.text("UPDATE alembic_version SET version_num = '9999'"))
+        connection.execute(sqlalchemy.text(statement))
+
+
+def test_a_database_made_by_a_newer_digitrec_is_refused_saying_so(engine):
+    upgraded_then(engine, "UPDATE alembic_version SET version_num = '9999'")
     with pytest.raises(SchemaBehindError, match=r"schema 9999, which this digitrec does not know"):
         schema_version.check_current(engine)
 
@@ -88,9 +93,7 @@ def test_a_server_starting_on_a_new_sqlite_file_never_imports_alembic(tmp_path):
 
 
 def test_a_database_at_several_schemas_at_once_is_refused(engine):
-    schema_version.upgrade(engine)
-    with engine.begin() as connection:
-        connection.execute(sqlalchemy.text("INSERT INTO alembic_version VALUES ('0000')"))
+    upgraded_then(engine, "INSERT INTO alembic_version VALUES ('0000')")
     with pytest.raises(SchemaBehindError, match=r"several schemas at once \(0000, 0001\)"):
         schema_version.check_current(engine)
 

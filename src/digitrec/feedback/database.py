@@ -49,14 +49,21 @@ def normalised_url(url: str | None) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def sqlite_file(url: sqlalchemy.engine.URL) -> str | None:
+    """The file of a SQLite URL; None for another database or one in memory."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return url.database
+
+
 def create_engine(url: str | None = None) -> Engine:
     """An engine for `url` (None: the default SQLite file, its directory made if missing)."""
     url = normalised_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return sqlalchemy.create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if (path := sqlite_file(parsed)) is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = sqlalchemy.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
     event.listen(engine, "connect", _configure_sqlite)
     event.listen(engine, "begin", _begin_as_writer)

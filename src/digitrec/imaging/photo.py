@@ -198,8 +198,9 @@ def photo_ink(grey: Image.Image, one_digit: bool, scale: int = 1) -> PhotoInk:
         scanned = int(np.percentile(pixels, STRIP_PAPER_PERCENTILE))
     if scanned is None:
         return _ink_on(pixels, grey.size, one_digit, None)[0]
-    as_scanned, page_marks_kept = _ink_on(pixels, grey.size, one_digit, scanned)
-    if not page_marks_kept or max(grey.size) * scale < PHOTO_LONG_SIDE:
+    photo_sized = max(grey.size) * scale >= PHOTO_LONG_SIDE
+    as_scanned, page_marks_kept = _ink_on(pixels, grey.size, one_digit, scanned, photo_sized)
+    if not page_marks_kept:
         return as_scanned
     on_a_page = _ink_on(pixels, grey.size, one_digit, None)[0]
     return on_a_page if _clear_of_the_border(on_a_page.ink) else as_scanned
@@ -215,11 +216,16 @@ def _clear_of_the_border(ink: Image.Image) -> bool:
 
 
 def _ink_on(
-    pixels: np.ndarray, size: tuple[int, int], one_digit: bool, scanned: int | None
+    pixels: np.ndarray,
+    size: tuple[int, int],
+    one_digit: bool,
+    scanned: int | None,
+    look_for_page_marks: bool = False,
 ) -> tuple[PhotoInk, bool]:
     """The ink of `pixels` on a scan's paper at level `scanned`, or on a page whose light is
-    estimated (None); and whether, on a scan, marks were kept that a page's reading drops and
-    that are deeper than strokes (LIGHT_DEPTH_SHARE): the table, a shadow, dark corners."""
+    estimated (None); and, where asked to look on a scan, whether marks were kept that a page's
+    reading drops and that are deeper than strokes (LIGHT_DEPTH_SHARE): the table, a shadow,
+    dark corners."""
     paper = paper_light(pixels) if scanned is None else np.full_like(pixels, scanned)
     evened = Image.fromarray(evened_out(pixels, paper))
     strength = _stretched(ink_contrast(pixels, paper), scanned is not None)
@@ -234,7 +240,7 @@ def _ink_on(
     marks = marks_of(mask, strength)
     chosen = writing(marks, on_a_page)
     page_marks_kept = False
-    if not on_a_page:
+    if not on_a_page and look_for_page_marks:
         deep = depths(marks.labels, len(marks.mass) - 1) >= LIGHT_DEPTH_SHARE * min(pixels.shape)
         page_marks_kept = bool((chosen & deep & ~writing(marks, on_a_page=True)).any())
     several = False

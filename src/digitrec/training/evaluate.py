@@ -74,16 +74,20 @@ def evaluate_split(
 
     photo_path, photo_calibration = photos or (onnx_path, calibration)
 
-    def confidences_as_photos(images: np.ndarray, raw: np.ndarray | None) -> np.ndarray:
-        raw = onnx_probabilities(photo_path, images) if raw is None else raw
+    def confidences_as_photos(images: np.ndarray, raw: np.ndarray) -> np.ndarray:
         variants = onnx_probabilities(photo_path, bolder_and_finer(images.reshape(-1, 28, 28)))
         return confidences_at_pen_widths(raw, variants, photo_calibration["temperature"])
 
+    if photos is None:  # this model reads photos itself: its own readings serve
+        photo_raw = probabilities, outlier_probabilities
+    else:
+        photo_raw = (
+            onnx_probabilities(photo_path, test_images),
+            onnx_probabilities(photo_path, outliers),
+        )
     photo_threshold = photo_threshold_of(photo_calibration)
-    photo_confidences = confidences_as_photos(test_images, None if photos else probabilities)
-    outlier_photo_confidences = confidences_as_photos(
-        outliers, None if photos else outlier_probabilities
-    )
+    photo_confidences = confidences_as_photos(test_images, photo_raw[0])
+    outlier_photo_confidences = confidences_as_photos(outliers, photo_raw[1])
     pairs = digit_pairs.make_pairs(split.images, PAIR_EVAL_COUNT, seed=PAIR_EVAL_SEED)
     pair_confidences = apply_temperature(onnx_probabilities(onnx_path, pairs), temperature).max(
         axis=1

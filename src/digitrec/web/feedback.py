@@ -68,7 +68,7 @@ def open_database(url: str | None):
     brought up to date with `digitrec db upgrade` (SchemaBehindError says so)."""
     engine = database.create_engine(url)
     if make_url(engine.url).get_backend_name() == "sqlite" and schema_version.is_empty(engine):
-        if engine.url.database in (None, "", ":memory:"):  # this process's own: no child sees it
+        if database.sqlite_file(engine.url) is None:  # in this process's memory: no child sees it
             schema_version.upgrade(engine)
         else:
             schema_version.upgrade_in_a_child_process(engine)
