@@ -70,6 +70,15 @@ def png_bytes(image: Image.Image, format: str = "PNG", **save_options) -> bytes:
     return buffer.getvalue()
 
 
+def touching_digits(text: str = "31415926535897932384626433832", height: int = 100) -> bytes:
+    """Digits drawn so close that neighbours touch: one wide mark the reader must cut."""
+    image = Image.new("L", (height // 2 * len(text) + height, height), 255)
+    for position, digit in enumerate(text):
+        drawn = render_digit(digit, size=(height, height), scale=0.8)
+        image.paste(drawn, (position * height // 2, 0), mask=drawn.point(lambda v: 255 - v))
+    return png_bytes(image)
+
+
 def photo_of_digit(digit: int) -> bytes:
     """A digit on paper lit from one side, as a phone gives it (JPEG): read by the photo path,
     and so by the photos model."""

@@ -13,7 +13,7 @@ from digitrec.feedback import database, examples, gate, schema_version
 from digitrec.feedback.fine_tune import feedback_for_training
 from digitrec.feedback.store import FeedbackStore, NewCorrection
 from digitrec.inference import bundled_model_path
-from digitrec.training.train import TrainConfig, feedback_repeats_for
+from digitrec.training.training_set import feedback_repeats_for
 
 CORRECTIONS = 20
 
@@ -55,8 +55,7 @@ def test_only_accepted_corrections_outside_the_held_out_fifth_are_learnt(databas
     [(55_000, 500, 0.1, 12), (55_000, 10_000, 0.1, 1), (300, 16, 0.1, 2)],
 )
 def test_corrections_are_repeated_until_they_make_their_share(mnist, corrections, share, repeats):
-    config = TrainConfig(feedback_share=share)
-    assert feedback_repeats_for(mnist, corrections, config) == repeats
+    assert feedback_repeats_for(mnist, corrections, share) == repeats
 
 
 @pytest.mark.slow

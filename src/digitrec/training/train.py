@@ -22,10 +22,11 @@ import numpy as np
 
 from digitrec import calibration, model_card
 from digitrec.imaging.pen_widths import bolder_and_finer
-from digitrec.training import data, digit_pairs, evaluate, nondigits, number_pieces, wild_digits
+from digitrec.training import data, evaluate, training_set
 from digitrec.training.data import VALIDATION_IMAGES
 from digitrec.training.model import build_model, num_classes
 from digitrec.training.number_pieces import KINDS as NUMBER_PIECE_KINDS
+from digitrec.training.training_set import as_model_input
 
 QUANTIZATION_IMAGES = 2000
 # Fine-tuning (`init_from`) starts here and decays to 1 % of it: a tenth of a new model's peak,
@@ -87,11 +88,6 @@ class TrainConfig:
         return self.batch_size or {"cnn": 128, "mlp": 32}[self.arch]
 
 
-def as_model_input(images: np.ndarray) -> np.ndarray:
-    """uint8 (n, 28, 28) -> float32 (n, 28, 28, 1) in [0, 1]."""
-    return (images.astype(np.float32) / 255.0)[..., None]
-
-
 def _augmenter(seed: int):
     import keras
     import tensorflow as tf
@@ -115,14 +111,6 @@ def _augmenter(seed: int):
         return images, targets
 
     return augment
-
-
-def _targets(labels: np.ndarray) -> np.ndarray:
-    """Digit labels -> one-hot rows; NO_DIGIT -> uniform ones ("not a single digit")."""
-    targets = np.full((len(labels), num_classes), 1 / num_classes, np.float32)
-    digits = labels != number_pieces.NO_DIGIT
-    targets[digits] = np.eye(num_classes, dtype=np.float32)[labels[digits]]
-    return targets
 
 
 def _training_dataset(x, y, config: TrainConfig, seed: int, augment: bool):
@@ -209,50 +197,13 @@ def _starting_probabilities(config: TrainConfig, model, x: np.ndarray) -> np.nda
     return model.predict(x, batch_size=1000, verbose=0).astype(np.float32)
 
 
-def feedback_repeats_for(mnist_digits: int, feedback_digits: int, config: TrainConfig) -> int:
-    """How many times each correction is shown per epoch: enough to make `feedback_share` of
-    the training digits, at least once."""
-    share = config.feedback_share
-    return max(1, round(share * mnist_digits / ((1 - share) * feedback_digits)))
-
-
 def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split):
     """Train one model; returns (keras model, its training record for the card)."""
     import keras
 
     keras.utils.set_random_seed(seed)
-    x = as_model_input(fit_split.images)
-    labels = fit_split.labels.astype(int)
-    outlier_count = pair_count = piece_count = wild_count = 0
-    if config.arch == "cnn":
-        # Outlier exposure: non-digits, and two digits touching (what a number reader gets
-        # when it misses a cut), with a uniform target teach the model to say "unsure".
-        outlier_count = pair_count = len(x) // 10
-        outliers, _ = nondigits.make_nondigits(outlier_count, seed=seed + 1000)
-        pairs = digit_pairs.make_pairs(fit_split.images, pair_count, seed=seed + 2000)
-        pieces = number_pieces.make_pieces(
-            fit_split.images,
-            fit_split.labels,
-            round(len(x) * config.number_pieces),
-            seed=seed + 3000,
-            kinds=config.number_piece_kinds,
-        )
-        piece_count = len(pieces.labels)
-        wild_count = round(len(fit_split.labels) * config.wild_digits)
-        wild, wild_labels = wild_digits.make_wild_digits(
-            fit_split.images, fit_split.labels, wild_count, seed=seed + 4000
-        )
-        extra = [outliers[..., None], pairs[..., None], pieces.images[..., None]]
-        x = np.concatenate([x, *extra, as_model_input(wild)])
-        outlier_labels = np.full(outlier_count + pair_count, number_pieces.NO_DIGIT)
-        labels = np.concatenate([labels, outlier_labels, pieces.labels, wild_labels])
-    feedback_repeats = 0
-    if config.feedback_digits is not None and len(config.feedback_digits[1]):
-        feedback_images, feedback_labels = config.feedback_digits
-        feedback_repeats = feedback_repeats_for(len(fit_split), len(feedback_labels), config)
-        x = np.concatenate([x, as_model_input(np.tile(feedback_images, (feedback_repeats, 1, 1)))])
-        labels = np.concatenate([labels, np.tile(feedback_labels.astype(int), feedback_repeats)])
-    y = _targets(labels)
+    assembled = training_set.assemble(config, fit_split, seed)
+    x, y = assembled.x, training_set.targets(assembled.labels)
     model = _initial_model(config)
     if config.self_distil:
         digit_count = len(fit_split.labels)
@@ -277,18 +228,8 @@ def _fit_member(config: TrainConfig, seed: int, fit_split, val_split, test_split
     )
     record = {
         "seed": seed,
-        "nondigit_images": outlier_count,
-        "touching_pair_images": pair_count,
-        "number_piece_images": piece_count,
-        "wild_digit_images": wild_count,
-        "wild_digit_kinds": list(wild_digits.KINDS) if wild_count else [],
-        "wild_digit_hand_styles": (
-            {str(digit): style.__name__ for digit, style in wild_digits.HAND_STYLES.items()}
-            if wild_count
-            else {}
-        ),
+        **assembled.counts,
         "init_from": config.init_from,
-        "feedback_repeats": feedback_repeats,
         "self_distil": config.self_distil,
         "learning_rate": config.learning_rate,
         "seconds": round(time.perf_counter() - started, 1),
