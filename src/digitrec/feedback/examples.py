@@ -90,7 +90,8 @@ def _framed_digits(record: CorrectionRecord, image: bytes, recogniser) -> list[n
     frames = []
     for piece in pieces:
         x, y, w, h = piece.box
-        frames.append(_as_uint8(to_mnist_style(decoded.crop((x, y, x + w, y + h))).mnist))
+        piece = decoded.crop((x, y, x + w, y + h))
+        frames.append(_as_uint8(to_mnist_style(piece, thin_frame_filling_strokes=False).mnist))
     return frames
 
 

@@ -10,6 +10,8 @@ The path a picture takes, in order:
    contrast stretched so that faint or thin strokes reach full strength, specks dropped.
 4. `fit_to_mnist_frame`: what MNIST itself did. Scale the digit's bounding box so its longer side
    is 20 px (aspect kept, anti-aliased) and place it in 28x28 with its centre of mass at the centre.
+   A digit that fills its picture edge to edge with strokes far wider than MNIST's (a scanner's
+   crop, stretched to its box) has them thinned (`digitrec.imaging.strokes`).
 
 `to_mnist_style` runs 2-4 and keeps what the web page shows as "what the model sees".
 Pure numpy and Pillow; everything per image is a handful of C-speed passes, so a 280x280 canvas
@@ -43,6 +45,7 @@ from digitrec.imaging.reduce import (
     working_copy_mark,
 )
 from digitrec.imaging.sizes import LARGE_LONG_SIDE
+from digitrec.imaging.strokes import framed_for_its_strokes
 
 # The ink map is computed on a copy no longer than this; bigger photos are box-reduced first.
 WORK_LONG_SIDE = 320
@@ -276,7 +279,7 @@ def _in_original(preprocessed: Preprocessed, factor: int, size: tuple[int, int])
     return preprocessed
 
 
-def to_mnist_style(image: Image.Image) -> Preprocessed:
+def to_mnist_style(image: Image.Image, thin_frame_filling_strokes: bool = True) -> Preprocessed:
     """Any Pillow image of one digit -> its MNIST-style 28x28 input and the steps on the way.
 
     The ink of `ink_map`, framed as `fit_to_mnist_frame` does. An image with no ink, or whose
@@ -287,6 +290,11 @@ def to_mnist_style(image: Image.Image) -> Preprocessed:
     full resolution, so a canvas costs a fraction of the model's time. An image
     longer than 1024 px is read from a copy box-reduced in its own mode to 1024-2047 px (`box`
     is still in its pixels).
+
+    A digit filling the picture edge to edge with strokes far wider than MNIST's is taken for a
+    scanner's crop and has its strokes thinned (`digitrec.imaging.strokes`). With
+    `thin_frame_filling_strokes` False it is framed as it is: a piece the number reader cut out
+    of a number, framed as that reader frames it.
     """
     working, first = working_copy(image)
     grey = grey_of(working)
@@ -296,7 +304,10 @@ def to_mnist_style(image: Image.Image) -> Preprocessed:
     if clean is not None:
         found = _clean_to_mnist_style(grey, *clean, histogram, small)
         found.one_bit = image.mode == "1"
-        return _in_original(found, first, original_size(image))
+        found = _in_original(found, first, original_size(image))
+        if thin_frame_filling_strokes:
+            found.mnist = framed_for_its_strokes(found.mnist, found.box, original_size(image))
+        return found
     small, factor = reduced(grey, WORK_LONG_SIDE)
     found = photo_ink(small, one_digit=True, scale=first * factor)
     box = _ink_box(found.ink)
@@ -308,8 +319,11 @@ def to_mnist_style(image: Image.Image) -> Preprocessed:
     x, y, w, h = box
     crop = found.ink.crop((x, y, x + w, y + h))
     original = box_in_original(box, first * factor, original_size(image))
+    mnist = frame_ink_image(crop)
+    if thin_frame_filling_strokes:
+        mnist = framed_for_its_strokes(mnist, original, original_size(image))
     return Preprocessed(
-        frame_ink_image(crop),
+        mnist,
         False,
         original,
         grey,
