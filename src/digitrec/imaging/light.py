@@ -20,11 +20,6 @@ PAPER_WINDOW = 1 / 6
 # A photo's noise spreads its paper over several grey levels; a scan's paper is one level, under
 # at least this share of the pixels even when a digit cropped to fill the scan covers the rest.
 SCAN_PAPER_SHARE = 0.2
-# A digit cropped to fill a small scan can cover most of it, leaving its paper (the corners,
-# the gaps between strokes) under that share: in a picture smaller than a photo whose median
-# pixel is ink, darker than the paper by CROPPED_INK_CONTRAST, this share is enough.
-CROPPED_SCAN_PAPER_SHARE = 0.08
-CROPPED_INK_CONTRAST = 64
 # ...and the lightest thing on it: no more than this share of a scan is lighter than its paper
 # by PAPER_MARGIN levels (a JPEG's ringing beside strokes). The flat paper in a photo's shadow
 # can be one level too, beside the same page in the light.
@@ -43,18 +38,17 @@ def paper_light(grey: np.ndarray) -> np.ndarray:
     return cv2.morphologyEx(grey, cv2.MORPH_CLOSE, square, borderType=cv2.BORDER_REPLICATE)
 
 
-def scan_paper(grey: np.ndarray, photo_sized: bool = True) -> int | None:
+def scan_paper(grey: np.ndarray) -> int | None:
     """The paper's level of a scan (evenly lit paper: one exact grey level, nearly nothing
     lighter), or None for a photo. A digit cropped to fill its scan runs off every edge, which
-    the closing of `paper_light` would take for paper: a scan's paper is its level everywhere.
-    A picture smaller than a photo (`photo_sized` False) that is mostly ink needs less paper."""
+    the closing of `paper_light` would take for paper: a scan's paper is its level everywhere."""
     levels = np.bincount(grey.ravel(), minlength=256)
     paper = int(levels.argmax())
     lighter = levels[paper + PAPER_MARGIN + 1 :].sum()
-    least = SCAN_PAPER_SHARE
-    if not photo_sized and np.median(grey) < paper - CROPPED_INK_CONTRAST:
-        least = CROPPED_SCAN_PAPER_SHARE
-    if levels[paper] < least * grey.size or lighter > LIGHTER_THAN_PAPER_SHARE * grey.size:
+    if (
+        levels[paper] < SCAN_PAPER_SHARE * grey.size
+        or lighter > LIGHTER_THAN_PAPER_SHARE * grey.size
+    ):
         return None
     return paper
 
