@@ -78,3 +78,13 @@ def test_thin_strokes_are_never_thinned():
     frame = np.zeros((28, 28), np.float32)
     cv2.line(frame, (10, 4), (18, 23), 1.0, 2)
     assert thinned(frame) is frame
+
+
+@pytest.mark.parametrize("block", [(0, 28, 0, 28), (0, 8, 0, 8), (20, 28, 20, 28), (0, 28, 10, 18)])
+def test_thinning_ink_against_the_frames_edges_comes_to_an_end(block):
+    top, bottom, left, right = block
+    frame = np.zeros((28, 28), np.float32)
+    frame[top:bottom, left:right] = 1.0
+    assert thinned(frame).shape == (28, 28)
+    full = np.ones((28, 28), np.float32)
+    assert thinned(full) is full  # all ink wears away: left as it is

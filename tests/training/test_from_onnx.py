@@ -16,7 +16,8 @@ from digitrec.inference import bundled_model_path, load_session, probabilities_o
 from digitrec.training.export import export_onnx  # noqa: E402
 from digitrec.training.from_onnx import UnknownGraphError, keras_model_from_onnx  # noqa: E402
 from digitrec.training.model import build_cnn, build_mlp  # noqa: E402
-from digitrec.training.train import TrainConfig, _initial_model, as_model_input  # noqa: E402
+from digitrec.training.train import TrainConfig, _initial_model  # noqa: E402
+from digitrec.training.training_set import as_model_input  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -29,9 +29,6 @@ from digitrec.web.work_limits import MAX_NUMBER_IMAGES
 SEVEN = png_bytes(render_digit(7))
 
 
-# Against the real server --------------------------------------------------------------------
-
-
 def port_of(server) -> int:
     return int(server.url.rsplit(":", 1)[1])
 

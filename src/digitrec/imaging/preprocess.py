@@ -293,8 +293,8 @@ def to_mnist_style(image: Image.Image, thin_frame_filling_strokes: bool = True) 
 
     A digit filling the picture edge to edge with strokes far wider than MNIST's is taken for a
     scanner's crop and has its strokes thinned (`digitrec.imaging.strokes`). With
-    `thin_frame_filling_strokes` False it is framed as it is: a piece the number reader cut out
-    of a number, framed as that reader frames it.
+    `thin_frame_filling_strokes` False it is framed without thinning: a piece the number reader
+    cut out of a number, whose reader never thins its pieces.
     """
     working, first = working_copy(image)
     grey = grey_of(working)

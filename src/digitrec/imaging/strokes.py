@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from digitrec.imaging.fill import SOLID_INK
-from digitrec.imaging.frame import fit_to_mnist_frame
+from digitrec.imaging.frame import MNIST_SIZE, fit_to_mnist_frame
 
 # Stroke widths in the 28x28 frame (px): 99 % of held-out MNIST training digits' are at most
 # THICK_STROKE, 90 % at most MNIST_STROKE.
@@ -42,11 +42,15 @@ def thinned(mnist: np.ndarray) -> np.ndarray:
     little again); as it is when that would wear it away."""
     full_ink = np.count_nonzero(mnist >= SOLID_INK)
     worn = mnist
-    while stroke_width(worn) > MNIST_STROKE:
-        worn = cv2.erode(worn, _PIXEL)
+    for _ in range(MNIST_SIZE // 2):  # by then any frame is worn away, or thin
+        if stroke_width(worn) <= MNIST_STROKE:
+            return mnist if worn is mnist else fit_to_mnist_frame(worn)
+        # Beyond the frame is no ink: erosion's default border (the largest value) would leave
+        # ink against the frame's edges where it is.
+        worn = cv2.erode(worn, _PIXEL, borderType=cv2.BORDER_CONSTANT, borderValue=0.0)
         if np.count_nonzero(worn >= SOLID_INK) < LEAST_KEPT * full_ink:
             return mnist
-    return mnist if worn is mnist else fit_to_mnist_frame(worn)
+    return mnist
 
 
 def framed_for_its_strokes(mnist: np.ndarray, box, size: tuple[int, int]) -> np.ndarray:
@@ -56,6 +60,8 @@ def framed_for_its_strokes(mnist: np.ndarray, box, size: tuple[int, int]) -> np.
     if box is None:
         return mnist
     x, y, w, h = box
+    # Within a pixel of every edge: a crop's soft edge can leave a pixel of paper fainter than
+    # ink. (A box found on a reduced copy is as coarse as its reduction.)
     fills = x <= 1 and y <= 1 and x + w >= size[0] - 1 and y + h >= size[1] - 1
     if not fills or stroke_width(mnist) <= THICK_STROKE:
         return mnist
