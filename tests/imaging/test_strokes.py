@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 import cv2
 import numpy as np
 import pytest
+from conftest import png_bytes
 from PIL import Image
 
 from digitrec.imaging.frame import fit_to_mnist_frame
@@ -14,12 +13,6 @@ from digitrec.imaging.preprocess import to_mnist_style
 from digitrec.imaging.strokes import MNIST_STROKE, THICK_STROKE, stroke_width, thinned
 
 PAPER, INK = 245, 40
-
-
-def png(pixels: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def slanted_bar(width: int, height: int, thickness: int, margin: int = 0) -> np.ndarray:
@@ -43,7 +36,7 @@ def test_a_strokes_measured_width_grows_with_the_pen():
 
 @pytest.mark.parametrize("size", [(60, 70, 22), (70, 70, 30), (80, 60, 30)])
 def test_a_thick_one_stretched_to_fill_its_scan_is_read_as_a_one(recogniser, size):
-    [result] = recogniser.recognise([png(slanted_bar(*size))])
+    [result] = recogniser.recognise([png_bytes(Image.fromarray(slanted_bar(*size)))])
     cropped = np.asarray(result.preprocessed.cropped_image, np.float32) / 255
     assert stroke_width(fit_to_mnist_frame(cropped)) > THICK_STROKE  # as framed: a block
     assert stroke_width(result.preprocessed.mnist) < THICK_STROKE
