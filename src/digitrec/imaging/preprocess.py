@@ -296,6 +296,14 @@ def to_mnist_style(image: Image.Image, thin_frame_filling_strokes: bool = True) 
     `thin_frame_filling_strokes` False it is framed without thinning: a piece the number reader
     cut out of a number, whose reader never thins its pieces.
     """
+    found = _framed(image)
+    if thin_frame_filling_strokes:  # a blank one has no box, and is left as it is
+        found.mnist = framed_for_its_strokes(found.mnist, found.box, original_size(image))
+    return found
+
+
+def _framed(image: Image.Image) -> Preprocessed:
+    """`to_mnist_style` but for the thinning of frame-filling strokes."""
     working, first = working_copy(image)
     grey = grey_of(working)
     small = reduced(grey, _CLEAN_STATS_LONG_SIDE)
@@ -304,10 +312,7 @@ def to_mnist_style(image: Image.Image, thin_frame_filling_strokes: bool = True) 
     if clean is not None:
         found = _clean_to_mnist_style(grey, *clean, histogram, small)
         found.one_bit = image.mode == "1"
-        found = _in_original(found, first, original_size(image))
-        if thin_frame_filling_strokes:
-            found.mnist = framed_for_its_strokes(found.mnist, found.box, original_size(image))
-        return found
+        return _in_original(found, first, original_size(image))
     small, factor = reduced(grey, WORK_LONG_SIDE)
     found = photo_ink(small, one_digit=True, scale=first * factor)
     box = _ink_box(found.ink)
@@ -319,11 +324,8 @@ def to_mnist_style(image: Image.Image, thin_frame_filling_strokes: bool = True) 
     x, y, w, h = box
     crop = found.ink.crop((x, y, x + w, y + h))
     original = box_in_original(box, first * factor, original_size(image))
-    mnist = frame_ink_image(crop)
-    if thin_frame_filling_strokes:
-        mnist = framed_for_its_strokes(mnist, original, original_size(image))
     return Preprocessed(
-        mnist,
+        frame_ink_image(crop),
         False,
         original,
         grey,
