@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import render_digit, synthetic_split
+from conftest import png_bytes, render_digit, synthetic_split
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -308,3 +308,51 @@ def test_dotted_paper_s_dots_go_the_one_touching_a_zero_inside_its_loop_too(reco
     scale = ink.shape[1] / 640
     dot = ink[round(314 * scale) : round(322 * scale), round(315 * scale) : round(326 * scale)]
     assert dot.max() < 0.3
+
+
+def _bold_eight_cropped_to_fill(side: int, pen: int) -> bytes:
+    """A marker's 8 on white, its box cut out as a scanner cuts it: the ink covers over four
+    fifths of the picture, its paper only the corners and the loops' middles."""
+    pixels = np.full((side, side), 246, np.uint8)
+    cv2.ellipse(pixels, (side // 2, side * 27 // 100), (side * 2 // 9,) * 2, 0, 0, 360, 60, pen)
+    bottom = (side * 27 // 100, side * 24 // 100)
+    cv2.ellipse(pixels, (side // 2, side * 72 // 100), bottom, 0, 0, 360, 60, pen)
+    ink = pixels < 200
+    grain = np.random.default_rng(side).normal(0, 10, pixels.shape)
+    pixels = np.where(ink, np.clip(60 + grain, 0, 255), pixels).astype(np.uint8)
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return png_bytes(Image.fromarray(pixels[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]))
+
+
+@pytest.mark.parametrize(("side", "pen"), [(40, 12), (60, 17), (80, 22)])
+def test_a_bold_digit_covering_most_of_its_small_scan_is_read(recogniser, side, pen):
+    image = _bold_eight_cropped_to_fill(side, pen)
+    pixels = np.asarray(Image.open(io.BytesIO(image)))
+    assert (pixels == 246).mean() < light.SCAN_PAPER_SHARE  # less paper than a scan has
+    [result] = recogniser.recognise([image])
+    assert (result.prediction.digit, result.prediction.is_digit) == (8, True)
+
+
+def _shadowed_with_white(size: tuple[int, int], white: str) -> bytes:
+    """A small photo of a 3 on paper in shadow (level 150) where some of it is clipped to white
+    (255): a blob of glare, a lit corner, or letterbox bars. White is its commonest level, with
+    nothing lighter, as a crop's paper is; the shadowed paper is not ink."""
+    width, height = size
+    page = np.asarray(render_digit(3, size=size, scale=0.5, paper=150, ink=40), np.float32)
+    page = page + np.random.default_rng(width).normal(0, 3, page.shape)
+    ys, xs = np.indices(page.shape)
+    if white == "glare":  # 10-14 % of the picture, beside the digit
+        clipped = (xs - 0.85 * width) ** 2 + (ys - 0.3 * height) ** 2 < (0.22 * height) ** 2
+    elif white == "corner":
+        clipped = xs + ys < 0.45 * height
+    else:  # letterbox bars above and below
+        clipped = (ys < 0.07 * height) | (ys >= 0.93 * height)
+    pixels = np.clip(np.round(np.where(clipped, 255, page)), 0, 255).astype(np.uint8)
+    return png_bytes(Image.fromarray(pixels))
+
+
+@pytest.mark.parametrize("white", ["glare", "corner", "letterbox"])
+@pytest.mark.parametrize("size", [(96, 72), (160, 120), (320, 240)])
+def test_a_small_photo_in_shadow_with_white_in_it_is_not_read_as_a_crop(recogniser, white, size):
+    [result] = recogniser.recognise([_shadowed_with_white(size, white)])
+    assert (result.prediction.digit, result.prediction.is_digit) == (3, True)

@@ -25,6 +25,16 @@ SCAN_PAPER_SHARE = 0.2
 # can be one level too, beside the same page in the light.
 LIGHTER_THAN_PAPER_SHARE = 0.02
 PAPER_MARGIN = 16
+# A bold digit cut out to its box can cover most of a small scan, its paper only the corners and
+# the gaps between strokes: as little as this share. The picture must then show what a crop
+# shows (`_is_a_crop`): paper in CROP_PAPER_CORNERS of its corners; what is not paper mostly ink
+# at most CROP_INK_RATIO as bright as the paper; and its soft edges, at most CROP_EDGE_RATIO as
+# bright, at every border. A photo's paper in shadow, beside glare, a lit corner or white
+# letterbox bars clipped to one level, shows none of these.
+CROP_PAPER_SHARE = 0.08
+CROP_PAPER_CORNERS = 2
+CROP_INK_RATIO = 0.5
+CROP_EDGE_RATIO = 0.75
 
 
 def paper_light(grey: np.ndarray) -> np.ndarray:
@@ -38,19 +48,35 @@ def paper_light(grey: np.ndarray) -> np.ndarray:
     return cv2.morphologyEx(grey, cv2.MORPH_CLOSE, square, borderType=cv2.BORDER_REPLICATE)
 
 
-def scan_paper(grey: np.ndarray) -> int | None:
+def scan_paper(grey: np.ndarray, photo_sized: bool = True) -> int | None:
     """The paper's level of a scan (evenly lit paper: one exact grey level, nearly nothing
     lighter), or None for a photo. A digit cropped to fill its scan runs off every edge, which
-    the closing of `paper_light` would take for paper: a scan's paper is its level everywhere."""
+    the closing of `paper_light` would take for paper: a scan's paper is its level everywhere.
+    A picture smaller than a photo (`photo_sized` False) that is a crop needs less paper."""
     levels = np.bincount(grey.ravel(), minlength=256)
     paper = int(levels.argmax())
-    lighter = levels[paper + PAPER_MARGIN + 1 :].sum()
-    if (
-        levels[paper] < SCAN_PAPER_SHARE * grey.size
-        or lighter > LIGHTER_THAN_PAPER_SHARE * grey.size
-    ):
+    if levels[paper + PAPER_MARGIN + 1 :].sum() > LIGHTER_THAN_PAPER_SHARE * grey.size:
         return None
-    return paper
+    if levels[paper] >= SCAN_PAPER_SHARE * grey.size:
+        return paper
+    if photo_sized or levels[paper] < CROP_PAPER_SHARE * grey.size:
+        return None
+    return paper if _is_a_crop(grey, paper) else None
+
+
+def _is_a_crop(grey: np.ndarray, paper: int) -> bool:
+    """Whether `grey` is dark ink cut out to its box on paper of level `paper`: the paper in at
+    least CROP_PAPER_CORNERS corners, what is not paper mostly dark ink, and the ink's edges
+    within a pixel of every border."""
+    corners = grey[[0, 0, -1, -1], [0, -1, 0, -1]].astype(np.int16)
+    if np.count_nonzero(np.abs(corners - paper) <= 2) < CROP_PAPER_CORNERS:
+        return False
+    not_paper = grey[grey < paper - PAPER_MARGIN]
+    if not_paper.size == 0 or np.median(not_paper) > CROP_INK_RATIO * paper:
+        return False
+    ink = grey <= CROP_EDGE_RATIO * paper
+    edges = (ink[:2], ink[-2:], ink[:, :2], ink[:, -2:])
+    return all(edge.any() for edge in edges)
 
 
 def ink_contrast(grey: np.ndarray, paper: np.ndarray) -> np.ndarray:

@@ -193,12 +193,12 @@ def photo_ink(grey: Image.Image, one_digit: bool, scale: int = 1) -> PhotoInk:
     pixels = np.asarray(grey)
     if _is_dark_paper(pixels):
         pixels = 255 - pixels
-    scanned = scan_paper(pixels)
+    photo_sized = max(grey.size) * scale >= PHOTO_LONG_SIDE
+    scanned = scan_paper(pixels, photo_sized)
     if scanned is None and _is_strip(pixels):
         scanned = int(np.percentile(pixels, STRIP_PAPER_PERCENTILE))
     if scanned is None:
         return _ink_on(pixels, grey.size, one_digit, None)[0]
-    photo_sized = max(grey.size) * scale >= PHOTO_LONG_SIDE
     as_scanned, page_marks_kept = _ink_on(pixels, grey.size, one_digit, scanned, photo_sized)
     if not page_marks_kept:
         return as_scanned
