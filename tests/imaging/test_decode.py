@@ -61,6 +61,9 @@ DECODE_CASES = [
     ("BMP", "RGB"),
     ("WEBP", "RGB"),
     ("WEBP", "RGBA"),
+    ("HEIF", "RGB"),
+    ("HEIF", "L"),
+    ("AVIF", "RGB"),
     ("TIFF", "1"),
     ("TIFF", "L"),
     ("TIFF", "I;16"),
@@ -103,6 +106,36 @@ def test_exif_orientation_is_applied():
     exif[0x0112] = 6
     image = decode_image(png_bytes(stored, "JPEG", exif=exif.tobytes()))
     assert_same_input(image, plain(7))
+
+
+def test_a_phones_heic_photo_is_read_upright():
+    """iPhones save HEIC: a photo of a 7 stored turned a quarter, the camera's orientation
+    recorded beside it, is read as the 7 it shows."""
+    stored = render_digit(7, ink=(30, 40, 160), paper=(225, 220, 200), mode="RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 clockwise to display"
+    data = png_bytes(stored.transpose(Image.Transpose.ROTATE_90), "HEIF", exif=exif.tobytes())
+    assert data[4:12] == b"ftypheic"
+    image = decode_image(data)
+    assert image.size == (280, 280)
+    assert_same_input(image, plain(7))
+
+
+@pytest.mark.parametrize("format", ["HEIF", "AVIF"])
+def test_a_heif_or_avif_too_big_is_refused_from_its_header(format):
+    data = png_bytes(plain(), format)
+    with pytest.raises(ImageTooLargeError, match="280x280"):
+        decode_image(data, max_pixels=50_000)
+
+
+@pytest.mark.parametrize("format", ["HEIF", "AVIF"])
+def test_a_heif_or_avif_cut_short_or_corrupted_is_unusable_not_a_crash(format):
+    data = png_bytes(plain(), format)
+    for broken in (data[: len(data) // 2], data[:40]):
+        with pytest.raises(RecognitionError) as raised:
+            decode_image(broken)
+        assert isinstance(raised.value, UnusableImageError | NotAnImageError)
+        assert ACCEPTED_IMAGES in str(raised.value)
 
 
 # --- decoding: what is refused, and how ------------------------------------------------------

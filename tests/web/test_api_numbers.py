@@ -74,6 +74,17 @@ def test_number_answers_with_steps_carry_the_image_read_as_a_png_for_any_browser
     )
 
 
+def test_a_phones_heic_photo_of_a_number_is_read_and_shown_as_a_png(api):
+    """iPhones save HEIC, which browsers other than Safari cannot show: the answer carries the
+    image read as a PNG for the page to draw the boxes on."""
+    colours = {"ink": (20, 30, 110), "paper": (215, 210, 190), "mode": "RGB"}
+    photo = render_digit("58", size=(800, 600), scale=0.4, **colours)
+    heic = png_bytes(photo, format="HEIF", quality=70)
+    answer = predict_raw(api, heic, "?mode=number&steps=1", content_type="image/heic").get_json()
+    assert answer["number"] == "58"
+    assert answer["input"]["image"].startswith("data:image/png;base64,")
+
+
 def test_letters_in_number_mode_make_the_number_doubtful(api):
     letters = png_bytes(render_digit("Hi!", size=(560, 200), scale=0.55))
     answer = predict_raw(api, letters, "?mode=number").get_json()

@@ -162,7 +162,11 @@ def form_error(html: str) -> str:
     [
         ({"mode": "digit"}, 400, "Choose an image first"),
         ({"file": (io.BytesIO(b""), "empty.png")}, 400, "Choose an image first"),
-        ({"file": (io.BytesIO(b"hello"), "notes.txt")}, 415, "PNG, JPEG, GIF, BMP, WebP or TIFF"),
+        (
+            {"file": (io.BytesIO(b"hello"), "notes.txt")},
+            415,
+            "PNG, JPEG, HEIC, AVIF, GIF, BMP, WebP or TIFF",
+        ),
         (
             {"file": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + bytes(40)), "cut.png")},
             422,

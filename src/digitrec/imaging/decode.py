@@ -1,6 +1,7 @@
 """Image file bytes -> a Pillow image, refusing anything that is not one or is too big to read.
 
-`decode_image` reads PNG, JPEG, GIF (first frame), BMP, WebP and TIFF, applies EXIF orientation,
+`decode_image` reads PNG, JPEG, HEIC (a phone's photos, through pillow-heif), AVIF, GIF (first
+frame), BMP, WebP and TIFF, applies the orientation the camera recorded,
 and checks the pixel count and the longer side from the header before any pixel is decoded.
 Everything it refuses is a `digitrec.errors.RecognitionError` that says what was wrong and what
 is accepted; whatever the bytes, it raises nothing else.
@@ -12,6 +13,7 @@ import contextlib
 import io
 from pathlib import Path
 
+import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from digitrec.errors import (
@@ -45,7 +47,14 @@ MIN_SIDE = 8
 # is allocated, so Pillow's guard is switched off here on purpose rather than left half-working.
 Image.MAX_IMAGE_PIXELS = None
 # Pillow format names digitrec reads (phones' multi-picture JPEGs come through "JPEG" as MPO).
-DECODERS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
+# HEIF is what iPhones and many Android phones save their photos as; Pillow reads it once
+# pillow-heif has registered its opener, which reads a file's size from its header, as Pillow's
+# own do, and applies the rotation the camera recorded while decoding.
+pillow_heif.register_heif_opener()
+DECODERS = ("PNG", "JPEG", "HEIF", "AVIF", "GIF", "BMP", "WEBP", "TIFF")
+# The brands of an ISO media file ("ftyp" at byte 4) that name a HEIF or AVIF image.
+_HEIF_BRANDS = {b"heic": "HEIC", b"heix": "HEIC", b"heim": "HEIC", b"heis": "HEIC"}
+_HEIF_BRANDS |= {b"mif1": "HEIF", b"msf1": "HEIF", b"avif": "AVIF", b"avis": "AVIF"}
 _SIGNATURES = {
     b"\x89PNG": "PNG",
     b"\xff\xd8\xff": "JPEG",
@@ -81,6 +90,8 @@ def _sniff(data: bytes) -> str | None:
             return name
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WebP"
+    if data[4:8] == b"ftyp":
+        return _HEIF_BRANDS.get(data[8:12])
     return None
 
 
@@ -90,9 +101,10 @@ def decode_image(
     max_side: int = MAX_SIDE,
     reduce_large: bool = False,
 ) -> Image.Image:
-    """Bytes of a PNG, JPEG, GIF (first frame), BMP, WebP or TIFF -> a loaded Pillow image.
+    """Bytes of a PNG, JPEG, HEIC, AVIF, GIF (first frame), BMP, WebP or TIFF -> a loaded Pillow
+    image.
 
-    EXIF orientation is applied. A colour JPEG longer than 1024 px comes back grey ("L", its
+    The orientation the camera recorded is applied. A colour JPEG longer than 1024 px comes back grey ("L", its
     luma), and so do a drawing pad's opaque grey RGBA PNG and its black strokes on transparent
     (laid over white): grey is all that recognition reads of them. Raises NotAnImageError for
     anything else (SVG, PDF, HTML, text), ImageTooLargeError when the header declares more than
@@ -175,7 +187,8 @@ def decode_image(
         image.load()
     except Exception as error:  # truncated data: OSError, SyntaxError, ValueError, EOFError...
         raise UnusableImageError(
-            f"the {image.format or 'image'} pixel data is truncated or corrupt ({error}); send a "
+            f"the {image.format or 'image'} pixel data is truncated or corrupt "
+            f"({str(error).strip()}); send a "
             f"complete {ACCEPTED_IMAGES} image"
         ) from None
     if image.mode in ("P", "PA") and image.palette is None:
