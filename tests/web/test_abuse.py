@@ -20,7 +20,7 @@ from PIL import Image
 
 from digitrec.errors import ServerBusyError, TooMuchWorkError
 from digitrec.web import create_app
-from digitrec.web.work_limits import MAX_NUMBER_IMAGES, PixelBudget, WorkLimits
+from digitrec.web.work_limits import MAX_NUMBER_IMAGES, PixelBudget, WorkLimits, declared_pixels
 
 SEVEN = png_bytes(render_digit(7))
 TOKEN = "abuse-test-token-0123456789"
@@ -188,6 +188,13 @@ def test_big_images_wait_for_the_pixel_budget_and_small_ones_never_do():
             pass
     with budget.reserve(8_000_000):  # room again once the first is done
         pass
+
+
+@pytest.mark.parametrize(("format", "counted"), [("PNG", 1), ("JPEG", 1), ("HEIF", 2), ("AVIF", 2)])
+def test_an_image_counts_against_the_budget_as_much_as_its_decoding_costs(format, counted):
+    image = png_bytes(Image.new("RGB", (640, 480), (230, 230, 230)), format)
+    assert declared_pixels(image) == counted * 640 * 480
+    assert declared_pixels(b"not an image") == 0
 
 
 def test_memory_is_given_back_once_a_request_is_over_and_no_big_image_is_being_read():

@@ -1,6 +1,7 @@
 """What one request may cost a worker: pixels decoded at once, images in number mode, seconds.
 
-- Pixels: a colour image costs about 4 bytes a pixel while it is decoded, so a few big images
+- Pixels: a colour image costs about 4 bytes a pixel while it is decoded (a HEIC or AVIF about
+  8, counted twice: DECODING_COST), so a few big images
   at once would multiply a worker's memory. Each worker has a budget of pixels being decoded
   (the largest image accepted, DIGITREC_MAX_MEGAPIXELS); a request whose biggest image does not
   fit waits up to PIXEL_WAIT_S for others to finish (if no other request is waiting already),
@@ -41,13 +42,17 @@ MAX_WAITING = 1
 # thread: the request's deadline runs from then, so that no answer takes much longer than it.
 RECEIVED_AT = "digitrec.received_at"
 MAX_NUMBER_IMAGES = 8
+# HEIF (a phone's HEIC) and AVIF decoders hold the picture's colour planes beside the RGB copy
+# they hand over: twice what the other formats cost a pixel, so they count twice.
+DECODING_COST = {"HEIF": 2, "AVIF": 2}
 
 
 def declared_pixels(data: bytes) -> int:
-    """The pixels an image file's header declares (0 if it has none: decoding will say why)."""
+    """The pixels an image file's header declares, counted as many times as its decoding costs
+    (0 if it has none: decoding will say why)."""
     try:
         with Image.open(io.BytesIO(data), formats=list(DECODERS)) as image:
-            return image.size[0] * image.size[1]
+            return image.size[0] * image.size[1] * DECODING_COST.get(image.format, 1)
     except Exception:  # not an image, or a hostile header: refused later, with its reason
         return 0
 
