@@ -6,7 +6,7 @@ application/problem+json responses in one place, and the CLI prints their messag
 
 from __future__ import annotations
 
-ACCEPTED_IMAGES = "PNG, JPEG, HEIC, AVIF, GIF, BMP, WebP or TIFF"
+ACCEPTED_IMAGES = "PNG, JPEG, HEIC, GIF, BMP, WebP or TIFF"
 
 
 class ModelLoadError(Exception):

@@ -356,3 +356,43 @@ def _shadowed_with_white(size: tuple[int, int], white: str) -> bytes:
 def test_a_small_photo_in_shadow_with_white_in_it_is_not_read_as_a_crop(recogniser, white, size):
     [result] = recogniser.recognise([_shadowed_with_white(size, white)])
     assert (result.prediction.digit, result.prediction.is_digit) == (3, True)
+
+
+def _dim_page_straightened_onto_white(digit: int, level: int) -> bytes:
+    """An under-exposed photo of a page, straightened by 5 degrees in an editor that fills the
+    new corners with white: white is its commonest level, in all four corners, and the dim
+    page round the digit runs to every border, as a bold crop's ink does."""
+    page = np.asarray(
+        render_digit(digit, size=(200, 150), scale=0.5, paper=level, ink=level // 4), np.float32
+    )
+    page += np.random.default_rng(digit).normal(0, 4, page.shape)
+    photo = Image.fromarray(np.clip(page, 0, 255).astype(np.uint8))
+    straightened = photo.rotate(5, Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+    white = (np.asarray(straightened) == 255).mean()
+    assert light.CROP_PAPER_SHARE < white < light.SCAN_PAPER_SHARE
+    return png_bytes(straightened)
+
+
+def _strip_of_paper_across_a_desk(digit: int) -> bytes:
+    """A strip of white paper lying corner to corner across a dark desk, a digit on it: less
+    paper than a scan has, so the crop rule is asked."""
+    desk = 40 + np.random.default_rng(digit).normal(0, 5, (90, 120))
+    strip = render_digit(digit, size=(192, 14), scale=0.8, ink=30)
+    angle = np.degrees(np.arctan2(90, 120))
+    turned = strip.rotate(angle, Image.Resampling.BICUBIC, expand=True)
+    picture = Image.fromarray(np.clip(desk, 0, 255).astype(np.uint8))
+    where = ((120 - turned.width) // 2, (90 - turned.height) // 2)
+    picture.paste(turned, where, Image.new("L", strip.size, 255).rotate(angle, expand=True))
+    assert light.CROP_PAPER_SHARE < (np.asarray(picture) == 255).mean() < light.SCAN_PAPER_SHARE
+    return png_bytes(picture)
+
+
+@pytest.mark.parametrize("digit", [3, 5, 7])
+def test_small_pictures_whose_ink_is_not_a_crops_are_not_read_as_crops(recogniser, digit):
+    for picture in (
+        _dim_page_straightened_onto_white(digit, 110),
+        _dim_page_straightened_onto_white(digit, 90),
+        _strip_of_paper_across_a_desk(digit),
+    ):
+        [result] = recogniser.recognise([picture])
+        assert result.prediction.digit == digit

@@ -33,7 +33,6 @@ def number_image(text: str = "2026") -> Image.Image:
         ("BMP", "bmp", "image/bmp"),
         ("WEBP", "webp", "image/webp"),
         ("HEIF", "heic", "image/heic"),
-        ("AVIF", "avif", "image/avif"),
         ("GIF", "gif", "image/gif"),
         ("JPEG", "jpg", "image/jpeg"),
     ],

@@ -165,7 +165,7 @@ def form_error(html: str) -> str:
         (
             {"file": (io.BytesIO(b"hello"), "notes.txt")},
             415,
-            "PNG, JPEG, HEIC, AVIF, GIF, BMP, WebP or TIFF",
+            "PNG, JPEG, HEIC, GIF, BMP, WebP or TIFF",
         ),
         (
             {"file": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + bytes(40)), "cut.png")},

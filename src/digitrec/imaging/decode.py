@@ -1,7 +1,7 @@
 """Image file bytes -> a Pillow image, refusing anything that is not one or is too big to read.
 
-`decode_image` reads PNG, JPEG, HEIC (a phone's photos, through pillow-heif), AVIF, GIF (first
-frame), BMP, WebP and TIFF, applies the orientation the camera recorded,
+`decode_image` reads PNG, JPEG, HEIC (a phone's photos, through pillow-heif), GIF (first frame),
+BMP, WebP and TIFF, applies the orientation the camera recorded,
 and checks the pixel count and the longer side from the header before any pixel is decoded.
 Everything it refuses is a `digitrec.errors.RecognitionError` that says what was wrong and what
 is accepted; whatever the bytes, it raises nothing else.
@@ -49,12 +49,15 @@ Image.MAX_IMAGE_PIXELS = None
 # Pillow format names digitrec reads (phones' multi-picture JPEGs come through "JPEG" as MPO).
 # HEIF is what iPhones and many Android phones save their photos as; Pillow reads it once
 # pillow-heif has registered its opener, which reads a file's size from its header, as Pillow's
-# own do, and applies the rotation the camera recorded while decoding.
+# own do, and applies the rotation the camera recorded while decoding. AVIF is not read: its
+# decoder decodes the whole coded frame, however large, and scales it to the size the header
+# declares, so that size bounds nothing.
 pillow_heif.register_heif_opener()
-DECODERS = ("PNG", "JPEG", "HEIF", "AVIF", "GIF", "BMP", "WEBP", "TIFF")
-# The brands of an ISO media file ("ftyp" at byte 4) that name a HEIF or AVIF image.
-_HEIF_BRANDS = {b"heic": "HEIC", b"heix": "HEIC", b"heim": "HEIC", b"heis": "HEIC"}
-_HEIF_BRANDS |= {b"mif1": "HEIF", b"msf1": "HEIF", b"avif": "AVIF", b"avis": "AVIF"}
+DECODERS = ("PNG", "JPEG", "HEIF", "GIF", "BMP", "WEBP", "TIFF")
+# The brands of an ISO media file ("ftyp" at byte 4, then its major brand, a version and its
+# compatible brands) that name a HEIF image, and those that name AVIF.
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1"}
+_AVIF_BRANDS = {b"avif", b"avis"}
 _SIGNATURES = {
     b"\x89PNG": "PNG",
     b"\xff\xd8\xff": "JPEG",
@@ -90,9 +93,35 @@ def _sniff(data: bytes) -> str | None:
             return name
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WebP"
-    if data[4:8] == b"ftyp":
-        return _HEIF_BRANDS.get(data[8:12])
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return "HEIC"
     return None
+
+
+def _media_brands(data: bytes) -> set[bytes]:
+    """The major and compatible brands of an ISO media file's "ftyp" box; empty if none."""
+    if data[4:8] != b"ftyp":
+        return set()
+    size = int.from_bytes(data[:4], "big")
+    box = data[8 : min(max(size, 16), 256)]
+    return {box[0:4]} | {box[i : i + 4] for i in range(8, len(box) - 3, 4)}
+
+
+def _media_cut_short(data: bytes) -> bool:
+    """Whether an ISO media file's top-level boxes run past its end: a HEIC cut short. libheif
+    refuses a single picture whose data is missing, but fills a missing tile of a grid (every
+    iPhone photo is a grid of 512x512 tiles) with a flat colour and answers as if complete."""
+    offset = 0
+    while offset + 8 <= len(data):
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        if size == 1:  # a 64-bit size follows the type
+            size = int.from_bytes(data[offset + 8 : offset + 16], "big")
+        elif size == 0:  # the last box, to the end of the file
+            return False
+        if size < 8:  # not a box: what follows is libheif's to judge
+            return False
+        offset += size
+    return offset > len(data)
 
 
 def decode_image(
@@ -101,8 +130,7 @@ def decode_image(
     max_side: int = MAX_SIDE,
     reduce_large: bool = False,
 ) -> Image.Image:
-    """Bytes of a PNG, JPEG, HEIC, AVIF, GIF (first frame), BMP, WebP or TIFF -> a loaded Pillow
-    image.
+    """Bytes of a PNG, JPEG, HEIC, GIF (first frame), BMP, WebP or TIFF -> a loaded Pillow image.
 
     The orientation the camera recorded is applied. A colour JPEG longer than 1024 px comes back grey ("L", its
     luma), and so do a drawing pad's opaque grey RGBA PNG and its black strokes on transparent
@@ -126,6 +154,10 @@ def decode_image(
     if plain is not None:
         return plain
     claimed = _sniff(data)
+    if _media_brands(data) & _AVIF_BRANDS:
+        raise NotAnImageError(
+            f"this is an AVIF image, which digitrec does not read; send a {ACCEPTED_IMAGES} image"
+        )
     try:
         image = Image.open(io.BytesIO(data), formats=list(DECODERS))
     except UnidentifiedImageError:
@@ -174,6 +206,11 @@ def decode_image(
         raise UnusableImageError(
             f"the JPEG pixel data is truncated: {len(data):,} bytes cannot hold {width}x{height} "
             f"pixels; send a complete {ACCEPTED_IMAGES} image"
+        )
+    if image.format == "HEIF" and _media_cut_short(data):
+        raise UnusableImageError(
+            f"the HEIC is cut short: its boxes run past its {len(data):,} bytes; send a complete "
+            f"{ACCEPTED_IMAGES} image"
         )
     factor = working_factor(image.size)
     if reduce_large and factor > 1 and image.format == "PNG":

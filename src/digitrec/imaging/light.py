@@ -27,13 +27,16 @@ LIGHTER_THAN_PAPER_SHARE = 0.02
 PAPER_MARGIN = 16
 # A bold digit cut out to its box can cover most of a small scan, its paper only the corners and
 # the gaps between strokes: as little as this share. The picture must then show what a crop
-# shows (`_is_a_crop`): paper in CROP_PAPER_CORNERS of its corners; what is not paper mostly ink
-# at most CROP_INK_RATIO as bright as the paper; and its soft edges, at most CROP_EDGE_RATIO as
-# bright, at every border. A photo's paper in shadow, beside glare, a lit corner or white
-# letterbox bars clipped to one level, shows none of these.
+# shows (`_is_a_crop`): paper in CROP_PAPER_CORNERS of its corners; what is not paper one dark
+# ink, its median at most CROP_INK_RATIO as bright as the paper and no more than CROP_INK_SPREAD
+# of the paper's level above its darkest (a dim page with a digit on it has two levels); and
+# that ink, with its soft edges (at most CROP_EDGE_RATIO as bright), one piece reaching all four
+# borders. A photo's paper in shadow, or a page straightened onto white, beside clipped glare, a
+# lit corner or white bars, or a strip of paper across a desk, does not show all of these.
 CROP_PAPER_SHARE = 0.08
 CROP_PAPER_CORNERS = 2
 CROP_INK_RATIO = 0.5
+CROP_INK_SPREAD = 0.15
 CROP_EDGE_RATIO = 0.75
 
 
@@ -65,18 +68,26 @@ def scan_paper(grey: np.ndarray, photo_sized: bool = True) -> int | None:
 
 
 def _is_a_crop(grey: np.ndarray, paper: int) -> bool:
-    """Whether `grey` is dark ink cut out to its box on paper of level `paper`: the paper in at
-    least CROP_PAPER_CORNERS corners, what is not paper mostly dark ink, and the ink's edges
-    within a pixel of every border."""
+    """Whether `grey` is dark ink cut out to its box on paper of level `paper` (see
+    CROP_PAPER_SHARE)."""
     corners = grey[[0, 0, -1, -1], [0, -1, 0, -1]].astype(np.int16)
     if np.count_nonzero(np.abs(corners - paper) <= 2) < CROP_PAPER_CORNERS:
         return False
     not_paper = grey[grey < paper - PAPER_MARGIN]
-    if not_paper.size == 0 or np.median(not_paper) > CROP_INK_RATIO * paper:
+    if not_paper.size == 0:
         return False
-    ink = grey <= CROP_EDGE_RATIO * paper
-    edges = (ink[:2], ink[-2:], ink[:, :2], ink[:, -2:])
-    return all(edge.any() for edge in edges)
+    darkest, median = np.percentile(not_paper, [2, 50])
+    if median > CROP_INK_RATIO * paper or median - darkest > CROP_INK_SPREAD * paper:
+        return False
+    ink = (grey <= CROP_EDGE_RATIO * paper).astype(np.uint8)
+    pieces, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if pieces < 2:
+        return False
+    x, y, w, h = stats[1 + int(stats[1:, cv2.CC_STAT_AREA].argmax()), :4]
+    height, width = grey.shape
+    # Within a pixel of every border: a crop's soft edge can leave a pixel of paper fainter
+    # than ink.
+    return x <= 1 and y <= 1 and x + w >= width - 1 and y + h >= height - 1
 
 
 def ink_contrast(grey: np.ndarray, paper: np.ndarray) -> np.ndarray:

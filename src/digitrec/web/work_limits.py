@@ -1,7 +1,7 @@
 """What one request may cost a worker: pixels decoded at once, images in number mode, seconds.
 
-- Pixels: a colour image costs about 4 bytes a pixel while it is decoded (a HEIC or AVIF about
-  8, counted twice: DECODING_COST), so a few big images
+- Pixels: a colour image costs about 4 bytes a pixel while it is decoded (a HEIC 7-16, counted
+  four times: DECODING_COST), so a few big images
   at once would multiply a worker's memory. Each worker has a budget of pixels being decoded
   (the largest image accepted, DIGITREC_MAX_MEGAPIXELS); a request whose biggest image does not
   fit waits up to PIXEL_WAIT_S for others to finish (if no other request is waiting already),
@@ -42,9 +42,9 @@ MAX_WAITING = 1
 # thread: the request's deadline runs from then, so that no answer takes much longer than it.
 RECEIVED_AT = "digitrec.received_at"
 MAX_NUMBER_IMAGES = 8
-# HEIF (a phone's HEIC) and AVIF decoders hold the picture's colour planes beside the RGB copy
-# they hand over: twice what the other formats cost a pixel, so they count twice.
-DECODING_COST = {"HEIF": 2, "AVIF": 2}
+# libheif holds a HEIC's colour planes beside the RGB copy it hands over: 7-9 bytes a pixel for
+# a phone's 8-bit 4:2:0 photo, 16 for 12-bit 4:4:4, where others cost 4 (bench/results.md).
+DECODING_COST = {"HEIF": 4}
 
 
 def declared_pixels(data: bytes) -> int:
