@@ -23,6 +23,7 @@ import wild
 from digitrec.imaging import light
 from digitrec.imaging.lines import printed_lines
 from digitrec.imaging.preprocess import to_mnist_style
+from digitrec.numbers import read_number
 
 # The share of the ink map's ink that may lie off the digit: its anti-aliased rim, no more.
 STRAY_INK = 0.03
@@ -396,3 +397,30 @@ def test_small_pictures_whose_ink_is_not_a_crops_are_not_read_as_crops(recognise
     ):
         [result] = recogniser.recognise([picture])
         assert result.prediction.digit == digit
+
+
+def _underlined(text: str, size: tuple[int, int]) -> tuple[np.ndarray, int]:
+    """A photo's grey page with `text` written on it and a line drawn under it, apart; and the
+    row the writing ends on."""
+    page = np.asarray(render_digit(text, size=size, scale=0.4, paper=230), np.float32).copy()
+    rows = np.flatnonzero((page < 128).any(axis=1))
+    cols = np.flatnonzero((page < 128).any(axis=0))
+    under = (int(cols[0]) - 10, int(rows[-1]) + 14), (int(cols[-1]) + 10, int(rows[-1]) + 16)
+    cv2.line(page, *under, 50, 5)
+    return page, int(rows[-1])
+
+
+@pytest.mark.parametrize("digit", [6, 9])
+def test_an_underlined_digit_is_read_without_its_underline(recogniser, digit):
+    """6s and 9s are underlined to say which way up they are: the line is not the digit's."""
+    page, bottom = _underlined(str(digit), (400, 300))
+    [result] = recogniser.recognise([_photographed(page)])
+    assert (result.prediction.digit, result.prediction.is_digit) == (digit, True)
+    ink = result.preprocessed.ink
+    scale = ink.shape[0] / 300
+    assert ink[round((bottom + 8) * scale) :, :].max() < 0.3  # the underline is gone
+
+
+def test_an_underlined_number_is_read_without_its_underline(recogniser):
+    reading = read_number(recogniser, _photographed(_underlined("2026", (700, 300))[0]))
+    assert reading.number == "2026"
