@@ -359,6 +359,62 @@ def one_bit(glyph, rng) -> Picture:
     return Picture(grey > rng.uniform(110, 170), placed)
 
 
+# Marks the writer adds -----------------------------------------------------------------------
+
+
+def _with_pen_marks(shot: Shot, draw: Callable[[np.ndarray, np.random.Generator], None]):
+    """`shot` with marks drawn on the page with the digit's own pen before it is written:
+    `draw(layer, rng)` draws them at 255 on a page-sized uint8 layer. They are not the digit:
+    its ink mask (the picture's coverage) stays the digit's alone."""
+
+    def printed(page, rng):
+        layer = np.zeros(page.shape[:2], np.uint8)
+        draw(layer, rng)
+        h, w = layer.shape
+        write(page, layer.astype(np.float32) / 255, (w / 2, h / 2), shot.pen)
+
+    return replace(shot, printed=printed)
+
+
+def _pen_width(shot: Shot) -> int:
+    """About the width of the digit's strokes, px."""
+    return max(2, round(shot.height * (0.1 + 2 * max(shot.pen.weight, 0.0))))
+
+
+def underlined(glyph, rng) -> Picture:
+    """A line drawn under the digit, apart from it, as a 6 or a 9 is underlined to say which
+    way up it is."""
+    shot = ordinary_shot(rng)
+    (x, y), height = shot.centre, shot.height
+    below = y + height * rng.uniform(0.58, 0.7)
+    half = height * rng.uniform(0.35, 0.6)
+    tilt = height * rng.uniform(-0.04, 0.04)
+
+    def draw(layer, rng):
+        ends = (round(x - half), round(below - tilt)), (round(x + half), round(below + tilt))
+        cv2.line(layer, *ends, 255, _pen_width(shot), cv2.LINE_AA)
+
+    return photograph(_with_pen_marks(shot, draw), glyph, rng)
+
+
+def circled(glyph, rng) -> Picture:
+    """A ring drawn round the digit, left a little open, often touching it: an answer or a
+    score circled."""
+    shot = ordinary_shot(rng)
+    (x, y), height = shot.centre, shot.height
+    axes = (round(height * rng.uniform(0.62, 0.75)), round(height * rng.uniform(0.68, 0.8)))
+    start = rng.uniform(0, 360)
+    gap = rng.uniform(10, 40)
+
+    def draw(layer, rng):
+        centre = (round(x), round(y))
+        cv2.ellipse(
+            layer, centre, axes, 0, start, start + 360 - gap, 255, _pen_width(shot), cv2.LINE_AA
+        )
+
+    return photograph(_with_pen_marks(shot, draw), glyph, rng)
+
+
 CONDITIONS: dict[str, Callable[[np.ndarray, np.random.Generator], Picture]] = {
     "gradient": gradient,
     "vignette": vignette,
@@ -383,4 +439,6 @@ CONDITIONS: dict[str, Callable[[np.ndarray, np.random.Generator], Picture]] = {
     # Last: sample i of a condition is drawn from (seed, the condition's place here, i), so a
     # condition added at the end leaves every other condition's images as they were.
     "overexposed": overexposed,
+    "underlined": underlined,
+    "circled": circled,
 }

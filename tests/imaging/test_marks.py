@@ -121,17 +121,6 @@ def test_a_sevens_bar_ending_an_eighth_of_its_height_short_of_the_stem_is_part_o
     assert whole[80, 105] and whole[150, 180] and not several
 
 
-def test_a_line_drawn_under_a_digit_is_not_part_of_it():
-    mask = np.zeros((300, 300), np.uint8)
-    cv2.ellipse(mask, (150, 110), (35, 40), 0, 0, 360, 255, 8)  # a 9's loop
-    cv2.line(mask, (183, 115), (170, 215), 255, 8)  # its stem
-    cv2.line(mask, (105, 240), (200, 242), 255, 8)  # underlined, as 6s and 9s are
-    marks = _marks(mask)
-    chosen, several = central_digit(marks, writing(marks))
-    whole = mask_of(marks, chosen)
-    assert whole[110, 116] and whole[200, 172] and not whole[241, 150] and not several
-
-
 def test_a_twos_base_written_apart_from_the_end_of_its_stroke_is_part_of_it():
     mask = np.zeros((300, 300), np.uint8)
     cv2.ellipse(mask, (150, 110), (40, 35), 0, 180, 360, 255, 8)  # the 2's bow

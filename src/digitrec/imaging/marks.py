@@ -8,8 +8,7 @@ writing at all and are dropped:
 - outlines: a long thin frame away from the middle (the rest of a page's edge), or a thin one
   round another mark (a form's box);
 - large regions: a shadow or the table, more than a quarter of the image;
-- specks: less than SPECK_SHARE of the heaviest mark's ink;
-- underlines: a flat mark below all the rest (a 6 or a 9 underlined, a number underlined).
+- specks: less than SPECK_SHARE of the heaviest mark's ink.
 Of what is left, the digit is the heaviest mark weighted by nearness to the centre, with the
 marks just beside it (a 5's bar written apart); others of about its weight and height are more
 digits.
@@ -60,11 +59,6 @@ MAX_PIECE_ROUNDS = 4
 # Another mark with this share of the digit's ink, between half and twice its height,
 # is another digit.
 ANOTHER_DIGIT_SHARE = 0.35
-# A mark below the rest of the digit, at least UNDERLINE_ASPECT times as wide as it is tall and
-# no taller than UNDERLINE_HEIGHT of the rest, is a line the writer drew under it (as a 6 or a 9
-# is underlined to say which way up it is), not a part of it.
-UNDERLINE_ASPECT = 4.0
-UNDERLINE_HEIGHT = 0.2
 
 
 @dataclass(frozen=True)
@@ -118,7 +112,7 @@ def writing(marks: Marks, on_a_page: bool = True) -> np.ndarray:
         kept &= marks.border <= EDGE_SHARE
         kept &= ~((marks.border > 0) & (fill > SOLID_FILL))
     kept[0] = False
-    return kept & ~_underlines(marks.boxes, kept)
+    return kept
 
 
 def _in_the_middle(marks: Marks) -> np.ndarray:
@@ -184,29 +178,12 @@ def central_digit(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, boo
     chosen &= _gaps_to(marks.boxes, marks.boxes[best]) <= PART_GAP * marks.boxes[best, 2:].max()
     chosen[best] = True
     chosen = _with_pieces_near(marks, chosen, candidates)
-    chosen &= ~_underlines(marks.boxes, chosen)
     heights = marks.boxes[:, 3]
     # Another digit is written on the page, clear of its borders.
     others = candidates & ~chosen & (marks.border == 0)
     others &= marks.mass >= ANOTHER_DIGIT_SHARE * marks.mass[best]
     others &= (heights > 0.5 * heights[best]) & (heights < 2 * heights[best])
     return chosen, bool(others.any())
-
-
-def _underlines(boxes: np.ndarray, chosen: np.ndarray) -> np.ndarray:
-    """(n,) bool: the `chosen` marks that are lines drawn under the others (UNDERLINE_ASPECT):
-    flat, low and wholly below the box round the rest, their top at or under its bottom."""
-    y, w, h = boxes[:, 1], boxes[:, 2], boxes[:, 3]
-    flat = chosen & (w >= UNDERLINE_ASPECT * h)
-    underlines = np.zeros(len(boxes), bool)
-    for index in np.flatnonzero(flat):
-        rest = chosen.copy()
-        rest[index] = False
-        if not rest.any():
-            continue
-        _, top, _, height = _box_round(boxes[rest])
-        underlines[index] = y[index] >= top + height and h[index] <= UNDERLINE_HEIGHT * height
-    return underlines
 
 
 def _stacked_on(boxes: np.ndarray, index: int) -> np.ndarray:

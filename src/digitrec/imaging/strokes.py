@@ -27,9 +27,9 @@ _PIXEL = np.ones((2, 2), np.float32)
 
 
 def stroke_width(mnist: np.ndarray) -> float:
-    """The mean width (px) of the full-ink strokes of a (28, 28) float input: twice their area
-    over their outline's length, as a stroke of width w and length l has area w l and outline
-    about 2 l. 0 without ink."""
+    """The mean width (px) of the full-ink strokes of a float ink image (a (28, 28) input, or
+    any ink map in [0, 1]): twice their area over their outline's length, as a stroke of width w
+    and length l has area w l and outline about 2 l. 0 without ink."""
     solid = (np.asarray(mnist) >= SOLID_INK).astype(np.uint8)
     outlines, _ = cv2.findContours(solid, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     perimeter = sum(cv2.arcLength(outline, True) for outline in outlines)
