@@ -238,3 +238,14 @@ def live_server():
     """`digitrec serve` (gunicorn, two workers) on a free port of 127.0.0.1, for the session."""
     with serving() as server:
         yield server
+
+
+def register_heif_for_tests() -> None:
+    """Tests write HEICs (`png_bytes(image, "HEIF")`): Pillow saves them once pillow-heif has
+    registered itself, which digitrec does only when it first reads one."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+
+
+register_heif_for_tests()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import io
 import struct
+import subprocess
+import sys
 import warnings
 import zlib
 
@@ -271,3 +273,22 @@ def test_a_bmp_of_negative_width_is_unusable_not_too_large():
     top_down = bytearray(png_bytes(render_digit(9), "BMP"))
     top_down[22:26] = struct.pack("<i", -struct.unpack("<i", top_down[22:26])[0])
     assert decode_image(bytes(top_down)).size == (280, 280)  # a negative height is allowed
+
+
+def test_libheif_is_loaded_only_once_a_heic_comes(tmp_path):
+    """A worker that never reads a HEIC never pays for libheif; the first one registers it."""
+    heic = tmp_path / "seven.heic"
+    heic.write_bytes(png_bytes(plain(7).convert("RGB"), "HEIF"))
+    script = (
+        "import io, sys\n"
+        "from PIL import Image\n"
+        "from digitrec.imaging.decode import decode_image\n"
+        "for kind in ('PNG', 'GIF', 'TIFF'):\n"
+        "    file = io.BytesIO()\n"
+        "    Image.new('L', (64, 64), 255).save(file, format=kind)\n"
+        "    decode_image(file.getvalue())\n"
+        "print('pillow_heif' in sys.modules)\n"
+        f"print(*decode_image(open({str(heic)!r}, 'rb').read()).size)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["False", "280", "280"]

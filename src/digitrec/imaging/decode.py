@@ -10,10 +10,10 @@ is accepted; whatever the bytes, it raises nothing else.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 from pathlib import Path
 
-import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from digitrec.errors import (
@@ -48,15 +48,15 @@ MIN_SIDE = 8
 Image.MAX_IMAGE_PIXELS = None
 # Pillow format names digitrec reads (phones' multi-picture JPEGs come through "JPEG" as MPO).
 # HEIF is what iPhones and many Android phones save their photos as; Pillow reads it once
-# pillow-heif has registered its opener, which reads a file's size from its header, as Pillow's
-# own do, and applies the rotation the camera recorded while decoding. AVIF is not read: its
-# decoder decodes the whole coded frame, however large, and scales it to the size the header
-# declares, so that size bounds nothing.
-pillow_heif.register_heif_opener()
+# pillow-heif has registered its opener (`formats_for`), which reads a file's size from its
+# header, as Pillow's own do, and applies the rotation the camera recorded while decoding.
+# AVIF is not read: its decoder decodes the whole coded frame, however large, and scales it to
+# the size the header declares, so that size bounds nothing.
 DECODERS = ("PNG", "JPEG", "HEIF", "GIF", "BMP", "WEBP", "TIFF")
 # The brands of an ISO media file ("ftyp" at byte 4, then its major brand, a version and its
-# compatible brands) that name a HEIF image, and those that name AVIF.
+# compatible brands) that name a HEIF image (or a sequence of them), and those that name AVIF.
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1"}
+_HEIF_BRANDS |= {b"hevc", b"hevx", b"hevm", b"hevs"}
 _AVIF_BRANDS = {b"avif", b"avis"}
 _SIGNATURES = {
     b"\x89PNG": "PNG",
@@ -96,6 +96,23 @@ def _sniff(data: bytes) -> str | None:
     if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
         return "HEIC"
     return None
+
+
+def formats_for(data: bytes) -> list[str]:
+    """The Pillow formats to try on `data` (of DECODERS, HEIF only for a HEIC): pillow-heif's
+    opener is registered the first time a HEIC comes, so that a worker that never reads one
+    never loads libheif (5 MB)."""
+    if _sniff(data) == "HEIC":
+        _register_heif_opener()
+        return list(DECODERS)
+    return [name for name in DECODERS if name != "HEIF"]
+
+
+@functools.cache
+def _register_heif_opener() -> None:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
 
 
 def _media_brands(data: bytes) -> set[bytes]:
@@ -159,7 +176,7 @@ def decode_image(
             f"this is an AVIF image, which digitrec does not read; send a {ACCEPTED_IMAGES} image"
         )
     try:
-        image = Image.open(io.BytesIO(data), formats=list(DECODERS))
+        image = Image.open(io.BytesIO(data), formats=formats_for(data))
     except UnidentifiedImageError:
         if claimed:
             raise UnusableImageError(

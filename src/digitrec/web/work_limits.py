@@ -30,7 +30,7 @@ import flask
 from PIL import Image
 
 from digitrec.errors import ServerBusyError, TooMuchWorkError
-from digitrec.imaging.decode import DECODERS
+from digitrec.imaging.decode import formats_for
 from digitrec.memory import give_back_freed_memory
 
 SMALL_IMAGE_PIXELS = 1_000_000
@@ -51,7 +51,7 @@ def declared_pixels(data: bytes) -> int:
     """The pixels an image file's header declares, counted as many times as its decoding costs
     (0 if it has none: decoding will say why)."""
     try:
-        with Image.open(io.BytesIO(data), formats=list(DECODERS)) as image:
+        with Image.open(io.BytesIO(data), formats=formats_for(data)) as image:
             return image.size[0] * image.size[1] * DECODING_COST.get(image.format, 1)
     except Exception:  # not an image, or a hostile header: refused later, with its reason
         return 0
