@@ -55,8 +55,10 @@ Image.MAX_IMAGE_PIXELS = None
 DECODERS = ("PNG", "JPEG", "HEIF", "GIF", "BMP", "WEBP", "TIFF")
 # The brands of an ISO media file ("ftyp" at byte 4, then its major brand, a version and its
 # compatible brands) that name a HEIF image (or a sequence of them), and those that name AVIF.
-_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1"}
-_HEIF_BRANDS |= {b"hevc", b"hevx", b"hevm", b"hevs"}
+_HEIF_BRANDS = {
+    *(b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1"),
+    *(b"hevc", b"hevx", b"hevm", b"hevs"),
+}
 _AVIF_BRANDS = {b"avif", b"avis"}
 _SIGNATURES = {
     b"\x89PNG": "PNG",
@@ -99,10 +101,15 @@ def _sniff(data: bytes) -> str | None:
 
 
 def formats_for(data: bytes) -> list[str]:
-    """The Pillow formats to try on `data` (of DECODERS, HEIF only for a HEIC): pillow-heif's
-    opener is registered the first time a HEIC comes, so that a worker that never reads one
-    never loads libheif (5 MB)."""
-    if _sniff(data) == "HEIC":
+    """The Pillow formats to try on `data` (of DECODERS, HEIF only for a HEIC)."""
+    return _formats_for_claim(_sniff(data))
+
+
+def _formats_for_claim(claimed: str | None) -> list[str]:
+    """`formats_for` a file whose first bytes claim `claimed` (`_sniff`): pillow-heif's opener
+    is registered the first time a HEIC comes, so that a worker that never reads one never
+    loads libheif (5 MB)."""
+    if claimed == "HEIC":
         _register_heif_opener()
         return list(DECODERS)
     return [name for name in DECODERS if name != "HEIF"]
@@ -149,9 +156,9 @@ def decode_image(
 ) -> Image.Image:
     """Bytes of a PNG, JPEG, HEIC, GIF (first frame), BMP, WebP or TIFF -> a loaded Pillow image.
 
-    The orientation the camera recorded is applied. A colour JPEG longer than 1024 px comes back grey ("L", its
-    luma), and so do a drawing pad's opaque grey RGBA PNG and its black strokes on transparent
-    (laid over white): grey is all that recognition reads of them. Raises NotAnImageError for
+    The orientation the camera recorded is applied. A colour JPEG longer than 1024 px comes
+    back grey ("L", its luma), and so do a drawing pad's opaque grey RGBA PNG and its black
+    strokes on transparent (laid over white): grey is all that recognition reads of them. Raises NotAnImageError for
     anything else (SVG, PDF, HTML, text), ImageTooLargeError when the header declares more than
     `max_pixels` pixels or a side longer than `max_side` (both checked before any pixel is
     decoded) and UnusableImageError for truncated or corrupt pixel data or a side shorter than
@@ -176,7 +183,7 @@ def decode_image(
             f"this is an AVIF image, which digitrec does not read; send a {ACCEPTED_IMAGES} image"
         )
     try:
-        image = Image.open(io.BytesIO(data), formats=formats_for(data))
+        image = Image.open(io.BytesIO(data), formats=_formats_for_claim(claimed))
     except UnidentifiedImageError:
         if claimed:
             raise UnusableImageError(

@@ -26,6 +26,14 @@ def ink_bounding_box(ink: np.ndarray, threshold: float = INK_THRESHOLD):
     return int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)
 
 
+def reaches_every_edge(box, size: tuple[int, int]) -> bool:
+    """Whether a box (x, y, w, h) comes within a pixel of every edge of a picture of `size`
+    (width, height): a digit cut out to its ink's box, whose soft edge can leave a pixel of
+    paper fainter than ink round it."""
+    x, y, w, h = box
+    return x <= 1 and y <= 1 and x + w >= size[0] - 1 and y + h >= size[1] - 1
+
+
 def _shift_to_centre_of_mass(frame: np.ndarray) -> np.ndarray:
     row_mass, col_mass = frame.sum(axis=1), frame.sum(axis=0)
     total = float(row_mass.sum())

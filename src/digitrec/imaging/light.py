@@ -13,6 +13,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from digitrec.imaging.frame import reaches_every_edge
+
 # The closing's square, as a share of the image's longer side: wider than a thick marker's
 # strokes on a digit half the photo's height, and no wider, since near the border, where the
 # square reaches past the image, the paper comes out too bright where the light falls off.
@@ -83,11 +85,8 @@ def _is_a_crop(grey: np.ndarray, paper: int) -> bool:
     pieces, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     if pieces < 2:
         return False
-    x, y, w, h = stats[1 + int(stats[1:, cv2.CC_STAT_AREA].argmax()), :4]
-    height, width = grey.shape
-    # Within a pixel of every border: a crop's soft edge can leave a pixel of paper fainter
-    # than ink.
-    return x <= 1 and y <= 1 and x + w >= width - 1 and y + h >= height - 1
+    largest = stats[1 + int(stats[1:, cv2.CC_STAT_AREA].argmax()), :4]
+    return reaches_every_edge(largest, (grey.shape[1], grey.shape[0]))
 
 
 def ink_contrast(grey: np.ndarray, paper: np.ndarray) -> np.ndarray:

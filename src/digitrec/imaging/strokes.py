@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from digitrec.imaging.fill import SOLID_INK
-from digitrec.imaging.frame import MNIST_SIZE, fit_to_mnist_frame
+from digitrec.imaging.frame import MNIST_SIZE, fit_to_mnist_frame, reaches_every_edge
 
 # Stroke widths in the 28x28 frame (px): 99 % of held-out MNIST training digits' are at most
 # THICK_STROKE, 90 % at most MNIST_STROKE.
@@ -57,12 +57,7 @@ def framed_for_its_strokes(mnist: np.ndarray, box, size: tuple[int, int]) -> np.
     """The input `mnist` of a digit whose ink has bounding box `box` (x, y, w, h) in a picture
     of `size`: thinned when the ink fills the picture edge to edge and its strokes are wider
     than THICK_STROKE, else as it is."""
-    if box is None:
-        return mnist
-    x, y, w, h = box
-    # Within a pixel of every edge: a crop's soft edge can leave a pixel of paper fainter than
-    # ink. (A box found on a reduced copy is as coarse as its reduction.)
-    fills = x <= 1 and y <= 1 and x + w >= size[0] - 1 and y + h >= size[1] - 1
-    if not fills or stroke_width(mnist) <= THICK_STROKE:
+    # (A box found on a reduced copy is as coarse as its reduction.)
+    if box is None or not reaches_every_edge(box, size) or stroke_width(mnist) <= THICK_STROKE:
         return mnist
     return thinned(mnist)
