@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from wild_conditions import CONDITIONS, Picture
+from wild_conditions import CONDITIONS
 from wild_render import MASK_COVERAGE, glyph_of, jpeg, png
+from wild_shot import Picture
 
 
 @dataclass(frozen=True)

@@ -240,6 +240,15 @@ def live_server():
         yield server
 
 
+def photographed(pixels: np.ndarray, seed: int = 0) -> Image.Image:
+    """Grey pixels as a phone gives them: sensor noise, then JPEG."""
+    noise = np.random.default_rng(seed).normal(0, 3, pixels.shape)
+    grey = Image.fromarray(np.clip(pixels + noise, 0, 255).astype(np.uint8))
+    buffer = io.BytesIO()
+    grey.save(buffer, format="JPEG", quality=85)
+    return Image.open(io.BytesIO(buffer.getvalue()))
+
+
 def register_heif_for_tests() -> None:
     """Tests write HEICs (`png_bytes(image, "HEIF")`): Pillow saves them once pillow-heif has
     registered itself, which digitrec does only when it first reads one."""

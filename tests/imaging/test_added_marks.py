@@ -6,8 +6,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from conftest import photographed, render_digit
 
 from digitrec.imaging.added_marks import without_a_ring, without_an_underline
+from digitrec.numbers import read_number
 
 
 def _seven(mask: np.ndarray, pen: int) -> None:
@@ -121,3 +123,49 @@ def test_a_twos_base_joined_to_it_or_begun_again_under_it_and_a_low_dash_stay():
     _seven(seven, 8)
     cv2.line(seven, (100, 235), (120, 238), 1, 8)  # a short dash below: too narrow for a line
     assert np.array_equal(without_an_underline(seven.astype(bool)), seven.astype(bool))
+
+
+# In photos --------------------------------------------------------------------------------
+
+
+def _underlined(text: str, size: tuple[int, int]) -> tuple[np.ndarray, int]:
+    """A photo's grey page with `text` written on it and a line drawn under it, apart; and the
+    row the writing ends on."""
+    page = np.asarray(render_digit(text, size=size, scale=0.4, paper=230), np.float32).copy()
+    rows = np.flatnonzero((page < 128).any(axis=1))
+    cols = np.flatnonzero((page < 128).any(axis=0))
+    under = (int(cols[0]) - 10, int(rows[-1]) + 14), (int(cols[-1]) + 10, int(rows[-1]) + 16)
+    cv2.line(page, *under, 50, 5)
+    return page, int(rows[-1])
+
+
+@pytest.mark.parametrize("digit", [6, 9])
+def test_an_underlined_digit_is_read_without_its_underline(recogniser, digit):
+    """6s and 9s are underlined to say which way up they are: the line is not the digit's."""
+    page, bottom = _underlined(str(digit), (400, 300))
+    [result] = recogniser.recognise([photographed(page)])
+    assert (result.prediction.digit, result.prediction.is_digit) == (digit, True)
+    ink = result.preprocessed.ink
+    scale = ink.shape[0] / 300
+    assert ink[round((bottom + 8) * scale) :, :].max() < 0.3  # the underline is gone
+
+
+def test_an_underlined_number_is_read_without_its_underline(recogniser):
+    reading = read_number(recogniser, photographed(_underlined("2026", (700, 300))[0]))
+    assert reading.number == "2026"
+
+
+@pytest.mark.parametrize("digit", [2, 7])
+def test_a_digit_circled_with_a_pen_as_bold_as_its_own_is_read_without_the_ring(recogniser, digit):
+    """People circle the digit that matters (an answer, a score). A ring as bold as the digit's
+    strokes fills too much of its box to pass for a form's thin box."""
+    page = np.asarray(render_digit(digit, size=(400, 300), scale=0.45, paper=230), np.float32)
+    page = page.copy()
+    rows = np.flatnonzero((page < 128).any(axis=1))
+    cols = np.flatnonzero((page < 128).any(axis=0))
+    centre = (round((cols[0] + cols[-1]) / 2), round((rows[0] + rows[-1]) / 2))
+    radius = round(0.6 * np.hypot(cols[-1] - cols[0], rows[-1] - rows[0]))  # clear of the digit
+    cv2.ellipse(page, centre, (radius, radius), 0, 25, 345, 50, 14, cv2.LINE_AA)
+    [result] = recogniser.recognise([photographed(page)])
+    assert (result.prediction.digit, result.prediction.is_digit) == (digit, True)
+    assert result.preprocessed.removed_image.getbbox() is not None  # the ring, taken away

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import png_bytes, render_digit, synthetic_split
+from conftest import photographed, render_digit, synthetic_split
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -23,7 +23,6 @@ import wild
 from digitrec.imaging import light
 from digitrec.imaging.lines import printed_lines
 from digitrec.imaging.preprocess import to_mnist_style
-from digitrec.numbers import read_number
 
 # The share of the ink map's ink that may lie off the digit: its anti-aliased rim, no more.
 STRAY_INK = 0.03
@@ -103,21 +102,12 @@ def test_the_steps_of_a_photo_show_its_light_evened_out_and_the_lines_removed(in
     assert (removed > 0).mean() > 0.02  # the grid's lines
 
 
-def _photographed(pixels: np.ndarray, seed: int = 0) -> Image.Image:
-    """Grey pixels as a phone gives them: sensor noise, then JPEG."""
-    noise = np.random.default_rng(seed).normal(0, 3, pixels.shape)
-    grey = Image.fromarray(np.clip(pixels + noise, 0, 255).astype(np.uint8))
-    buffer = io.BytesIO()
-    grey.save(buffer, format="JPEG", quality=85)
-    return Image.open(io.BytesIO(buffer.getvalue()))
-
-
 def test_a_form_box_the_digit_touches_is_taken_out(recogniser):
     page = np.asarray(render_digit(3, size=(400, 300), scale=0.55, paper=235), np.float32).copy()
     rows = np.flatnonzero((page < 128).any(axis=1))
     top, bottom = 40, rows[-1] - 2  # the box's lower side runs through the 3's lowest stroke
     cv2.rectangle(page, (130, top), (270, int(bottom)), 70, 2)
-    photo = _photographed(page)
+    photo = photographed(page)
     [result] = recogniser.recognise([photo])
     assert result.prediction.digit == 3
     ink = result.preprocessed.ink
@@ -127,29 +117,11 @@ def test_a_form_box_the_digit_touches_is_taken_out(recogniser):
     assert result.preprocessed.removed_image.getbbox() is not None
 
 
-def _pen_strokes_of_ones(count: int) -> wild.Inks:
-    """1s as a hand writes them: one slanting stroke of a pen, 2-3 px of a 28x28 frame."""
-    rng = np.random.default_rng(0)
-    images = np.zeros((count, 28, 28), np.uint8)
-    for image in images:
-        top, foot = (int(x) for x in rng.integers(10, 18, size=2))
-        cv2.line(image, (top, 4), (foot, 24), 255, int(rng.integers(2, 4)), cv2.LINE_AA)
-    return wild.Inks("pen strokes", images, np.ones(count, np.int64))
-
-
-def test_ones_cropped_to_their_own_width_are_read_as_ones(recogniser):
-    samples = list(wild.generate("cropped-to-fill", _pen_strokes_of_ones(12), 60, seed=0))
-    strips = [s for s in samples if s.size[1] > 3 * s.size[0]]  # a 1's box, not stretched
-    answers = [r.prediction.digit for r in recogniser.recognise([s.image for s in strips])]
-    assert len(strips) >= 12
-    assert answers.count(1) >= len(strips) - 3
-
-
 def test_a_page_mostly_in_a_deep_shadow_is_still_dark_ink_on_paper(recogniser):
     page = np.asarray(render_digit(6, size=(400, 300), scale=0.5, paper=235), np.float32)
     ys, xs = np.indices(page.shape)
     shadow = xs + 1.6 * ys < 620  # the digit and five sixths of the page in the shadow
-    photo = _photographed(np.where(shadow, page * 0.38, page))
+    photo = photographed(np.where(shadow, page * 0.38, page))
     [result] = recogniser.recognise([photo])
     assert result.prediction.digit == 6
 
@@ -157,9 +129,9 @@ def test_a_page_mostly_in_a_deep_shadow_is_still_dark_ink_on_paper(recogniser):
 def test_faint_pencil_is_found_and_blank_paper_under_the_same_light_is_not(recogniser):
     light = np.linspace(1.0, 0.85, 400)[None, :]
     faint = np.asarray(render_digit(2, size=(400, 300), scale=0.5, paper=225, ink=192))
-    [written] = recogniser.recognise([_photographed(faint * light)])
+    [written] = recogniser.recognise([photographed(faint * light)])
     assert written.prediction.digit == 2
-    [blank] = recogniser.recognise([_photographed(np.full((300, 400), 225.0) * light)])
+    [blank] = recogniser.recognise([photographed(np.full((300, 400), 225.0) * light)])
     assert blank.preprocessed.is_blank
 
 
@@ -180,14 +152,14 @@ def test_a_small_page_on_a_dark_table_is_dark_ink_on_paper_not_a_blackboard(reco
     turn = cv2.getRotationMatrix2D((75, 100), 20, 1.0)
     turn[:, 2] += (245, 140)  # into the middle of the table
     photo = cv2.warpAffine(page, turn, (640, 480), borderValue=55)
-    [result] = recogniser.recognise([_photographed(photo)])
+    [result] = recogniser.recognise([photographed(photo)])
     assert result.prediction.digit == 4 and result.prediction.is_digit
 
 
 @pytest.mark.parametrize("digit", [0, 1, 7, 8])
 def test_chalk_on_a_blackboard_is_still_light_ink_on_dark(recogniser, digit):
     board = np.asarray(render_digit(digit, size=(400, 300), scale=0.6, ink=230, paper=45))
-    [result] = recogniser.recognise([_photographed(board.astype(np.float32))])
+    [result] = recogniser.recognise([photographed(board.astype(np.float32))])
     assert result.prediction.digit == digit
 
 
@@ -199,7 +171,7 @@ def test_a_form_box_as_thick_as_the_pen_and_touching_the_digit_is_taken_out(reco
     cv2.polylines(page, [np.array([[285, 180], [360, 175], [315, 300]])], False, 60, pen)
     cv2.rectangle(page, (240, 130), (400, 300), 60, pen)  # the 7's foot on its lower side
     light = np.linspace(1.0, 0.8, 640)[None, :]
-    [result] = recogniser.recognise([_photographed(page * light)])
+    [result] = recogniser.recognise([photographed(page * light)])
     assert result.prediction.digit == 7
     ink = result.preprocessed.ink
     scale = ink.shape[1] / 640
@@ -217,7 +189,7 @@ def test_a_zero_drawn_square_is_writing_not_a_frame(corners):
     ]  # fmt: skip
     cv2.polylines(page, [np.array(outline)], True, 60, 6)
     light = np.linspace(1.0, 0.8, 640)[None, :]
-    preprocessed = to_mnist_style(_photographed(page * light))
+    preprocessed = to_mnist_style(photographed(page * light))
     assert not preprocessed.is_blank
     scale = preprocessed.ink.shape[1] / 640
     assert preprocessed.ink[:, round(x0 * scale) - 1 : round(x0 * scale) + 2].max() > 0.5
@@ -246,7 +218,7 @@ def test_the_lit_corner_of_a_page_in_a_deep_shadow_is_paper_not_chalk(recogniser
     page = np.asarray(render_digit(5, size=(400, 300), scale=0.5, paper=235), np.float32)
     ys, xs = np.indices(page.shape)
     shadow = 2.0 * xs - ys > -150  # all but a wedge along the left border
-    [result] = recogniser.recognise([_photographed(np.where(shadow, page * 0.35, page))])
+    [result] = recogniser.recognise([photographed(np.where(shadow, page * 0.35, page))])
     assert result.prediction.digit == 5 and result.prediction.is_digit
 
 
@@ -283,7 +255,7 @@ def test_a_box_printed_as_thick_as_a_marker_is_taken_out_and_the_stems_beside_it
     cv2.polylines(page, [np.array([[270, 190], [370, 185], [320, 330]])], False, 60, marker)
     cv2.rectangle(page, (220, 120), (420, 300), 60, marker)
     light = np.linspace(1.0, 0.8, 640)[None, :]
-    [result] = recogniser.recognise([_photographed(page * light)])
+    [result] = recogniser.recognise([photographed(page * light)])
     assert result.prediction.digit == 7
     ink = result.preprocessed.ink
     scale = ink.shape[1] / 640
@@ -303,140 +275,9 @@ def test_dotted_paper_s_dots_go_the_one_touching_a_zero_inside_its_loop_too(reco
     for y in range(21, 480, 75):  # a dot inside the loop, just touching it, at (320, 321)
         for x in range(20, 640, 75):
             cv2.circle(page, (x, y), 4, 140, -1)
-    [result] = recogniser.recognise([_photographed(page)])
+    [result] = recogniser.recognise([photographed(page)])
     assert result.prediction.digit == 0
     ink = result.preprocessed.ink
     scale = ink.shape[1] / 640
     dot = ink[round(314 * scale) : round(322 * scale), round(315 * scale) : round(326 * scale)]
     assert dot.max() < 0.3
-
-
-def _bold_eight_cropped_to_fill(side: int, pen: int) -> bytes:
-    """A marker's 8 on white, its box cut out as a scanner cuts it: the ink covers over four
-    fifths of the picture, its paper only the corners and the loops' middles."""
-    pixels = np.full((side, side), 246, np.uint8)
-    cv2.ellipse(pixels, (side // 2, side * 27 // 100), (side * 2 // 9,) * 2, 0, 0, 360, 60, pen)
-    bottom = (side * 27 // 100, side * 24 // 100)
-    cv2.ellipse(pixels, (side // 2, side * 72 // 100), bottom, 0, 0, 360, 60, pen)
-    ink = pixels < 200
-    grain = np.random.default_rng(side).normal(0, 10, pixels.shape)
-    pixels = np.where(ink, np.clip(60 + grain, 0, 255), pixels).astype(np.uint8)
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    return png_bytes(Image.fromarray(pixels[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]))
-
-
-@pytest.mark.parametrize(("side", "pen"), [(40, 12), (60, 17), (80, 22)])
-def test_a_bold_digit_covering_most_of_its_small_scan_is_read(recogniser, side, pen):
-    image = _bold_eight_cropped_to_fill(side, pen)
-    pixels = np.asarray(Image.open(io.BytesIO(image)))
-    assert (pixels == 246).mean() < light.SCAN_PAPER_SHARE  # less paper than a scan has
-    [result] = recogniser.recognise([image])
-    assert (result.prediction.digit, result.prediction.is_digit) == (8, True)
-
-
-def _shadowed_with_white(size: tuple[int, int], white: str) -> bytes:
-    """A small photo of a 3 on paper in shadow (level 150) where some of it is clipped to white
-    (255): a blob of glare, a lit corner, or letterbox bars. White is its commonest level, with
-    nothing lighter, as a crop's paper is; the shadowed paper is not ink."""
-    width, height = size
-    page = np.asarray(render_digit(3, size=size, scale=0.5, paper=150, ink=40), np.float32)
-    page = page + np.random.default_rng(width).normal(0, 3, page.shape)
-    ys, xs = np.indices(page.shape)
-    if white == "glare":  # 10-14 % of the picture, beside the digit
-        clipped = (xs - 0.85 * width) ** 2 + (ys - 0.3 * height) ** 2 < (0.22 * height) ** 2
-    elif white == "corner":
-        clipped = xs + ys < 0.45 * height
-    else:  # letterbox bars above and below
-        clipped = (ys < 0.07 * height) | (ys >= 0.93 * height)
-    pixels = np.clip(np.round(np.where(clipped, 255, page)), 0, 255).astype(np.uint8)
-    return png_bytes(Image.fromarray(pixels))
-
-
-@pytest.mark.parametrize("white", ["glare", "corner", "letterbox"])
-@pytest.mark.parametrize("size", [(96, 72), (160, 120), (320, 240)])
-def test_a_small_photo_in_shadow_with_white_in_it_is_not_read_as_a_crop(recogniser, white, size):
-    [result] = recogniser.recognise([_shadowed_with_white(size, white)])
-    assert (result.prediction.digit, result.prediction.is_digit) == (3, True)
-
-
-def _dim_page_straightened_onto_white(digit: int, level: int) -> bytes:
-    """An under-exposed photo of a page, straightened by 5 degrees in an editor that fills the
-    new corners with white: white is its commonest level, in all four corners, and the dim
-    page round the digit runs to every border, as a bold crop's ink does."""
-    page = np.asarray(
-        render_digit(digit, size=(200, 150), scale=0.5, paper=level, ink=level // 4), np.float32
-    )
-    page += np.random.default_rng(digit).normal(0, 4, page.shape)
-    photo = Image.fromarray(np.clip(page, 0, 255).astype(np.uint8))
-    straightened = photo.rotate(5, Image.Resampling.BICUBIC, expand=True, fillcolor=255)
-    white = (np.asarray(straightened) == 255).mean()
-    assert light.CROP_PAPER_SHARE < white < light.SCAN_PAPER_SHARE
-    return png_bytes(straightened)
-
-
-def _strip_of_paper_across_a_desk(digit: int) -> bytes:
-    """A strip of white paper lying corner to corner across a dark desk, a digit on it: less
-    paper than a scan has, so the crop rule is asked."""
-    desk = 40 + np.random.default_rng(digit).normal(0, 5, (90, 120))
-    strip = render_digit(digit, size=(192, 14), scale=0.8, ink=30)
-    angle = np.degrees(np.arctan2(90, 120))
-    turned = strip.rotate(angle, Image.Resampling.BICUBIC, expand=True)
-    picture = Image.fromarray(np.clip(desk, 0, 255).astype(np.uint8))
-    where = ((120 - turned.width) // 2, (90 - turned.height) // 2)
-    picture.paste(turned, where, Image.new("L", strip.size, 255).rotate(angle, expand=True))
-    assert light.CROP_PAPER_SHARE < (np.asarray(picture) == 255).mean() < light.SCAN_PAPER_SHARE
-    return png_bytes(picture)
-
-
-@pytest.mark.parametrize("digit", [3, 5, 7])
-def test_small_pictures_whose_ink_is_not_a_crops_are_not_read_as_crops(recogniser, digit):
-    for picture in (
-        _dim_page_straightened_onto_white(digit, 110),
-        _dim_page_straightened_onto_white(digit, 90),
-        _strip_of_paper_across_a_desk(digit),
-    ):
-        [result] = recogniser.recognise([picture])
-        assert result.prediction.digit == digit
-
-
-def _underlined(text: str, size: tuple[int, int]) -> tuple[np.ndarray, int]:
-    """A photo's grey page with `text` written on it and a line drawn under it, apart; and the
-    row the writing ends on."""
-    page = np.asarray(render_digit(text, size=size, scale=0.4, paper=230), np.float32).copy()
-    rows = np.flatnonzero((page < 128).any(axis=1))
-    cols = np.flatnonzero((page < 128).any(axis=0))
-    under = (int(cols[0]) - 10, int(rows[-1]) + 14), (int(cols[-1]) + 10, int(rows[-1]) + 16)
-    cv2.line(page, *under, 50, 5)
-    return page, int(rows[-1])
-
-
-@pytest.mark.parametrize("digit", [6, 9])
-def test_an_underlined_digit_is_read_without_its_underline(recogniser, digit):
-    """6s and 9s are underlined to say which way up they are: the line is not the digit's."""
-    page, bottom = _underlined(str(digit), (400, 300))
-    [result] = recogniser.recognise([_photographed(page)])
-    assert (result.prediction.digit, result.prediction.is_digit) == (digit, True)
-    ink = result.preprocessed.ink
-    scale = ink.shape[0] / 300
-    assert ink[round((bottom + 8) * scale) :, :].max() < 0.3  # the underline is gone
-
-
-def test_an_underlined_number_is_read_without_its_underline(recogniser):
-    reading = read_number(recogniser, _photographed(_underlined("2026", (700, 300))[0]))
-    assert reading.number == "2026"
-
-
-@pytest.mark.parametrize("digit", [2, 7])
-def test_a_digit_circled_with_a_pen_as_bold_as_its_own_is_read_without_the_ring(recogniser, digit):
-    """People circle the digit that matters (an answer, a score). A ring as bold as the digit's
-    strokes fills too much of its box to pass for a form's thin box."""
-    page = np.asarray(render_digit(digit, size=(400, 300), scale=0.45, paper=230), np.float32)
-    page = page.copy()
-    rows = np.flatnonzero((page < 128).any(axis=1))
-    cols = np.flatnonzero((page < 128).any(axis=0))
-    centre = (round((cols[0] + cols[-1]) / 2), round((rows[0] + rows[-1]) / 2))
-    radius = round(0.6 * np.hypot(cols[-1] - cols[0], rows[-1] - rows[0]))  # clear of the digit
-    cv2.ellipse(page, centre, (radius, radius), 0, 25, 345, 50, 14, cv2.LINE_AA)
-    [result] = recogniser.recognise([_photographed(page)])
-    assert (result.prediction.digit, result.prediction.is_digit) == (digit, True)
-    assert result.preprocessed.removed_image.getbbox() is not None  # the ring, taken away
