@@ -27,12 +27,26 @@ def test_a_ring_round_a_digit_apart_from_it_is_taken_off_and_the_digit_kept(pen)
     assert not kept[152, 152 - 88] and not kept[152 - 85, 152]  # the ring's left and top
 
 
-def test_a_ring_the_digit_touches_is_left_for_it_may_be_the_digits_own_stroke():
+@pytest.mark.parametrize("pen", [4, 8, 14])
+def test_a_ring_the_digit_touches_is_taken_off_and_the_digit_kept(pen):
     mask = np.zeros((300, 300), np.uint8)
-    _seven(mask, 6)
-    cv2.ellipse(mask, (152, 152), (78, 75), 0, 15, 335, 1, 6)
-    cv2.line(mask, (140, 205), (130, 225), 1, 6)  # the 7's foot runs into the ring
-    assert np.array_equal(without_a_ring(mask.astype(bool)), mask.astype(bool))
+    _seven(mask, pen)
+    cv2.ellipse(mask, (152, 152), (78, 75), 0, 15, 335, 1, pen)
+    cv2.line(mask, (140, 205), (130, 225), 1, pen)  # the 7's foot runs into the ring
+    kept = without_a_ring(mask.astype(bool))
+    assert kept[100, 150] and kept[160, 162]
+    assert not kept[152, 152 - 78] and not kept[152 - 75, 152] and not kept[152, 152 + 78]
+
+
+def test_a_wide_digit_touching_its_ring_at_both_ends_is_taken_off_it():
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.ellipse(mask, (150, 150), (95, 95), 0, 100, 420, 1, 8)
+    cv2.ellipse(mask, (150, 115), (62, 45), 0, 180, 360, 1, 8)  # a 2 from edge to edge
+    cv2.line(mask, (212, 115), (95, 220), 1, 8)
+    cv2.line(mask, (95, 220), (205, 222), 1, 8)
+    kept = without_a_ring(mask.astype(bool))
+    assert kept[70, 150] and kept[221, 150]  # the 2's top and base
+    assert not kept[150, 55] and not kept[245, 150]  # the ring's left and bottom
 
 
 def _zero(mask, pen):
@@ -80,12 +94,16 @@ def test_a_one_inside_a_ring_clear_of_it_is_kept_however_light_beside_a_thick_ri
     assert kept[150, 150] and not kept[150, 150 - 95]
 
 
-@pytest.mark.parametrize("slash", ["across", "one end"])
+@pytest.mark.parametrize("slash", ["across", "one end", "across a round one"])
 def test_a_slashed_zero_and_a_zero_drawn_with_an_overshoot_keep_every_stroke(slash):
     mask = np.zeros((300, 300), np.uint8)
-    _zero(mask, 8)
-    end = (105, 225) if slash == "across" else (125, 190)  # joined at both ends, or one
-    cv2.line(mask, (195, 75), end, 1, 6)
+    if slash == "across a round one":  # round as a ring: its slash is straight, joined twice
+        cv2.ellipse(mask, (150, 150), (80, 85), 0, 0, 360, 1, 8)
+        cv2.line(mask, (205, 85), (95, 215), 1, 6)
+    else:  # a 0 is taller than wide, a ring round a digit is not
+        _zero(mask, 8)
+        end = (105, 225) if slash == "across" else (125, 190)  # joined at both ends, or one
+        cv2.line(mask, (195, 75), end, 1, 6)
     assert np.array_equal(without_a_ring(mask.astype(bool)), mask.astype(bool))
     overshoot = np.zeros((300, 300), np.uint8)
     turn = np.radians(np.arange(-90, 430, 5))
@@ -93,6 +111,17 @@ def test_a_slashed_zero_and_a_zero_drawn_with_an_overshoot_keep_every_stroke(sla
     spiral = np.stack([150 + 55 * shrink * np.cos(turn), 150 + 85 * shrink * np.sin(turn)], 1)
     cv2.polylines(overshoot, [spiral.astype(np.int32)], False, 1, 8)  # on round, a little inside
     assert np.array_equal(without_a_ring(overshoot.astype(bool)), overshoot.astype(bool))
+
+
+def test_a_round_zero_traced_twice_keeps_its_second_round():
+    """Its second round runs along the first, inside it: no digit stands clear of a ring."""
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.ellipse(mask, (150, 150), (85, 90), 0, 0, 360, 1, 10)
+    turn = np.radians(np.arange(-90, 270, 4))
+    shrink = 1 - (turn - turn[0]) / (turn[-1] - turn[0]) * 0.3  # from the first round, inwards
+    second = np.stack([150 + 85 * shrink * np.cos(turn), 150 + 90 * shrink * np.sin(turn)], 1)
+    cv2.polylines(mask, [second.astype(np.int32)], False, 1, 10)
+    assert np.array_equal(without_a_ring(mask.astype(bool)), mask.astype(bool))
 
 
 def test_a_dotted_zero_keeps_its_dot():
@@ -155,17 +184,24 @@ def test_an_underlined_number_is_read_without_its_underline(recogniser):
     assert reading.number == "2026"
 
 
+@pytest.mark.parametrize("touching", [False, True])
 @pytest.mark.parametrize("digit", [2, 7])
-def test_a_digit_circled_with_a_pen_as_bold_as_its_own_is_read_without_the_ring(recogniser, digit):
-    """People circle the digit that matters (an answer, a score). A ring as bold as the digit's
-    strokes fills too much of its box to pass for a form's thin box."""
+def test_a_digit_circled_with_a_pen_as_bold_as_its_own_is_read_without_the_ring(
+    recogniser, digit, touching
+):
+    """People circle the digit that matters (an answer, a score), often touching it. A ring as
+    bold as the digit's strokes fills too much of its box to pass for a form's thin box."""
     page = np.asarray(render_digit(digit, size=(400, 300), scale=0.45, paper=230), np.float32)
     page = page.copy()
     rows = np.flatnonzero((page < 128).any(axis=1))
     cols = np.flatnonzero((page < 128).any(axis=0))
     centre = (round((cols[0] + cols[-1]) / 2), round((rows[0] + rows[-1]) / 2))
-    radius = round(0.6 * np.hypot(cols[-1] - cols[0], rows[-1] - rows[0]))  # clear of the digit
-    cv2.ellipse(page, centre, (radius, radius), 0, 25, 345, 50, 14, cv2.LINE_AA)
+    across = (cols[-1] - cols[0], rows[-1] - rows[0])
+    clear = round(0.6 * np.hypot(*across))
+    axes = (clear - 6,) * 2 if touching else (clear, clear)  # its corners touch it
+    ring = cv2.ellipse(np.zeros(page.shape, np.uint8), centre, axes, 0, 25, 345, 1, 14)
+    assert bool((ring.astype(bool) & (page < 128)).any()) == touching
+    cv2.ellipse(page, centre, axes, 0, 25, 345, 50, 14, cv2.LINE_AA)
     [result] = recogniser.recognise([photographed(page)])
     assert (result.prediction.digit, result.prediction.is_digit) == (digit, True)
     assert result.preprocessed.removed_image.getbbox() is not None  # the ring, taken away

@@ -5,11 +5,12 @@ People circle the digit that matters (an answer on a worksheet, a score) and und
 of the digit as it drops a form's box, but takes a pen's ring, or a line under the writing, for
 part of it; these take them off its ink.
 
-- A ring: a piece of ink of its own that runs along the hull of all the ink for four fifths of
-  it (RING_COVERAGE), round the rest, which stands at least INNER_HEIGHT of the ring's height.
-  A ring the digit touches is one piece with it and stays: such a piece is as often the
-  digit's own outline running on, a 0 drawn with an overshoot, a 6 whose stem curls round its
-  loop, a slashed zero.
+- A ring: ink that runs along the hull of all the ink for four fifths of it (RING_COVERAGE).
+  A piece of its own is taken off when what it holds stands at least INNER_HEIGHT of its
+  height. A ring the digit touches is one piece with it, and so is a digit's own outline (a 0
+  drawn with an overshoot, a 6 whose stem curls round its loop, a slashed zero): the band one
+  pen wide along the hull is taken off only when the hull is round, and what the band holds
+  is a digit, bold, tall and centred in it, and no straight stroke joined to it at both ends.
 - A line under it: the lowest rows of ink, below a row with none, flat and low (UNDERLINE_*),
   reaching past the writing above at both ends (UNDERLINE_REACH): a 2's base begun again under
   its stroke starts where the stroke ends.
@@ -23,12 +24,29 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from digitrec.imaging.masks import grown
+from digitrec.imaging.strokes import stroke_width
+
 # Share of the hull's outline with the ring's ink on it (within ON_THE_HULL px): a hand-drawn
 # ring may be left open by a fifth.
 RING_COVERAGE = 0.8
 ON_THE_HULL = 2.0
 # What the ring holds stands at least this share of the ring's height: a digit, not a speck.
 INNER_HEIGHT = 0.4
+# A ring the digit touches: the band along the hull, BAND_PENS pen widths and BAND_MARGIN px
+# deep, is the ring; what it holds, bolder than half the pen, stands BODY_HEIGHT of the ring's
+# height, off its centre by at most BODY_OFF_CENTRE of its size, a tenth of it CLEAR_OF_THE_RING
+# pens from the band or further, and is no straight stroke meeting the band JOINS_APART of its
+# height apart (STRAIGHT_PENS wide at most).
+# A ring round a digit is round, a 0 taller than wide: a 0 with a stroke in it keeps it.
+RING_ROUNDNESS = 0.75
+BAND_PENS = 1.25
+BAND_MARGIN = 2.0
+BODY_HEIGHT = 0.45
+BODY_OFF_CENTRE = 0.08
+CLEAR_OF_THE_RING = 2.25
+JOINS_APART = 0.25
+STRAIGHT_PENS = 2.0
 # A line under the writing is at least this many times as wide as it is tall, no taller than
 # UNDERLINE_HEIGHT of the writing above it, and reaches past it at both ends by UNDERLINE_REACH
 # of that height.
@@ -43,11 +61,11 @@ def without_added_marks(ink: np.ndarray) -> np.ndarray:
 
 
 def without_a_ring(ink: np.ndarray) -> np.ndarray:
-    """(h, w) bool ink of one digit -> the same with a ring drawn round it, apart from it,
-    taken off, or as it is when it holds no ring."""
+    """(h, w) bool ink of one digit -> the same with a ring drawn round it taken off, or as it
+    is when it holds no ring."""
     mask = ink.astype(np.uint8)
     pieces, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    if pieces < 3:  # a ring apart from the digit is a piece of its own
+    if pieces < 2:
         return ink
     points = cv2.findNonZero(mask)
     hull = np.zeros_like(mask)
@@ -68,11 +86,64 @@ def without_a_ring(ink: np.ndarray) -> np.ndarray:
     ring = int(np.bincount(owners).argmax())
     if np.count_nonzero(owners == ring) < RING_COVERAGE * len(along):
         return ink
-    rest = ink & (labels != ring)
-    rows = np.flatnonzero(rest.any(axis=1))
-    if rows[-1] - rows[0] + 1 < INNER_HEIGHT * stats[ring, cv2.CC_STAT_HEIGHT]:
+    if pieces >= 3:
+        rest = ink & (labels != ring)
+        rows = np.flatnonzero(rest.any(axis=1))
+        if rows[-1] - rows[0] + 1 >= INNER_HEIGHT * stats[ring, cv2.CC_STAT_HEIGHT]:
+            return rest
+    return _without_a_touching_ring(ink, hull)
+
+
+def _without_a_touching_ring(ink: np.ndarray, hull: np.ndarray) -> np.ndarray:
+    """Ink that runs along its hull -> the same without the band one pen wide along the hull,
+    when the hull is round and what the band holds is a digit: strokes as bold as the pen's
+    (not a loop's inner rim), tall and centred in it, and not a straight stroke joined to the
+    band at both ends."""
+    ys, xs = np.nonzero(hull)
+    height, width = ys[-1] - ys[0] + 1, xs.max() - xs.min() + 1
+    if width < RING_ROUNDNESS * height:
         return ink
-    return rest
+    pen = stroke_width(ink.astype(np.float32))
+    depth = cv2.distanceTransform(np.pad(hull, 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    band = ink & (depth <= BAND_PENS * pen + BAND_MARGIN)
+    rest = ink & ~band
+    size = max(1, round(pen / 2))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    bold = cv2.morphologyEx(rest.astype(np.uint8), cv2.MORPH_OPEN, disc)
+    found, parts, part_stats, _ = cv2.connectedComponentsWithStats(bold, connectivity=8)
+    if found < 2:
+        return ink
+    body = parts == 1 + int(np.argmax(part_stats[1:, cv2.CC_STAT_AREA]))
+    body_ys, body_xs = np.nonzero(body)
+    off_centre = max(
+        abs(body_ys[0] + body_ys[-1] - ys[0] - ys[-1]) / (2 * height),
+        abs(body_xs.min() + body_xs.max() - xs.min() - xs.max()) / (2 * width),
+    )
+    if body_ys[-1] - body_ys[0] + 1 < BODY_HEIGHT * height or off_centre > BODY_OFF_CENTRE:
+        return ink
+    _, labels = cv2.connectedComponents(rest.astype(np.uint8), connectivity=8)
+    digit = rest & np.isin(labels, np.unique(labels[body]))
+    from_band = cv2.distanceTransform((~band).astype(np.uint8), cv2.DIST_L2, 3)
+    if np.percentile(from_band[digit], 90) < CLEAR_OF_THE_RING * pen:
+        return ink  # an outline traced twice, running along its first round
+    if _joined_at_two_places(digit, band, height) and _straight(digit, pen):
+        return ink
+    return digit
+
+
+def _straight(ink: np.ndarray, pen: float) -> bool:
+    """Whether the ink is one straight stroke: its narrowest box at most STRAIGHT_PENS pens wide."""
+    (_, _), sides, _ = cv2.minAreaRect(cv2.findNonZero(ink.astype(np.uint8)))
+    return min(sides) <= STRAIGHT_PENS * pen
+
+
+def _joined_at_two_places(digit: np.ndarray, band: np.ndarray, height: int) -> bool:
+    """Whether the digit meets the band at places further apart than JOINS_APART of the ring's
+    height: a slashed zero's slash, not a digit touching the ring it is in."""
+    ys, xs = np.nonzero(digit & grown(band))
+    if len(ys) == 0:
+        return False
+    return bool(np.hypot(ys.max() - ys.min(), xs.max() - xs.min()) > JOINS_APART * height)
 
 
 def without_an_underline(ink: np.ndarray) -> np.ndarray:
