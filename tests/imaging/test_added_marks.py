@@ -131,6 +131,50 @@ def test_a_dotted_zero_keeps_its_dot():
     assert np.array_equal(without_a_ring(mask.astype(bool)), mask.astype(bool))
 
 
+def _number(mask: np.ndarray, pen: int) -> None:
+    """A 3-digit number, 105 to 295 across: a 1, a 0 and an 8."""
+    cv2.line(mask, (120, 100), (120, 200), 1, pen)
+    cv2.ellipse(mask, (180, 150), (28, 50), 0, 0, 360, 1, pen)
+    cv2.ellipse(mask, (255, 122), (25, 22), 0, 0, 360, 1, pen)
+    cv2.ellipse(mask, (255, 172), (30, 28), 0, 0, 360, 1, pen)
+
+
+@pytest.mark.parametrize("pen", [4, 8])
+def test_a_ring_round_a_number_is_taken_off_it_touching_it_or_not(pen):
+    for ring_axes in ((140, 85), (110, 58)):  # apart from it; its 1 and its 8 run into it
+        mask = np.zeros((300, 400), np.uint8)
+        _number(mask, pen)
+        cv2.ellipse(mask, (195, 150), ring_axes, 0, 30, 340, 1, pen)
+        kept = without_a_ring(mask.astype(bool), one_digit=False)
+        assert kept[150, 120] and kept[150, 152] and kept[122, 230]  # the 1, the 0, the 8
+        assert not kept[150, 195 - ring_axes[0]] and not kept[150 + ring_axes[1], 195]
+
+
+def test_a_number_without_a_ring_is_left_whole_and_judged_as_no_one_digit():
+    mask = np.zeros((300, 400), np.uint8)
+    _number(mask, 8)
+    assert np.array_equal(without_a_ring(mask.astype(bool), one_digit=False), mask.astype(bool))
+    overshoot = np.zeros((300, 300), np.uint8)  # a 0 with a flick inside, as a number
+    cv2.ellipse(overshoot, (150, 150), (85, 90), 0, 0, 360, 1, 10)
+    cv2.line(overshoot, (150, 70), (140, 160), 1, 10)
+    kept = without_a_ring(overshoot.astype(bool), one_digit=False)
+    assert np.array_equal(kept, overshoot.astype(bool))
+
+
+def test_a_circled_number_is_read_without_the_ring(recogniser, text="47"):
+    """A total or an answer circled with a pen as bold as the writing, touching its ends."""
+    page = np.asarray(render_digit(text, size=(700, 300), scale=0.4, paper=230), np.float32)
+    page = page.copy()
+    rows = np.flatnonzero((page < 128).any(axis=1))
+    cols = np.flatnonzero((page < 128).any(axis=0))
+    centre = (round((cols[0] + cols[-1]) / 2), round((rows[0] + rows[-1]) / 2))
+    axes = (round(0.62 * (cols[-1] - cols[0] + 20)), round(0.85 * (rows[-1] - rows[0])))
+    ring = cv2.ellipse(np.zeros(page.shape, np.uint8), centre, axes, 0, 20, 340, 1, 14)
+    assert (ring.astype(bool) & (page < 128)).any()  # the writing runs into the ring
+    cv2.ellipse(page, centre, axes, 0, 20, 340, 50, 14, cv2.LINE_AA)
+    assert read_number(recogniser, photographed(page)).number == text
+
+
 @pytest.mark.parametrize("pen", [3, 8])
 def test_a_line_under_a_digit_and_apart_from_it_is_taken_off(pen):
     mask = np.zeros((300, 300), np.uint8)

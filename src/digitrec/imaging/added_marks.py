@@ -25,7 +25,6 @@ import cv2
 import numpy as np
 
 from digitrec.imaging.masks import grown
-from digitrec.imaging.strokes import stroke_width
 
 # Share of the hull's outline with the ring's ink on it (within ON_THE_HULL px): a hand-drawn
 # ring may be left open by a fifth.
@@ -33,6 +32,9 @@ RING_COVERAGE = 0.8
 ON_THE_HULL = 2.0
 # What the ring holds stands at least this share of the ring's height: a digit, not a speck.
 INNER_HEIGHT = 0.4
+# A ring apart from a number's writing lies in the band along the hull (below) but for this
+# share of it: a piece reaching further in holds some of the writing, the digits at its ends.
+BEYOND_THE_BAND = 0.05
 # A ring the digit touches: the band along the hull, BAND_PENS pen widths and BAND_MARGIN px
 # deep, is the ring; what it holds, bolder than half the pen, stands BODY_HEIGHT of the ring's
 # height, off its centre by at most BODY_OFF_CENTRE of its size, a tenth of it CLEAR_OF_THE_RING
@@ -55,14 +57,15 @@ UNDERLINE_HEIGHT = 0.2
 UNDERLINE_REACH = 0.05
 
 
-def without_added_marks(ink: np.ndarray) -> np.ndarray:
-    """(h, w) bool ink of one digit -> the same without a ring round it or a line under it."""
-    return without_an_underline(without_a_ring(ink))
+def without_added_marks(ink: np.ndarray, one_digit: bool = True) -> np.ndarray:
+    """(h, w) bool ink of one digit, or of a number -> the same without a ring round it or a
+    line under it."""
+    return without_an_underline(without_a_ring(ink, one_digit))
 
 
-def without_a_ring(ink: np.ndarray) -> np.ndarray:
-    """(h, w) bool ink of one digit -> the same with a ring drawn round it taken off, or as it
-    is when it holds no ring."""
+def without_a_ring(ink: np.ndarray, one_digit: bool = True) -> np.ndarray:
+    """(h, w) bool ink of one digit, or of a number -> the same with a ring drawn round it
+    taken off, or as it is when it holds no ring."""
     mask = ink.astype(np.uint8)
     pieces, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if pieces < 2:
@@ -86,15 +89,36 @@ def without_a_ring(ink: np.ndarray) -> np.ndarray:
     ring = int(np.bincount(owners).argmax())
     if np.count_nonzero(owners == ring) < RING_COVERAGE * len(along):
         return ink
-    if pieces >= 3:
-        rest = ink & (labels != ring)
+    depth = cv2.distanceTransform(np.pad(hull, 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    pen = _ring_pen(ink, depth)
+    band = ink & (depth <= BAND_PENS * pen + BAND_MARGIN)
+    ring_ink = labels == ring
+    in_the_band = np.count_nonzero(ring_ink & ~band) <= BEYOND_THE_BAND * ring_ink.sum()
+    if pieces >= 3 and (one_digit or in_the_band):
+        rest = ink & ~ring_ink  # a ring apart from the writing
         rows = np.flatnonzero(rest.any(axis=1))
         if rows[-1] - rows[0] + 1 >= INNER_HEIGHT * stats[ring, cv2.CC_STAT_HEIGHT]:
             return rest
-    return _without_a_touching_ring(ink, hull)
+    if not one_digit:
+        number = _number_in_a_touching_ring(ink, band, pen, stats[ring, cv2.CC_STAT_HEIGHT])
+        if number is not None:
+            return number
+    return _digit_in_a_touching_ring(ink, hull, band, pen)
 
 
-def _without_a_touching_ring(ink: np.ndarray, hull: np.ndarray) -> np.ndarray:
+def _ring_pen(ink: np.ndarray, depth: np.ndarray) -> float:
+    """The width of the ring's stroke, px: twice the median depth of the middles of the strokes
+    that run along the hull (`depth`, each pixel's distance from the hull's outside), where a
+    stroke's middle lies as deep in the hull as in the stroke."""
+    inside = cv2.distanceTransform(np.pad(ink.astype(np.uint8), 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    middles = ink & (inside >= cv2.dilate(inside, np.ones((3, 3), np.uint8)))
+    on_the_hull = middles & (depth <= inside + 1.5)
+    return 2 * float(np.median(inside[on_the_hull if on_the_hull.any() else middles]))
+
+
+def _digit_in_a_touching_ring(
+    ink: np.ndarray, hull: np.ndarray, band: np.ndarray, pen: float
+) -> np.ndarray:
     """Ink that runs along its hull -> the same without the band one pen wide along the hull,
     when the hull is round and what the band holds is a digit: strokes as bold as the pen's
     (not a loop's inner rim), tall and centred in it, and not a straight stroke joined to the
@@ -103,9 +127,6 @@ def _without_a_touching_ring(ink: np.ndarray, hull: np.ndarray) -> np.ndarray:
     height, width = ys[-1] - ys[0] + 1, xs.max() - xs.min() + 1
     if width < RING_ROUNDNESS * height:
         return ink
-    pen = stroke_width(ink.astype(np.float32))
-    depth = cv2.distanceTransform(np.pad(hull, 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
-    band = ink & (depth <= BAND_PENS * pen + BAND_MARGIN)
     rest = ink & ~band
     size = max(1, round(pen / 2))
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
@@ -129,6 +150,26 @@ def _without_a_touching_ring(ink: np.ndarray, hull: np.ndarray) -> np.ndarray:
     if _joined_at_two_places(digit, band, height) and _straight(digit, pen):
         return ink
     return digit
+
+
+def _number_in_a_touching_ring(
+    ink: np.ndarray, band: np.ndarray, pen: float, ring_height: int
+) -> np.ndarray | None:
+    """Ink of a number that runs along its hull -> the same without the band one pen wide
+    along the hull, and without what of the ring the band leaves (pieces with no stroke as bold
+    as half the pen), when what is left is two digits or more: pieces standing INNER_HEIGHT of
+    the ring's height. None when it is not (one digit read as a number, judged as one digit)."""
+    rest = ink & ~band
+    size = max(1, round(pen / 2))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    bold = cv2.morphologyEx(rest.astype(np.uint8), cv2.MORPH_OPEN, disc).astype(bool)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
+    with_strokes = np.unique(labels[bold])
+    tall = stats[with_strokes, cv2.CC_STAT_HEIGHT] >= INNER_HEIGHT * ring_height
+    digits = with_strokes[tall & (with_strokes > 0)]
+    if len(digits) < 2:
+        return None
+    return rest & np.isin(labels, with_strokes[with_strokes > 0])
 
 
 def _straight(ink: np.ndarray, pen: float) -> bool:

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from digitrec.imaging.added_marks import without_added_marks, without_an_underline
+from digitrec.imaging.added_marks import without_added_marks
 from digitrec.imaging.dots import printed_dots
 from digitrec.imaging.light import evened_out, ink_contrast, paper_light, scan_paper
 from digitrec.imaging.lines import printed_lines
@@ -248,7 +248,7 @@ def _ink_on(
     if one_digit:
         chosen, several = central_digit(marks, chosen)
     chosen_ink = mask_of(marks, chosen)
-    chosen_ink = without_added_marks(chosen_ink) if one_digit else without_an_underline(chosen_ink)
+    chosen_ink = without_added_marks(chosen_ink, one_digit)
     kept = _with_faint_parts(chosen_ink, (inked > 0) & ~chosen_ink, strength)
     ink = np.where(kept, np.round(255 * strength), 0).astype(np.uint8)
     removed = np.where(kept, 0, inked).astype(np.uint8)
