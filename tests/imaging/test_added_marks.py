@@ -124,6 +124,24 @@ def test_a_round_zero_traced_twice_keeps_its_second_round():
     assert np.array_equal(without_a_ring(mask.astype(bool)), mask.astype(bool))
 
 
+@pytest.mark.parametrize("inside", ["a slash poking out", "a stroke hanging in it", "a round"])
+def test_a_round_zero_with_a_stroke_or_a_second_round_inside_keeps_them(inside):
+    """The ring and what it holds are all a 0: a slash crossing it and out beyond it, a
+    stroke hanging from its top (a 1 in a ring, touching it, looks the same and is left too),
+    a second round well inside the first with a fine pen."""
+    mask = np.zeros((300, 300), np.uint8)
+    pen = 3  # fine beside the 0's size, as most pens are
+    cv2.ellipse(mask, (150, 150), (80, 85), 0, 0, 360, 1, pen)
+    if inside == "a slash poking out":  # by a few pens at each end
+        cv2.line(mask, (212, 78), (88, 222), 1, pen)
+    elif inside == "a stroke hanging in it":
+        cv2.line(mask, (150, 66), (165, 210), 1, pen)
+    else:
+        cv2.ellipse(mask, (150, 150), (58, 62), 0, -80, 250, 1, pen)
+        cv2.line(mask, (160, 66), (160, 88), 1, pen)  # where the pen went in
+    assert np.array_equal(without_a_ring(mask.astype(bool)), mask.astype(bool))
+
+
 def test_a_dotted_zero_keeps_its_dot():
     mask = np.zeros((300, 300), np.uint8)
     _zero(mask, 8)

@@ -24,8 +24,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from digitrec.imaging.masks import grown
-
 # Share of the hull's outline with the ring's ink on it (within ON_THE_HULL px): a hand-drawn
 # ring may be left open by a fifth.
 RING_COVERAGE = 0.8
@@ -36,19 +34,24 @@ INNER_HEIGHT = 0.4
 # share of it: a piece reaching further in holds some of the writing, the digits at its ends.
 BEYOND_THE_BAND = 0.05
 # A ring the digit touches: the band along the hull, BAND_PENS pen widths and BAND_MARGIN px
-# deep, is the ring; what it holds, bolder than half the pen, stands BODY_HEIGHT of the ring's
-# height, off its centre by at most BODY_OFF_CENTRE of its size, a tenth of it CLEAR_OF_THE_RING
-# pens from the band or further, and is no straight stroke meeting the band JOINS_APART of its
-# height apart (STRAIGHT_PENS wide at most).
-# A ring round a digit is round, a 0 taller than wide: a 0 with a stroke in it keeps it.
+# deep, is the ring, when the hull's outline leaves the ink at most RING_GAPS times (its
+# opening; a slash poking out of a 0 adds two) and the hull is round (a 0 is taller than wide).
+# What the band holds is a digit when, bolder than half the pen, it stands BODY_HEIGHT of the
+# ring's height, off its centre by at most BODY_OFF_CENTRE of its size; a tenth of it lies
+# CLEAR_OF_THE_RING pens from the band or further; it comes within CENTRE_REACH of the ring's
+# half-size of its centre; and it is no straight stroke (STRAIGHT_SHARE of it within a pen, or
+# BEND of the ring's height, of a line). A 0 with a slash or a stroke in it, or written round
+# twice, fails one of these.
 RING_ROUNDNESS = 0.75
 BAND_PENS = 1.25
 BAND_MARGIN = 2.0
 BODY_HEIGHT = 0.45
 BODY_OFF_CENTRE = 0.08
 CLEAR_OF_THE_RING = 2.25
-JOINS_APART = 0.25
-STRAIGHT_PENS = 2.0
+CENTRE_REACH = 0.3
+STRAIGHT_SHARE = 0.85
+BEND = 0.06
+RING_GAPS = 2
 # A line under the writing is at least this many times as wide as it is tall, no taller than
 # UNDERLINE_HEIGHT of the writing above it, and reaches past it at both ends by UNDERLINE_REACH
 # of that height.
@@ -103,6 +106,8 @@ def without_a_ring(ink: np.ndarray, one_digit: bool = True) -> np.ndarray:
         number = _number_in_a_touching_ring(ink, band, pen, stats[ring, cv2.CC_STAT_HEIGHT])
         if number is not None:
             return number
+    if _gaps_along(on_hull, pen) > RING_GAPS:
+        return ink  # something pokes out of it: a slashed zero's slash
     return _digit_in_a_touching_ring(ink, hull, band, pen)
 
 
@@ -147,8 +152,8 @@ def _digit_in_a_touching_ring(
     from_band = cv2.distanceTransform((~band).astype(np.uint8), cv2.DIST_L2, 3)
     if np.percentile(from_band[digit], 90) < CLEAR_OF_THE_RING * pen:
         return ink  # an outline traced twice, running along its first round
-    if _joined_at_two_places(digit, band, height) and _straight(digit, pen):
-        return ink
+    if not _reaches_the_centre(digit, ys, xs) or _straight(digit, max(pen, BEND * height)):
+        return ink  # a 0 written round again or with a stroke in it, not a digit in a ring
     return digit
 
 
@@ -172,19 +177,34 @@ def _number_in_a_touching_ring(
     return rest & np.isin(labels, with_strokes[with_strokes > 0])
 
 
-def _straight(ink: np.ndarray, pen: float) -> bool:
-    """Whether the ink is one straight stroke: its narrowest box at most STRAIGHT_PENS pens wide."""
-    (_, _), sides, _ = cv2.minAreaRect(cv2.findNonZero(ink.astype(np.uint8)))
-    return min(sides) <= STRAIGHT_PENS * pen
+def _gaps_along(on_hull: np.ndarray, pen: float) -> int:
+    """How many times the hull's outline (`on_hull`, bool along it: ink there) leaves the ink
+    for longer than a pen: a ring's opening, where a stroke poking out of a round adds two."""
+    off = ~on_hull
+    if off.all():
+        return 1
+    start = int(np.argmin(off))  # from a point on ink, so that no run wraps round
+    runs = np.diff(np.concatenate([[0], np.roll(off, -start).astype(np.int8), [0]]))
+    lengths = np.flatnonzero(runs == -1) - np.flatnonzero(runs == 1)
+    return int(np.count_nonzero(lengths > pen))
 
 
-def _joined_at_two_places(digit: np.ndarray, band: np.ndarray, height: int) -> bool:
-    """Whether the digit meets the band at places further apart than JOINS_APART of the ring's
-    height: a slashed zero's slash, not a digit touching the ring it is in."""
-    ys, xs = np.nonzero(digit & grown(band))
-    if len(ys) == 0:
-        return False
-    return bool(np.hypot(ys.max() - ys.min(), xs.max() - xs.min()) > JOINS_APART * height)
+def _reaches_the_centre(digit: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> bool:
+    """Whether the digit's ink comes within CENTRE_REACH of the hull's half-size (rows `ys`,
+    columns `xs`) of its centre, as a digit's strokes do and a 0's second round does not."""
+    inked_ys, inked_xs = np.nonzero(digit)
+    cy, cx = (ys[0] + ys[-1]) / 2, (xs.min() + xs.max()) / 2
+    half = min(ys[-1] - ys[0], xs.max() - xs.min()) / 2
+    return bool(np.hypot(inked_ys - cy, inked_xs - cx).min() <= CENTRE_REACH * half)
+
+
+def _straight(ink: np.ndarray, within: float) -> bool:
+    """Whether the ink is one straight stroke: STRAIGHT_SHARE of it `within` px of the line
+    fitted to it."""
+    points = cv2.findNonZero(ink.astype(np.uint8)).reshape(-1, 2).astype(np.float32)
+    vx, vy, x0, y0 = cv2.fitLine(points, cv2.DIST_L2, 0, 0.01, 0.01).ravel()
+    off_line = np.abs((points[:, 0] - x0) * vy - (points[:, 1] - y0) * vx)
+    return bool(np.mean(off_line <= within) >= STRAIGHT_SHARE)
 
 
 def without_an_underline(ink: np.ndarray) -> np.ndarray:
