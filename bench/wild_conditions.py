@@ -26,6 +26,7 @@ from wild_render import (
     pencil,
     print_dots,
     print_lines,
+    print_text,
     shadow_light,
     table,
     vignette_light,
@@ -355,6 +356,27 @@ def circled(glyph, rng) -> Picture:
     return photograph(_with_pen_marks(shot, draw), glyph, rng)
 
 
+def printed_text(glyph, rng) -> Picture:
+    """A page of print round the digit, written in the space left for it: a worksheet's
+    questions above and below, and now and then words on its own line before it."""
+    shot = ordinary_shot(rng)
+    w, h = shot.size
+    (x, y), height = shot.centre, shot.height
+    cap = height * rng.uniform(0.15, 0.35)
+    spacing = cap * rng.uniform(1.8, 2.4)
+    clear = height * rng.uniform(0.15, 0.4)  # between the digit and the print round it
+    left = w * rng.uniform(0.03, 0.1)
+    ends = lambda: w * rng.uniform(0.6, 0.97)  # noqa: E731 (a ragged right margin)
+    above = np.arange(y - height / 2 - clear, cap, -spacing)
+    below = np.arange(y + height / 2 + clear + cap, h, spacing)
+    spans = [(left, baseline, ends()) for baseline in [*above, *below]]
+    if rng.random() < 0.5:  # "Answer:", on the digit's line
+        spans.append((left, y + cap / 2, x - height / 2 - clear))
+    colour = (rng.uniform(20, 70),) * 3
+    printed = lambda page, rng: print_text(page, spans, cap, colour, rng)  # noqa: E731
+    return photograph(replace(shot, printed=printed), glyph, rng)
+
+
 CONDITIONS: dict[str, Callable[[np.ndarray, np.random.Generator], Picture]] = {
     "gradient": gradient,
     "vignette": vignette,
@@ -381,4 +403,5 @@ CONDITIONS: dict[str, Callable[[np.ndarray, np.random.Generator], Picture]] = {
     "overexposed": overexposed,
     "underlined": underlined,
     "circled": circled,
+    "printed-text": printed_text,
 }

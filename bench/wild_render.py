@@ -161,6 +161,36 @@ def print_dots(page, spacing: float, offset, radius: int, colour) -> None:
     _print(page, layer, colour)
 
 
+# Print round a digit: the words of a worksheet or a form, in OpenCV's Hershey fonts.
+PRINT_WORDS = (  # noqa: SIM905 (a sentence reads better than thirty quoted words)
+    "the answer write it below in box total score name date class how many are there sum of "
+    "and each question marks page add seven five plus equals left right"
+).split()
+PRINT_FONTS = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX)
+
+
+def print_text(page, spans, cap_height: float, colour, rng) -> None:
+    """Print lines of words onto `page`: each span (x0, baseline, x1) filled with random words
+    from PRINT_WORDS as far as x1, capitals `cap_height` px tall, in one font and weight."""
+    font = int(rng.choice(PRINT_FONTS))
+    scale = cap_height / cv2.getTextSize("H", font, 1.0, 1)[0][1]
+    layer = np.zeros(page.shape[:2], np.uint8)
+    for x0, baseline, x1 in spans:
+        text = ""
+        while True:
+            longer = f"{text} {rng.choice(PRINT_WORDS)}".strip()
+            if x0 + cv2.getTextSize(longer, font, scale, 1)[0][0] > x1:
+                break
+            text = longer
+        cv2.putText(layer, text, (round(x0), round(baseline)), font, scale, 255, 1, cv2.LINE_AA)
+    # A font's strokes are a ninth to a fifth of its capitals' height (regular to bold); OpenCV
+    # draws them a pixel or two wide whatever the thickness asked for.
+    bold = round(cap_height * rng.uniform(1 / 9, 1 / 5))
+    if bold > 2:
+        layer = cv2.dilate(layer, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (bold - 1,) * 2))
+    _print(page, layer, colour)
+
+
 def _print(page, layer: np.ndarray, colour) -> None:
     """Multiply `page` by the printed colour where `layer` (uint8 coverage) has print: only
     those pixels, a few percent of the page."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from digitrec.imaging.marks import central_digit, marks_of, mask_of, writing
 
@@ -129,3 +130,22 @@ def test_a_twos_base_written_apart_from_the_end_of_its_stroke_is_part_of_it():
     marks = _marks(mask)
     chosen, _ = central_digit(marks, writing(marks))
     assert mask_of(marks, chosen)[228, 190]
+
+
+@pytest.mark.parametrize("print_pen", [2, 6])
+def test_print_round_a_digit_is_not_part_of_it_however_near(print_pen):
+    """A worksheet's words above and below the digit, as near as its own parts come: shorter
+    than half the digit, and printed finer than its pen, or words on a line (here bold, each
+    word's letters run together)."""
+    mask = np.zeros((400, 400), np.uint8)
+    cv2.line(mask, (150, 130), (250, 130), 255, 10)  # a 7, its bar and its stem
+    cv2.line(mask, (250, 130), (190, 280), 255, 10)
+    printed = np.zeros_like(mask)
+    for baseline in (70, 110, 320, 360):
+        cv2.putText(printed, "add the total", (40, baseline), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 255)
+    mask |= cv2.dilate(printed, np.ones((print_pen, print_pen), np.uint8))  # OpenCV prints thin
+    marks = _marks(mask)
+    chosen, several = central_digit(marks, writing(marks))
+    whole = mask_of(marks, chosen)
+    assert whole[130, 200] and whole[250, 200]
+    assert not whole[:118].any() and not whole[292:].any() and not several

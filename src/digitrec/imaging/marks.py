@@ -11,7 +11,8 @@ writing at all and are dropped:
 - specks: less than SPECK_SHARE of the heaviest mark's ink.
 Of what is left, the digit is the heaviest mark weighted by nearness to the centre, with the
 marks just beside it (a 5's bar written apart); others of about its weight and height are more
-digits.
+digits. Print round it (a worksheet's words) is neither: words and lines of them, shorter than
+the digit, are told by their letters and their lines (PRINT_*).
 """
 
 from __future__ import annotations
@@ -59,6 +60,18 @@ MAX_PIECE_ROUNDS = 4
 # Another mark with this share of the digit's ink, between half and twice its height,
 # is another digit.
 ANOTHER_DIGIT_SHARE = 0.35
+# Print round the digit (a worksheet's words) is neither the digit nor a part of it: marks no
+# taller than PRINT_HEIGHT of the digit that are words (PRINT_LETTERS pieces of ink or more, or
+# as many marks of their height side by side on a line), or lines of them wider than
+# PRINT_WIDTH of its height, or printed with strokes no wider than PRINT_STROKE of its. A
+# digit's own parts are written with its pen, in a piece or two, and a bar or a base is
+# narrower than the digit is tall.
+PRINT_HEIGHT = 0.5
+PRINT_LETTERS = 3
+PRINT_WIDTH = 1.2
+PRINT_STROKE = 0.6
+# Marks weighing this share of the heaviest (mass by nearness to the centre) may be the digit.
+CONTENDER_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -168,11 +181,22 @@ def central_digit(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, boo
     too)."""
     h, w = marks.shape
     offset = np.hypot(marks.centres[:, 0] / w - 0.5, marks.centres[:, 1] / h - 0.5)
-    weight = np.where(candidates, marks.mass * np.exp(-((offset / CENTRE_REACH) ** 2)), 0.0)
+    nearness = np.exp(-((offset / CENTRE_REACH) ** 2))
+    weight = np.where(candidates, marks.mass * nearness, 0.0)
     chosen = np.zeros(len(weight), bool)
     if not weight.any():
         return chosen, False
+    # The tallest of the marks that could be the digit sets the height print falls short of: a
+    # line of words may outweigh the digit, but it is not as tall. A mark in a row of others of
+    # its height (a table's grain, a number's digits) sets none.
+    in_rows = _in_a_row(marks, candidates)
+    contenders = (weight >= CONTENDER_SHARE * weight.max()) & (in_rows < PRINT_LETTERS)
+    heights = marks.boxes[:, 3]
+    digit_height = heights[contenders].max() if contenders.any() else heights[weight.argmax()]
+    candidates = candidates & ~_lettered(marks, candidates, in_rows, digit_height)
+    weight = np.where(candidates, weight, 0.0)
     best = int(weight.argmax())
+    candidates = candidates & ~_print_beside(marks, best)
     smaller = (marks.boxes[:, 2:] <= marks.boxes[best, 2:]).all(axis=1)
     chosen = candidates & (smaller | _stacked_on(marks.boxes, best))
     chosen &= _gaps_to(marks.boxes, marks.boxes[best]) <= PART_GAP * marks.boxes[best, 2:].max()
@@ -184,6 +208,53 @@ def central_digit(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, boo
     others &= marks.mass >= ANOTHER_DIGIT_SHARE * marks.mass[best]
     others &= (heights > 0.5 * heights[best]) & (heights < 2 * heights[best])
     return chosen, bool(others.any())
+
+
+def _in_a_row(marks: Marks, candidates: np.ndarray) -> np.ndarray:
+    """(n,) how many candidates, each one included, stand in a row with each candidate: their
+    rows overlapping by half the shorter's height, neither twice as tall as the other."""
+    heights = marks.boxes[:, 3]
+    index = np.flatnonzero(candidates)
+    top, bottom, tall = (
+        marks.boxes[index, 1],
+        marks.boxes[index, 1] + heights[index],
+        heights[index],
+    )
+    overlap = np.minimum(bottom[:, None], bottom) - np.maximum(top[:, None], top)
+    ratio = tall[:, None] / tall
+    row = (overlap >= 0.5 * np.minimum(tall[:, None], tall)) & (ratio <= 2) & (ratio >= 0.5)
+    counts = np.zeros(len(heights), np.int64)
+    counts[index] = row.sum(axis=1)
+    return counts
+
+
+def _lettered(
+    marks: Marks, candidates: np.ndarray, in_rows: np.ndarray, digit_height: float
+) -> np.ndarray:
+    """(n,) bool: the candidates that are print's words: no taller than PRINT_HEIGHT of the
+    digit's height, and made of PRINT_LETTERS pieces of ink or more (letters a little apart),
+    or in a row of as many marks (`in_rows`) of about their height (words on a line)."""
+    short = candidates & (marks.boxes[:, 3] <= PRINT_HEIGHT * digit_height)
+    if not short.any():
+        return short
+    inked = (marks.labels > 0).astype(np.uint8)
+    count, pieces = cv2.connectedComponents(inked, connectivity=8)
+    pairs = np.unique(marks.labels.astype(np.int64) * count + pieces)
+    pieces_in = np.bincount(pairs // count, minlength=len(marks.area))
+    return short & ((pieces_in >= PRINT_LETTERS) | (in_rows >= PRINT_LETTERS))
+
+
+def _print_beside(marks: Marks, best: int) -> np.ndarray:
+    """(n,) bool: marks that are print round the digit (mark `best`), not parts of it: no
+    taller than PRINT_HEIGHT of it, and their strokes no wider than PRINT_STROKE of its or
+    themselves wider than PRINT_WIDTH of its height (a line of words)."""
+    inside = cv2.distanceTransform((marks.labels > 0).astype(np.uint8), cv2.DIST_L2, 3)
+    depth = np.bincount(marks.labels.ravel(), weights=inside.ravel(), minlength=len(marks.area))
+    depth /= np.maximum(marks.area, 1.0)
+    height = marks.boxes[best, 3]
+    short = marks.boxes[:, 3] <= PRINT_HEIGHT * height
+    wide = marks.boxes[:, 2] >= PRINT_WIDTH * height
+    return short & ((depth <= PRINT_STROKE * depth[best]) | wide)
 
 
 def _stacked_on(boxes: np.ndarray, index: int) -> np.ndarray:
