@@ -97,8 +97,10 @@ def without_a_ring(ink: np.ndarray, one_digit: bool = True) -> np.ndarray:
     band = ink & (depth <= BAND_PENS * pen + BAND_MARGIN)
     ring_ink = labels == ring
     in_the_band = np.count_nonzero(ring_ink & ~band) <= BEYOND_THE_BAND * ring_ink.sum()
+    # A ring apart from the writing. Round one digit, the piece is taken off whatever it holds
+    # (a photo's dark surround round the digit goes too); round a number, only a ring.
     if pieces >= 3 and (one_digit or in_the_band):
-        rest = ink & ~ring_ink  # a ring apart from the writing
+        rest = ink & ~ring_ink
         rows = np.flatnonzero(rest.any(axis=1))
         if rows[-1] - rows[0] + 1 >= INNER_HEIGHT * stats[ring, cv2.CC_STAT_HEIGHT]:
             return rest
@@ -125,17 +127,14 @@ def _digit_in_a_touching_ring(
     ink: np.ndarray, hull: np.ndarray, band: np.ndarray, pen: float
 ) -> np.ndarray:
     """Ink that runs along its hull -> the same without the band one pen wide along the hull,
-    when the hull is round and what the band holds is a digit: strokes as bold as the pen's
-    (not a loop's inner rim), tall and centred in it, and not a straight stroke joined to the
-    band at both ends."""
+    when the hull is round and what the band holds is a digit (BODY_*, CLEAR_OF_THE_RING,
+    CENTRE_REACH, STRAIGHT_SHARE)."""
     ys, xs = np.nonzero(hull)
     height, width = ys[-1] - ys[0] + 1, xs.max() - xs.min() + 1
     if width < RING_ROUNDNESS * height:
         return ink
     rest = ink & ~band
-    size = max(1, round(pen / 2))
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    bold = cv2.morphologyEx(rest.astype(np.uint8), cv2.MORPH_OPEN, disc)
+    bold = _bold(rest, pen).astype(np.uint8)
     found, parts, part_stats, _ = cv2.connectedComponentsWithStats(bold, connectivity=8)
     if found < 2:
         return ink
@@ -165,9 +164,7 @@ def _number_in_a_touching_ring(
     as half the pen), when what is left is two digits or more: pieces standing INNER_HEIGHT of
     the ring's height. None when it is not (one digit read as a number, judged as one digit)."""
     rest = ink & ~band
-    size = max(1, round(pen / 2))
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    bold = cv2.morphologyEx(rest.astype(np.uint8), cv2.MORPH_OPEN, disc).astype(bool)
+    bold = _bold(rest, pen)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
     with_strokes = np.unique(labels[bold])
     tall = stats[with_strokes, cv2.CC_STAT_HEIGHT] >= INNER_HEIGHT * ring_height
@@ -175,6 +172,14 @@ def _number_in_a_touching_ring(
     if len(digits) < 2:
         return None
     return rest & np.isin(labels, with_strokes[with_strokes > 0])
+
+
+def _bold(ink: np.ndarray, pen: float) -> np.ndarray:
+    """(h, w) bool: the ink's strokes at least half the pen wide (an opening by a disc that
+    wide): a digit's strokes, not the sliver of a ring's inner rim that its band leaves."""
+    size = max(1, round(pen / 2))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    return cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, disc).astype(bool)
 
 
 def _gaps_along(on_hull: np.ndarray, pen: float) -> int:
