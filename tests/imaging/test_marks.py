@@ -149,3 +149,18 @@ def test_print_round_a_digit_is_not_part_of_it_however_near(print_pen):
     whole = mask_of(marks, chosen)
     assert whole[130, 200] and whole[250, 200]
     assert not whole[:118].any() and not whole[292:].any() and not several
+
+
+def test_a_line_of_two_bold_words_over_a_digit_is_print_not_its_bar():
+    """Two words, their letters run together, wider than the digit is tall: a line of print.
+    A 5's bar, or a 7's, is narrower than its digit is tall."""
+    mask = np.zeros((400, 400), np.uint8)
+    cv2.line(mask, (150, 140), (250, 140), 255, 10)  # a 7
+    cv2.line(mask, (250, 140), (190, 290), 255, 10)
+    printed = np.zeros_like(mask)
+    cv2.putText(printed, "seven are", (100, 115), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 255)
+    mask |= cv2.dilate(printed, np.ones((5, 5), np.uint8))
+    marks = _marks(mask)
+    chosen, several = central_digit(marks, writing(marks))
+    whole = mask_of(marks, chosen)
+    assert whole[140, 200] and not whole[:125].any() and not several

@@ -62,9 +62,9 @@ MAX_PIECE_ROUNDS = 4
 ANOTHER_DIGIT_SHARE = 0.35
 # Print round the digit (a worksheet's words) is neither the digit nor a part of it: marks no
 # taller than PRINT_HEIGHT of the digit that are words (PRINT_LETTERS pieces of ink or more, or
-# as many marks of their height side by side on a line), or lines of them wider than
-# PRINT_WIDTH of its height, or printed with strokes no wider than PRINT_STROKE of its. A
-# digit's own parts are written with its pen, in a piece or two, and a bar or a base is
+# as many marks of their height side by side on a line), or lines of them (two marks or one)
+# wider than PRINT_WIDTH of its height, or printed with strokes no wider than PRINT_STROKE of
+# its. A digit's own parts are written with its pen, in a piece or two, and a bar or a base is
 # narrower than the digit is tall.
 PRINT_HEIGHT = 0.5
 PRINT_LETTERS = 3
@@ -189,11 +189,12 @@ def central_digit(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, boo
     # The tallest of the marks that could be the digit sets the height print falls short of: a
     # line of words may outweigh the digit, but it is not as tall. A mark in a row of others of
     # its height (a table's grain, a number's digits) sets none.
-    in_rows = _in_a_row(marks, candidates)
+    in_rows, row_spans = _in_a_row(marks, candidates)
     contenders = (weight >= CONTENDER_SHARE * weight.max()) & (in_rows < PRINT_LETTERS)
     heights = marks.boxes[:, 3]
     digit_height = heights[contenders].max() if contenders.any() else heights[weight.argmax()]
-    candidates = candidates & ~_lettered(marks, candidates, in_rows, digit_height)
+    lines = (in_rows >= 2) & (row_spans >= PRINT_WIDTH * digit_height)
+    candidates = candidates & ~_lettered(marks, candidates, in_rows, digit_height, lines)
     weight = np.where(candidates, weight, 0.0)
     best = int(weight.argmax())
     candidates = candidates & ~_print_beside(marks, best)
@@ -210,9 +211,10 @@ def central_digit(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, boo
     return chosen, bool(others.any())
 
 
-def _in_a_row(marks: Marks, candidates: np.ndarray) -> np.ndarray:
-    """(n,) how many candidates, each one included, stand in a row with each candidate: their
-    rows overlapping by half the shorter's height, neither twice as tall as the other."""
+def _in_a_row(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n,) how many candidates, each one included, stand in a row with each candidate (their
+    rows overlapping by half the shorter's height, neither twice as tall as the other), and
+    (n,) how wide that row is, px."""
     heights = marks.boxes[:, 3]
     index = np.flatnonzero(candidates)
     top, bottom, tall = (
@@ -225,15 +227,25 @@ def _in_a_row(marks: Marks, candidates: np.ndarray) -> np.ndarray:
     row = (overlap >= 0.5 * np.minimum(tall[:, None], tall)) & (ratio <= 2) & (ratio >= 0.5)
     counts = np.zeros(len(heights), np.int64)
     counts[index] = row.sum(axis=1)
-    return counts
+    left, right = marks.boxes[index, 0], marks.boxes[index, 0] + marks.boxes[index, 2]
+    spans = np.zeros(len(heights))
+    spans[index] = np.where(row, right, -np.inf).max(axis=1) - np.where(row, left, np.inf).min(
+        axis=1
+    )
+    return counts, spans
 
 
 def _lettered(
-    marks: Marks, candidates: np.ndarray, in_rows: np.ndarray, digit_height: float
+    marks: Marks,
+    candidates: np.ndarray,
+    in_rows: np.ndarray,
+    digit_height: float,
+    lines: np.ndarray,
 ) -> np.ndarray:
     """(n,) bool: the candidates that are print's words: no taller than PRINT_HEIGHT of the
     digit's height, and made of PRINT_LETTERS pieces of ink or more (letters a little apart),
-    or in a row of as many marks (`in_rows`) of about their height (words on a line)."""
+    or in a row of as many marks (`in_rows`) of about their height (words on a line), or in
+    one of the `lines` (two words or more, wider than a bar)."""
     short = candidates & (marks.boxes[:, 3] <= PRINT_HEIGHT * digit_height)
     if not short.any():
         return short
@@ -241,7 +253,7 @@ def _lettered(
     count, pieces = cv2.connectedComponents(inked, connectivity=8)
     pairs = np.unique(marks.labels.astype(np.int64) * count + pieces)
     pieces_in = np.bincount(pairs // count, minlength=len(marks.area))
-    return short & ((pieces_in >= PRINT_LETTERS) | (in_rows >= PRINT_LETTERS))
+    return short & ((pieces_in >= PRINT_LETTERS) | (in_rows >= PRINT_LETTERS) | lines)
 
 
 def _print_beside(marks: Marks, best: int) -> np.ndarray:
