@@ -7,10 +7,12 @@ part of it; these take them off its ink.
 
 - A ring: ink that runs along the hull of all the ink for four fifths of it (RING_COVERAGE).
   A piece of its own is taken off when what it holds stands at least INNER_HEIGHT of its
-  height. A ring the digit touches is one piece with it, and so is a digit's own outline (a 0
-  drawn with an overshoot, a 6 whose stem curls round its loop, a slashed zero): the band one
-  pen wide along the hull is taken off only when the hull is round, and what the band holds
-  is a digit, bold, tall and centred in it, and no straight stroke joined to it at both ends.
+  height (round a number, when it lies in the band along the hull: BEYOND_THE_BAND). A ring
+  the writing touches is one piece with it, and so is a digit's own outline (a 0 drawn with an
+  overshoot or a slash, a 6 whose stem curls round its loop): the band one pen wide along the
+  hull is taken off round a number when two digits or more are left, and round one digit only
+  when the hull is round and what the band holds is a digit, bold, tall, centred and reaching
+  the centre, and no straight stroke (the constants below).
 - A line under it: the lowest rows of ink, below a row with none, flat and low (UNDERLINE_*),
   reaching past the writing above at both ends (UNDERLINE_REACH): a 2's base begun again under
   its stroke starts where the stroke ends.

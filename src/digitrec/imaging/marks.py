@@ -203,7 +203,6 @@ def central_digit(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, boo
     chosen &= _gaps_to(marks.boxes, marks.boxes[best]) <= PART_GAP * marks.boxes[best, 2:].max()
     chosen[best] = True
     chosen = _with_pieces_near(marks, chosen, candidates)
-    heights = marks.boxes[:, 3]
     # Another digit is written on the page, clear of its borders.
     others = candidates & ~chosen & (marks.border == 0)
     others &= marks.mass >= ANOTHER_DIGIT_SHARE * marks.mass[best]
@@ -228,10 +227,10 @@ def _in_a_row(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, np.ndar
     counts = np.zeros(len(heights), np.int64)
     counts[index] = row.sum(axis=1)
     left, right = marks.boxes[index, 0], marks.boxes[index, 0] + marks.boxes[index, 2]
+    row_right = np.where(row, right, -np.inf).max(axis=1)
+    row_left = np.where(row, left, np.inf).min(axis=1)
     spans = np.zeros(len(heights))
-    spans[index] = np.where(row, right, -np.inf).max(axis=1) - np.where(row, left, np.inf).min(
-        axis=1
-    )
+    spans[index] = row_right - row_left
     return counts, spans
 
 
