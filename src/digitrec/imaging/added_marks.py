@@ -15,7 +15,11 @@ part of it; these take them off its ink.
   the centre, and no straight stroke (the constants below).
 - A line under it: the lowest rows of ink, below a row with none, flat and low (UNDERLINE_*),
   reaching past the writing above at both ends (UNDERLINE_REACH): a 2's base begun again under
-  its stroke starts where the stroke ends.
+  its stroke starts where the stroke ends. A line that slants into the writing's rows, or that
+  the writing touches, is found by its long flat runs and followed along them; one touched is
+  taken off when what touches it lands in a narrow place, well in from both its ends (a 7 on
+  its line; a 2's stroke turns into its base near the base's end: TOUCHED_REACH,
+  TOUCHING_WIDTH).
 
 Of 10,000 held-out training digits (5,000 at 112 and at 224 px), only a 5 with specks of dash
 under it changes, losing them (bench/results.md).
@@ -60,12 +64,19 @@ RING_GAPS = 2
 UNDERLINE_ASPECT = 4.0
 UNDERLINE_HEIGHT = 0.2
 UNDERLINE_REACH = 0.05
+# A line in the writing's rows: the lowest rows of ink with runs at least UNDERLINE_RUN of the
+# writing's height long, followed along the line fitted to them. Apart from the writing, it
+# goes as a line below a row with none does; touched, when what touches it lands within
+# TOUCHING_WIDTH of its length, TOUCHED_REACH of its length in from both its ends.
+UNDERLINE_RUN = 0.5
+TOUCHED_REACH = 0.15
+TOUCHING_WIDTH = 0.12
 
 
 def without_added_marks(ink: np.ndarray, one_digit: bool = True) -> np.ndarray:
     """(h, w) bool ink of one digit, or of a number -> the same without a ring round it or a
     line under it."""
-    return without_an_underline(without_a_ring(ink, one_digit))
+    return without_a_touching_underline(without_an_underline(without_a_ring(ink, one_digit)))
 
 
 def without_a_ring(ink: np.ndarray, one_digit: bool = True) -> np.ndarray:
@@ -75,9 +86,7 @@ def without_a_ring(ink: np.ndarray, one_digit: bool = True) -> np.ndarray:
     pieces, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if pieces < 2:
         return ink
-    points = cv2.findNonZero(mask)
-    hull = np.zeros_like(mask)
-    cv2.fillPoly(hull, [cv2.convexHull(points)], 1)
+    hull, depth = hull_depth(mask)
     outline, _ = cv2.findContours(hull, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     along = max(outline, key=len)[:, 0, :]
     # The piece the hull runs along: the one nearest most points of its outline.
@@ -94,9 +103,8 @@ def without_a_ring(ink: np.ndarray, one_digit: bool = True) -> np.ndarray:
     ring = int(np.bincount(owners).argmax())
     if np.count_nonzero(owners == ring) < RING_COVERAGE * len(along):
         return ink
-    depth = cv2.distanceTransform(np.pad(hull, 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
     pen = _ring_pen(ink, depth)
-    band = ink & (depth <= BAND_PENS * pen + BAND_MARGIN)
+    band = ink & (depth <= band_depth(pen))
     ring_ink = labels == ring
     in_the_band = np.count_nonzero(ring_ink & ~band) <= BEYOND_THE_BAND * ring_ink.sum()
     # A ring apart from the writing. Round one digit, the piece is taken off whatever it holds
@@ -113,6 +121,19 @@ def without_a_ring(ink: np.ndarray, one_digit: bool = True) -> np.ndarray:
     if _gaps_along(on_hull, pen) > RING_GAPS:
         return ink  # something pokes out of it: a slashed zero's slash
     return _digit_in_a_touching_ring(ink, hull, band, pen)
+
+
+def hull_depth(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(h, w) uint8 mask with ink -> its convex hull (uint8, 1 inside) and each pixel's
+    distance from the hull's outside (float32, 0 beyond it)."""
+    hull = np.zeros_like(mask)
+    cv2.fillPoly(hull, [cv2.convexHull(cv2.findNonZero(mask))], 1)
+    return hull, cv2.distanceTransform(np.pad(hull, 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+
+
+def band_depth(pen: float) -> float:
+    """How deep in the hull, px, a ring drawn with a pen `pen` px wide lies (BAND_*)."""
+    return BAND_PENS * pen + BAND_MARGIN
 
 
 def _ring_pen(ink: np.ndarray, depth: np.ndarray) -> float:
@@ -240,3 +261,86 @@ def without_an_underline(ink: np.ndarray) -> np.ndarray:
     kept = ink.copy()
     kept[top_of_line:] = False
     return kept
+
+
+def without_a_touching_underline(ink: np.ndarray) -> np.ndarray:
+    """(h, w) bool ink of a digit or a number -> the same without a line drawn under it in the
+    rows of the writing: the lowest long flat run of ink, followed to its ends, when it is
+    thin, reaches past the writing above at both ends, and nothing touches it or what does
+    lands in a narrow place well in from its ends."""
+    rows = np.flatnonzero(ink.any(axis=1))
+    if len(rows) < 3:
+        return ink
+    line = _lowest_line(ink, rows[-1] - rows[0] + 1)
+    if line is None:
+        return ink
+    near = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+    rest = ink & ~line
+    rest_rows = np.flatnonzero(rest.any(axis=1))
+    line_rows = np.flatnonzero(line.any(axis=1))
+    if len(rest_rows) == 0 or rest_rows[0] >= line_rows[0]:
+        return ink
+    thickness = np.median(line.sum(axis=0)[line.any(axis=0)])
+    if thickness > UNDERLINE_HEIGHT * (line_rows[0] - rest_rows[0]):
+        return ink
+    rest_cols = np.flatnonzero(rest.any(axis=0))
+    line_cols = np.flatnonzero(line.any(axis=0))
+    length = line_cols[-1] - line_cols[0] + 1
+    past = UNDERLINE_REACH * (line_rows[0] - rest_rows[0])
+    if line_cols[0] > rest_cols[0] - past or line_cols[-1] < rest_cols[-1] + past:
+        return ink
+    touching = rest & (cv2.dilate(line.astype(np.uint8), near) > 0)
+    touched = np.flatnonzero(touching.any(axis=0))
+    if len(touched) == 0:
+        return rest  # apart from the writing, but in rows of it: a slanting line
+    reach = TOUCHED_REACH * length
+    if touched[0] - line_cols[0] < reach or line_cols[-1] - touched[-1] < reach:
+        return ink
+    if touched[-1] - touched[0] + 1 > TOUCHING_WIDTH * length:
+        return ink
+    return rest
+
+
+def _lowest_line(ink: np.ndarray, height: int) -> np.ndarray | None:
+    """(h, w) bool: the ink of the lowest straight, nearly flat line under the writing, found
+    by its rows' runs at least UNDERLINE_RUN of the writing's `height` long and followed to
+    its ends along the line fitted to them (a hand's line slants a little); None if the
+    lowest such run has ink hanging below it."""
+    mask = ink.astype(np.uint8)
+    run = np.ones((1, max(3, round(UNDERLINE_RUN * height))), np.uint8)
+    flat = cv2.morphologyEx(mask, cv2.MORPH_OPEN, run)
+    pieces, labels, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=8)
+    if pieces < 2:
+        return None
+    lowest = 1 + int((stats[1:, cv2.CC_STAT_TOP] + stats[1:, cv2.CC_STAT_HEIGHT]).argmax())
+    if stats[lowest, cv2.CC_STAT_WIDTH] < run.shape[1]:
+        return None  # kept by the opening only at the image's edge: narrower than the run
+    ys, xs = np.nonzero(labels == lowest)
+    slope, offset = np.polyfit(xs, ys, 1)
+    half = _half_width(ink, xs, ys)
+    all_ys, all_xs = np.nonzero(ink)
+    on_it = np.abs(all_ys - (slope * all_xs + offset)) <= half + 1.5
+    zone = np.zeros_like(mask)
+    zone[all_ys[on_it], all_xs[on_it]] = 1
+    _, zone_labels = cv2.connectedComponents(zone, connectivity=8)
+    line = zone_labels == zone_labels[ys[0], xs[0]]
+    # The line's ragged edges, specks off the fitted line by a pixel or two, are the line's.
+    _, rest_labels, rest_stats, _ = cv2.connectedComponentsWithStats(
+        (ink & ~line).astype(np.uint8), connectivity=8
+    )
+    beside = np.unique(rest_labels[cv2.dilate(line.astype(np.uint8), np.ones((3, 3))) > 0])
+    edges = beside[(beside > 0) & (rest_stats[beside, cv2.CC_STAT_AREA] <= (2 * half) ** 2)]
+    line |= np.isin(rest_labels, edges)
+    below = all_ys > slope * all_xs + offset + half + 1.5
+    if np.count_nonzero(below) > (2 * half) ** 2:
+        return None  # ink hangs below the flat run, more than its ragged edge: no underline
+    return line
+
+
+def _half_width(ink: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> float:
+    """Half the width, px, of the stroke through the points (xs, ys): the median over their
+    columns of the deepest of them inside the ink (each pixel's distance from the paper)."""
+    inside = cv2.distanceTransform(np.pad(ink.astype(np.uint8), 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    deepest = np.zeros(ink.shape[1], np.float32)
+    np.maximum.at(deepest, xs, inside[ys, xs])
+    return float(np.median(deepest[np.unique(xs)]))

@@ -22,6 +22,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from digitrec.imaging.added_marks import band_depth, hull_depth
+from digitrec.imaging.strokes import stroke_width
+
 SPECK_SHARE = 0.03
 # A mark touching one border along more than this share of it is the page's edge or the table.
 EDGE_SHARE = 0.2
@@ -42,6 +45,13 @@ FRAME_FILL = 0.2
 # ...and so is one printed as thick as a pen, whose outline fills this share of its box (a
 # rectangle, where a 0's ellipse fills pi / 4 of it).
 RECTANGLE_FILL = 0.9
+# A thin frame that is round (its hull fills at most RING_FILL of its box, where an ellipse's
+# fills pi / 4), holding more than JOINED_WRITING of its ink deeper in its hull than a ring's
+# band (`added_marks.band_depth`), has writing joined to it (a ring round a number that its
+# end digits run into): it stays, for `added_marks` to take the band off. A form's row of
+# boxes, a rectangle, has its sides inside its hull.
+RING_FILL = 0.85
+JOINED_WRITING = 0.15
 # Nearness to the centre weighs a mark by exp(-(distance / CENTRE_REACH)^2), the distance in
 # shares of the image's sides.
 CENTRE_REACH = 0.35
@@ -154,8 +164,24 @@ def _frames_another(marks: Marks, fill: np.ndarray, heavy: np.ndarray) -> np.nda
     for index, held in zip(*np.nonzero(holds), strict=True):
         if framing[index] or not _round(marks, index, held + 1):
             continue
-        framing[index] = thin[index] or _outline_fill(marks, index) >= RECTANGLE_FILL
+        if thin[index]:
+            framing[index] = not _a_ring_with_writing_joined(marks, index)
+        else:
+            framing[index] = _outline_fill(marks, index) >= RECTANGLE_FILL
     return framing
+
+
+def _a_ring_with_writing_joined(marks: Marks, index: int) -> bool:
+    """Whether mark `index` is round (its hull fills at most RING_FILL of its box) and more
+    than JOINED_WRITING of its ink lies deeper in its hull than a ring's band: writing joined
+    to a ring."""
+    x, y, w, h = marks.boxes[index].astype(int)
+    piece = (marks.labels[y : y + h, x : x + w] == index).astype(np.uint8)
+    hull, depth = hull_depth(piece)
+    if np.count_nonzero(hull) > RING_FILL * w * h:
+        return False
+    inside = piece & (depth > band_depth(stroke_width(piece)))
+    return np.count_nonzero(inside) > JOINED_WRITING * np.count_nonzero(piece)
 
 
 def _round(marks: Marks, index: int, held: int) -> bool:
