@@ -23,7 +23,7 @@ from PIL import Image
 from digitrec.calibration import apply_temperature, mean_over_widths
 from digitrec.errors import ModelLoadError
 from digitrec.imaging.decode import MAX_PIXELS, as_image
-from digitrec.imaging.fill import ink_fill
+from digitrec.imaging.fill import BLOB_FILL, DOT_FILL, ink_fill
 from digitrec.imaging.frame import MNIST_SIZE
 from digitrec.imaging.pen_widths import bolder_and_finer
 from digitrec.imaging.preprocess import Preprocessed, to_mnist_style
@@ -38,11 +38,6 @@ from digitrec.model_card import (
 
 # An all-but-empty 28x28 input (less ink than a couple of full pixels) has no digit to read.
 BLANK_INK = 2.0
-# Framed digits filling more of the 20x20 box than this are blobs, not lines (`ink_fill`):
-# a digit too small for its strokes is "not sure", a solid dot (a disc fills 0.79) no digit.
-# Both sit above the fill of nearly every held-out training digit (bench/results.md).
-BLOB_FILL = 0.6
-DOT_FILL = 0.7
 
 
 def _occlusion_masks(patch: int, stride: int) -> np.ndarray:

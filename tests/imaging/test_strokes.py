@@ -1,13 +1,15 @@
-"""Strokes too thick for MNIST, in a digit cropped to fill its picture, are thinned (#19)."""
+"""Strokes too thick for MNIST, in a digit cropped to fill its picture or in a photo's digit
+that framing makes a blob, are thinned (#19)."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
-from conftest import png_bytes
+from conftest import photographed, png_bytes
 from PIL import Image
 
+from digitrec.imaging.fill import BLOB_FILL, ink_fill
 from digitrec.imaging.frame import fit_to_mnist_frame
 from digitrec.imaging.preprocess import to_mnist_style
 from digitrec.imaging.strokes import MNIST_STROKE, THICK_STROKE, stroke_width, thinned
@@ -58,6 +60,30 @@ def test_a_piece_the_number_reader_cut_out_is_framed_as_it_is():
     )
     as_framed = fit_to_mnist_frame(np.asarray(preprocessed.cropped_image, np.float32) / 255)
     assert np.array_equal(preprocessed.mnist, as_framed)
+
+
+def _photo_of(shape: np.ndarray) -> Image.Image:
+    page = np.full(shape.shape, 225, np.float32)
+    page[shape > 0] = 45
+    return photographed(page)
+
+
+def test_a_photos_marker_zero_with_its_loop_all_but_shut_is_thinned_and_read(recogniser):
+    """Framed as it is, the 0 is a blob ("not sure"); a photo's strokes are the light's and the
+    camera's as much as the pen's, so they are worn down to MNIST's and the 0 read."""
+    zero = cv2.ellipse(np.zeros((400, 400), np.uint8), (200, 200), (58, 62), 0, 0, 360, 1, 50)
+    [result] = recogniser.recognise([_photo_of(zero)])
+    cropped = np.asarray(result.preprocessed.cropped_image, np.float32) / 255
+    assert ink_fill(fit_to_mnist_frame(cropped)) > BLOB_FILL
+    assert ink_fill(result.preprocessed.mnist) < BLOB_FILL
+    assert (result.prediction.digit, result.prediction.is_digit) == (0, True)
+
+
+def test_a_photos_solid_blot_is_still_no_digit_it_is_sure_of(recogniser):
+    blot = cv2.ellipse(np.zeros((400, 400), np.uint8), (200, 200), (50, 65), 20, 0, 360, 1, -1)
+    [result] = recogniser.recognise([_photo_of(blot)])
+    assert ink_fill(result.preprocessed.mnist) > BLOB_FILL
+    assert not result.prediction.is_digit
 
 
 def test_a_solid_blob_wears_away_rather_than_thinning_and_is_left_as_it_is():

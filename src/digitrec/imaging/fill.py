@@ -13,6 +13,11 @@ from digitrec.imaging.frame import MNIST_BOX
 
 # A pixel at least this bright (0..1) is full ink: the middle of a stroke, not its soft edge.
 SOLID_INK = 0.5
+# Framed digits filling more of the 20x20 box than this are blobs, not lines (`ink_fill`):
+# a digit too small for its strokes is "not sure", a solid dot (a disc fills 0.79) no digit.
+# Both sit above the fill of nearly every held-out training digit (bench/results.md).
+BLOB_FILL = 0.6
+DOT_FILL = 0.7
 
 
 def ink_fill(mnist: np.ndarray) -> float:

@@ -298,7 +298,9 @@ def to_mnist_style(image: Image.Image, thin_frame_filling_strokes: bool = True) 
     """
     found = _framed(image)
     if thin_frame_filling_strokes:  # a blank one has no box, and is left as it is
-        found.mnist = framed_for_its_strokes(found.mnist, found.box, original_size(image))
+        found.mnist = framed_for_its_strokes(
+            found.mnist, found.box, original_size(image), found.pen_width_unsure
+        )
     return found
 
 

@@ -5,7 +5,10 @@ strokes, a 1 above all, into bars and blocks far wider in the 28x28 frame than a
 writer's: the model reads such a 1 as an 8 or a 2. Strokes of a digit that fills its picture
 edge to edge and are wider than THICK_STROKE are worn down to MNIST_STROKE and the digit framed
 again. Digits with a margin round them are left as they are: held-out training digits read best
-as framed (bench/results.md).
+as framed (bench/results.md). But a photo's or a 1-bit scan's digit so bold that framing makes
+it a blob (`fill.BLOB_FILL`: a marker's 0, 6 or 8 with its loops all but shut, which would be
+answered "not sure") is thinned too: its strokes' width is the light's, the camera's or the
+threshold's as much as the pen's. A solid blot wears away instead, and stays a blob.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from digitrec.imaging.fill import SOLID_INK
+from digitrec.imaging.fill import BLOB_FILL, SOLID_INK, ink_fill
 from digitrec.imaging.frame import MNIST_SIZE, fit_to_mnist_frame, reaches_every_edge
 
 # Stroke widths in the 28x28 frame (px): 99 % of held-out MNIST training digits' are at most
@@ -53,11 +56,19 @@ def thinned(mnist: np.ndarray) -> np.ndarray:
     return mnist
 
 
-def framed_for_its_strokes(mnist: np.ndarray, box, size: tuple[int, int]) -> np.ndarray:
+def framed_for_its_strokes(
+    mnist: np.ndarray, box, size: tuple[int, int], pen_width_unsure: bool = False
+) -> np.ndarray:
     """The input `mnist` of a digit whose ink has bounding box `box` (x, y, w, h) in a picture
     of `size`: thinned when the ink fills the picture edge to edge and its strokes are wider
-    than THICK_STROKE, else as it is."""
+    than THICK_STROKE, or when its strokes' width is a photo's or a 1-bit scan's
+    (`pen_width_unsure`) and they are so wide that the digit is a blob (a marker's 0, 6 or 8
+    with its loops all but shut); else as it is."""
+    if box is None:
+        return mnist
+    if pen_width_unsure and ink_fill(mnist) > BLOB_FILL:
+        return thinned(mnist)
     # (A box found on a reduced copy is as coarse as its reduction.)
-    if box is None or not reaches_every_edge(box, size) or stroke_width(mnist) <= THICK_STROKE:
+    if not reaches_every_edge(box, size) or stroke_width(mnist) <= THICK_STROKE:
         return mnist
     return thinned(mnist)
