@@ -164,3 +164,63 @@ def test_a_line_of_two_bold_words_over_a_digit_is_print_not_its_bar():
     chosen, several = central_digit(marks, writing(marks))
     whole = mask_of(marks, chosen)
     assert whole[140, 200] and not whole[:125].any() and not several
+
+
+def test_a_line_of_bold_print_heavier_than_a_fine_digit_does_not_take_its_place():
+    """Bold words whose letters run together outweigh a 1 written with a fine pen, near the
+    centre as they are: they are still print, shorter than the 1 and many times wider."""
+    mask = np.zeros((300, 240), np.uint8)
+    cv2.line(mask, (118, 95), (112, 175), 255, 4)  # a fine 1
+    printed = np.zeros_like(mask)
+    cv2.putText(printed, "equals there", (15, 225), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 255, 3)
+    mask |= cv2.dilate(printed, np.ones((5, 5), np.uint8))
+    marks = _marks(mask)
+    assert marks.mass[_label_at(marks, 115, 140)] < 0.5 * marks.mass.max()  # the print's
+    chosen, several = central_digit(marks, writing(marks))
+    whole = mask_of(marks, chosen)
+    assert whole[140, 115] and not whole[190:].any() and not several
+
+
+def test_a_digit_no_word_stays_the_digit_though_a_fainter_taller_mark_sets_the_height():
+    """A crease or a shadow's sliver, over half the digit's weight and twice its height, sets
+    the height print falls short of; the digit, short beside it but no wider than a word is,
+    is still the one read."""
+    mask = np.zeros((260, 300), np.uint8)
+    cv2.ellipse(mask, (185, 110), (22, 18), 0, 0, 360, 255, 7)  # a squat 0
+    strength = (mask > 0).astype(np.float32)
+    cv2.line(mask, (140, 40), (140, 180), 255, 5)  # a long fainter sliver beside it
+    strength[(mask > 0) & (strength == 0)] = 0.9
+    marks = marks_of(mask, strength)
+    zero, sliver = _label_at(marks, 207, 110), _label_at(marks, 140, 110)
+    assert 0.5 * marks.mass[zero] < marks.mass[sliver] < marks.mass[zero]
+    chosen, _ = central_digit(marks, writing(marks))
+    whole = mask_of(marks, chosen)
+    assert whole[110, 207] and not whole[110, 140]
+
+
+@pytest.mark.parametrize("line_length", [250, 400])
+def test_a_digit_joined_to_a_long_underline_is_still_the_digit(line_length):
+    """The only mark, many times as wide as tall: no contender is narrow, and the mark itself
+    sets the digit's height (the paper is never chosen)."""
+    mask = np.zeros((300, 460), np.uint8)
+    cv2.line(mask, (180, 90), (240, 90), 255, 6)  # a 7 standing on a long line
+    cv2.line(mask, (240, 90), (205, 185), 255, 6)
+    cv2.line(mask, (230 - line_length // 2, 188), (230 + line_length // 2, 188), 255, 5)
+    marks = _marks(mask)
+    chosen, _ = central_digit(marks, writing(marks))
+    assert not chosen[0] and mask_of(marks, chosen)[90, 200]
+
+
+@pytest.mark.parametrize("tilt", [0.0, 3.0, -5.0])
+def test_a_tilted_row_of_a_forms_boxes_round_a_digit_is_not_writing(tilt):
+    """Its dividers lie deep in its hull, as a number's digits joined to a ring do; but the
+    row is a rectangle however it is turned, and no ring."""
+    mask = np.zeros((300, 460), np.uint8)
+    for left in range(80, 380, 60):
+        cv2.rectangle(mask, (left, 110), (left + 60, 190), 255, 3)
+    turn = cv2.getRotationMatrix2D((230, 150), tilt, 1.0)
+    mask = cv2.warpAffine(mask, turn, (460, 300), flags=cv2.INTER_NEAREST)
+    cv2.line(mask, (232, 125), (226, 175), 255, 7)  # a 1 in the middle box
+    marks = _marks(mask)
+    kept = writing(marks)
+    assert kept[_label_at(marks, 229, 150)] and kept.sum() == 1

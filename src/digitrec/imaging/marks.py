@@ -45,11 +45,11 @@ FRAME_FILL = 0.2
 # ...and so is one printed as thick as a pen, whose outline fills this share of its box (a
 # rectangle, where a 0's ellipse fills pi / 4 of it).
 RECTANGLE_FILL = 0.9
-# A thin frame that is round (its hull fills at most RING_FILL of its box, where an ellipse's
-# fills pi / 4), holding more than JOINED_WRITING of its ink deeper in its hull than a ring's
-# band (`added_marks.band_depth`), has writing joined to it (a ring round a number that its
-# end digits run into): it stays, for `added_marks` to take the band off. A form's row of
-# boxes, a rectangle, has its sides inside its hull.
+# A thin frame that is round (its hull fills at most RING_FILL of its smallest box, where an
+# ellipse's fills pi / 4), holding more than JOINED_WRITING of its ink deeper in its hull
+# than a ring's band (`added_marks.band_depth`), has writing joined to it (a ring round a
+# number that its end digits run into): it stays, for `added_marks` to take the band off. A
+# form's row of boxes, a rectangle, has its sides inside its hull.
 RING_FILL = 0.85
 JOINED_WRITING = 0.15
 # Nearness to the centre weighs a mark by exp(-(distance / CENTRE_REACH)^2), the distance in
@@ -80,6 +80,11 @@ PRINT_HEIGHT = 0.5
 PRINT_LETTERS = 3
 PRINT_WIDTH = 1.2
 PRINT_STROKE = 0.6
+# Marks this many times as wide as tall or more are lines (of print, or a digit's bar): they
+# set neither the digit's height nor the weight a mark needs to be a contender for it.
+LINE_SHAPE = 3.0
+# A mark no taller than PRINT_HEIGHT of the digit and this many times as wide as tall is a word.
+WORD_SHAPE = 2.0
 # Marks weighing this share of the heaviest (mass by nearness to the centre) may be the digit.
 CONTENDER_SHARE = 0.5
 
@@ -172,13 +177,15 @@ def _frames_another(marks: Marks, fill: np.ndarray, heavy: np.ndarray) -> np.nda
 
 
 def _a_ring_with_writing_joined(marks: Marks, index: int) -> bool:
-    """Whether mark `index` is round (its hull fills at most RING_FILL of its box) and more
-    than JOINED_WRITING of its ink lies deeper in its hull than a ring's band: writing joined
-    to a ring."""
+    """Whether mark `index` is round (its hull fills at most RING_FILL of the smallest box
+    round it, turned as it lies: a tilted row of a form's boxes is no rounder) and more than
+    JOINED_WRITING of its ink lies deeper in its hull than a ring's band: writing joined to
+    a ring."""
     x, y, w, h = marks.boxes[index].astype(int)
     piece = (marks.labels[y : y + h, x : x + w] == index).astype(np.uint8)
     hull, depth = hull_depth(piece)
-    if np.count_nonzero(hull) > RING_FILL * w * h:
+    _, (side, other_side), _ = cv2.minAreaRect(cv2.findNonZero(piece))
+    if np.count_nonzero(hull) > RING_FILL * side * other_side:
         return False
     inside = piece & (depth > band_depth(stroke_width(piece)))
     return np.count_nonzero(inside) > JOINED_WRITING * np.count_nonzero(piece)
@@ -214,15 +221,22 @@ def central_digit(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, boo
         return chosen, False
     # The tallest of the marks that could be the digit sets the height print falls short of: a
     # line of words may outweigh the digit, but it is not as tall. A mark in a row of others of
-    # its height (a table's grain, a number's digits) sets none.
+    # its height (a table's grain, a number's digits) sets none, nor does a line (its letters
+    # run together), whose weight would leave a fine digit no contender.
     in_rows, row_spans = _in_a_row(marks, candidates)
-    contenders = (weight >= CONTENDER_SHARE * weight.max()) & (in_rows < PRINT_LETTERS)
-    heights = marks.boxes[:, 3]
+    heights, widths = marks.boxes[:, 3], marks.boxes[:, 2]
+    narrow = candidates & (widths < LINE_SHAPE * heights)
+    weighed = np.where(narrow, weight, 0.0) if narrow.any() else weight
+    contenders = (weighed >= CONTENDER_SHARE * weighed.max()) & (weighed > 0)
+    contenders &= in_rows < PRINT_LETTERS
     digit_height = heights[contenders].max() if contenders.any() else heights[weight.argmax()]
     lines = (in_rows >= 2) & (row_spans >= PRINT_WIDTH * digit_height)
     candidates = candidates & ~_lettered(marks, candidates, in_rows, digit_height, lines)
     weight = np.where(candidates, weight, 0.0)
-    best = int(weight.argmax())
+    # A word left over is short and wide: the digit is the heaviest mark that is not.
+    wordlike = (heights <= PRINT_HEIGHT * digit_height) & (widths >= WORD_SHAPE * heights)
+    unlike_words = np.where(wordlike, 0.0, weight)
+    best = int(unlike_words.argmax()) if unlike_words.any() else int(weight.argmax())
     candidates = candidates & ~_print_beside(marks, best)
     smaller = (marks.boxes[:, 2:] <= marks.boxes[best, 2:]).all(axis=1)
     chosen = candidates & (smaller | _stacked_on(marks.boxes, best))
