@@ -212,12 +212,14 @@ def test_a_digit_joined_to_a_long_underline_is_still_the_digit(line_length):
 
 
 @pytest.mark.parametrize("tilt", [0.0, 3.0, -5.0])
-def test_a_tilted_row_of_a_forms_boxes_round_a_digit_is_not_writing(tilt):
+@pytest.mark.parametrize("pen", [3, 14])
+def test_a_tilted_row_of_a_forms_boxes_round_a_digit_is_not_writing(tilt, pen):
     """Its dividers lie deep in its hull, as a number's digits joined to a ring do; but the
-    row is a rectangle however it is turned, and no ring."""
+    row is a rectangle however it is turned, and no ring; printed as thick as a marker, its
+    outline fills its turned box as an upright one's fills its box."""
     mask = np.zeros((300, 460), np.uint8)
     for left in range(80, 380, 60):
-        cv2.rectangle(mask, (left, 110), (left + 60, 190), 255, 3)
+        cv2.rectangle(mask, (left, 110), (left + 60, 190), 255, pen)
     turn = cv2.getRotationMatrix2D((230, 150), tilt, 1.0)
     mask = cv2.warpAffine(mask, turn, (460, 300), flags=cv2.INTER_NEAREST)
     cv2.line(mask, (232, 125), (226, 175), 255, 7)  # a 1 in the middle box

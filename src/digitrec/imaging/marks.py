@@ -181,11 +181,9 @@ def _a_ring_with_writing_joined(marks: Marks, index: int) -> bool:
     round it, turned as it lies: a tilted row of a form's boxes is no rounder) and more than
     JOINED_WRITING of its ink lies deeper in its hull than a ring's band: writing joined to
     a ring."""
-    x, y, w, h = marks.boxes[index].astype(int)
-    piece = (marks.labels[y : y + h, x : x + w] == index).astype(np.uint8)
+    piece = _piece(marks, index)
     hull, depth = hull_depth(piece)
-    _, (side, other_side), _ = cv2.minAreaRect(cv2.findNonZero(piece))
-    if np.count_nonzero(hull) > RING_FILL * side * other_side:
+    if np.count_nonzero(hull) > RING_FILL * _turned_box_area(piece):
         return False
     inside = piece & (depth > band_depth(stroke_width(piece)))
     return np.count_nonzero(inside) > JOINED_WRITING * np.count_nonzero(piece)
@@ -202,11 +200,25 @@ def _round(marks: Marks, index: int, held: int) -> bool:
 
 
 def _outline_fill(marks: Marks, index: int) -> float:
-    """The share of mark `index`'s box that its outer outline holds."""
-    x, y, w, h = marks.boxes[index].astype(int)
-    piece = (marks.labels[y : y + h, x : x + w] == index).astype(np.uint8)
+    """The share of the smallest box round mark `index`, turned as it lies, that its outer
+    outline holds (a form's box tilted a few degrees is as much a rectangle as an upright one)."""
+    piece = _piece(marks, index)
     contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    return max(cv2.contourArea(c) for c in contours) / (w * h) if contours else 0.0
+    if not contours:
+        return 0.0
+    return max(cv2.contourArea(c) for c in contours) / max(_turned_box_area(piece), 1.0)
+
+
+def _piece(marks: Marks, index: int) -> np.ndarray:
+    """(h, w) uint8: mark `index`'s ink (1) in its box."""
+    x, y, w, h = marks.boxes[index].astype(int)
+    return (marks.labels[y : y + h, x : x + w] == index).astype(np.uint8)
+
+
+def _turned_box_area(piece: np.ndarray) -> float:
+    """The area of the smallest box round `piece`'s ink, turned as the ink lies."""
+    _, (side, other_side), _ = cv2.minAreaRect(cv2.findNonZero(piece))
+    return float(side * other_side)
 
 
 def central_digit(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, bool]:
