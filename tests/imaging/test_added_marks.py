@@ -53,6 +53,34 @@ def test_a_wide_digit_touching_its_ring_at_both_ends_is_taken_off_it():
     assert not kept[150, 55] and not kept[245, 150]  # the ring's left and bottom
 
 
+@pytest.mark.parametrize("pen", [6, 10, 14])
+def test_a_five_whose_bar_runs_into_its_ring_is_taken_off_it(pen):
+    """The band along the ring cuts the bar off the 5's body, which alone stands low and to
+    the left in the ring: the digit is the two together."""
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.ellipse(mask, (150, 150), (100, 100), 0, 100, 430, 1, pen)
+    cv2.line(mask, (140, 80), (210, 80), 1, pen)  # the bar, reaching the ring
+    cv2.line(mask, (140, 80), (137, 145), 1, pen)
+    cv2.ellipse(mask, (165, 180), (45, 38), 0, -150, 150, 1, pen)
+    kept = without_a_ring(mask.astype(bool))
+    assert kept[80, 170] and kept[110, 139] and kept[218, 165]  # bar, stem, bowl
+    assert not kept[150, 50] and not kept[250, 150]  # the ring's left and bottom
+
+
+@pytest.mark.parametrize("pen", [6, 10, 14])
+def test_a_three_touching_its_ring_off_centre_across_is_taken_off_it(pen):
+    """A 3's bowls open to the left, so its ink stands right of the ring's centre."""
+    three = np.zeros((300, 300), np.uint8)
+    cv2.ellipse(three, (180, 112), (44, 38), 0, -160, 90, 1, pen)  # upper bowl
+    cv2.ellipse(three, (180, 190), (50, 40), 0, -90, 160, 1, pen)  # lower bowl, into the ring
+    mask = three.copy()
+    cv2.ellipse(mask, (150, 150), (100, 100), 0, 100, 430, 1, pen)
+    kept = without_a_ring(mask.astype(bool))
+    assert kept[150, 180] and kept[112, 224]  # its middle and its upper bowl's right
+    assert np.count_nonzero(kept & (three > 0)) >= 0.6 * np.count_nonzero(three)
+    assert not kept[150, 50] and not kept[250, 150]
+
+
 def _zero(mask, pen):
     cv2.ellipse(mask, (150, 150), (55, 85), 0, 0, 360, 1, pen)
 
