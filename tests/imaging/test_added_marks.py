@@ -235,6 +235,17 @@ def test_a_line_under_a_digit_and_apart_from_it_is_taken_off(pen):
     assert not kept[269 + pen, 160]
 
 
+@pytest.mark.parametrize("pen", [4, 8, 14])
+def test_a_line_well_below_a_digit_is_taken_off_though_the_digit_reaches_past_one_end(pen):
+    """A 7's bar reaches further left than the line under it: a line so far below is no 2's
+    base written again."""
+    mask = np.zeros((300, 300), np.uint8)
+    _seven(mask, pen)
+    cv2.line(mask, (128, 234), (200, 234), 1, pen)
+    kept = without_an_underline(mask.astype(bool))
+    assert kept[100, 150] and kept[160, 162] and not kept[234, 180]
+
+
 def test_a_twos_base_joined_to_it_or_begun_again_under_it_and_a_low_dash_stay():
     for gap in (0, 8):  # one stroke with the rest, or begun again under its end
         two = np.zeros((300, 300), np.uint8)

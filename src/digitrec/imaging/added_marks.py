@@ -14,8 +14,9 @@ part of it; these take them off its ink.
   when the hull is round and what the band holds is a digit, bold, tall, centred up and down
   (less strictly across), reaching the centre, and no straight stroke (the constants below).
 - A line under it: the lowest rows of ink, below a row with none, flat and low (UNDERLINE_*),
-  reaching past the writing above at both ends (UNDERLINE_REACH): a 2's base begun again under
-  its stroke starts where the stroke ends. A line that slants into the writing's rows, or that
+  reaching past the writing above at both ends (UNDERLINE_REACH) or lying well below it
+  (UNDERLINE_GAP): a 2's base begun again under its stroke starts where the stroke ends, just
+  under it. A line that slants into the writing's rows, or that
   the writing touches, is found by its long flat runs and followed along them; one touched is
   taken off when what touches it lands in a narrow place, well in from both its ends (a 7 on
   its line; a 2's stroke turns into its base near the base's end: TOUCHED_REACH,
@@ -65,10 +66,11 @@ BEND = 0.06
 RING_GAPS = 2
 # A line under the writing is at least this many times as wide as it is tall, no taller than
 # UNDERLINE_HEIGHT of the writing above it, and reaches past it at both ends by UNDERLINE_REACH
-# of that height.
+# of that height, or lies UNDERLINE_GAP of it below.
 UNDERLINE_ASPECT = 4.0
 UNDERLINE_HEIGHT = 0.2
 UNDERLINE_REACH = 0.05
+UNDERLINE_GAP = 0.08
 # A line in the writing's rows: the lowest rows of ink with runs at least UNDERLINE_RUN of the
 # writing's height long, followed along the line fitted to them. Apart from the writing, it
 # goes as a line below a row with none does; touched, when what touches it lands within
@@ -264,7 +266,11 @@ def without_an_underline(ink: np.ndarray) -> np.ndarray:
         line_cols[0] <= cols_above[0] - reach and line_cols[-1] >= cols_above[-1] + reach
     )
     flat = line_cols[-1] - line_cols[0] + 1 >= UNDERLINE_ASPECT * line_height
-    if not (flat and past_both_ends) or line_height > UNDERLINE_HEIGHT * height_above:
+    well_below = top_of_line - above[-1] - 1 >= UNDERLINE_GAP * height_above
+    if (
+        not (flat and (past_both_ends or well_below))
+        or line_height > UNDERLINE_HEIGHT * height_above
+    ):
         return ink
     kept = ink.copy()
     kept[top_of_line:] = False
