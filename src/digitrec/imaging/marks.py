@@ -183,7 +183,7 @@ def _a_ring_with_writing_joined(marks: Marks, index: int) -> bool:
     a ring."""
     piece = _piece(marks, index)
     hull, depth = hull_depth(piece)
-    if np.count_nonzero(hull) > RING_FILL * _turned_box_area(piece):
+    if np.count_nonzero(hull) > RING_FILL * _turned_box_area(cv2.findNonZero(piece)):
         return False
     inside = piece & (depth > band_depth(stroke_width(piece)))
     return np.count_nonzero(inside) > JOINED_WRITING * np.count_nonzero(piece)
@@ -206,7 +206,9 @@ def _outline_fill(marks: Marks, index: int) -> float:
     contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         return 0.0
-    return max(cv2.contourArea(c) for c in contours) / max(_turned_box_area(piece), 1.0)
+    # The outer outlines hold all the ink: their points have its smallest box, and are fewer.
+    turned = _turned_box_area(np.concatenate(contours))
+    return max(cv2.contourArea(c) for c in contours) / max(turned, 1.0)
 
 
 def _piece(marks: Marks, index: int) -> np.ndarray:
@@ -215,9 +217,9 @@ def _piece(marks: Marks, index: int) -> np.ndarray:
     return (marks.labels[y : y + h, x : x + w] == index).astype(np.uint8)
 
 
-def _turned_box_area(piece: np.ndarray) -> float:
-    """The area of the smallest box round `piece`'s ink, turned as the ink lies."""
-    _, (side, other_side), _ = cv2.minAreaRect(cv2.findNonZero(piece))
+def _turned_box_area(points: np.ndarray) -> float:
+    """The area of the smallest box round `points` (OpenCV's (n, 1, 2)), turned as they lie."""
+    _, (side, other_side), _ = cv2.minAreaRect(points)
     return float(side * other_side)
 
 
