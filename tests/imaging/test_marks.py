@@ -101,6 +101,21 @@ def test_a_box_as_thick_as_the_pen_round_a_digit_is_not_writing():
     assert kept[_label_at(marks, 150, 150)] and not kept[_label_at(marks, 90, 150)]
 
 
+@pytest.mark.parametrize("squareness", [3.0, 4.0])
+def test_a_small_squarish_zero_holding_a_dot_is_writing_not_a_box(squareness):
+    """Its outline fills less of its box than a printed box's does: measured against its box
+    turned as it lies, an upright mark's box is its upright box, as large as it always was."""
+    mask = np.zeros((160, 160), np.uint8)
+    turn = np.linspace(0, 2 * np.pi, 400)
+    c, s = np.cos(turn), np.sin(turn)
+    x = 80 + 36 * np.sign(c) * np.abs(c) ** (2 / squareness)
+    y = 80 + 40 * np.sign(s) * np.abs(s) ** (2 / squareness)
+    cv2.polylines(mask, [np.stack([x, y], 1).round().astype(np.int32)], True, 255, 8)
+    cv2.circle(mask, (80, 80), 5, 255, -1)
+    marks = _marks(mask)
+    assert writing(marks)[_label_at(marks, 80, 40)]
+
+
 def test_a_seven_holding_the_centre_of_its_bars_broken_end_is_not_a_frame_round_it():
     mask = np.zeros((300, 300), np.uint8)
     cv2.line(mask, (120, 80), (200, 80), 255, 3)  # the bar...

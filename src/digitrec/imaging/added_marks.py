@@ -11,12 +11,11 @@ part of it; these take them off its ink.
   the writing touches is one piece with it, and so is a digit's own outline (a 0 drawn with an
   overshoot or a slash, a 6 whose stem curls round its loop): the band one pen wide along the
   hull is taken off round a number when two digits or more are left, and round one digit only
-  when the hull is round and what the band holds is a digit, bold, tall, centred up and down
-  (less strictly across), reaching the centre, and no straight stroke (the constants below).
+  when the hull is round and what the band holds is a digit, bold, tall, centred and reaching
+  the centre, and no straight stroke (the constants below).
 - A line under it: the lowest rows of ink, below a row with none, flat and low (UNDERLINE_*),
-  reaching past the writing above at both ends (UNDERLINE_REACH) or lying well below it
-  (UNDERLINE_GAP): a 2's base begun again under its stroke starts where the stroke ends, just
-  under it. A line that slants into the writing's rows, or that
+  reaching past the writing above at both ends (UNDERLINE_REACH): a 2's base begun again under
+  its stroke starts where the stroke ends. A line that slants into the writing's rows, or that
   the writing touches, is found by its long flat runs and followed along them; one touched is
   taken off when what touches it lands in a narrow place, well in from both its ends (a 7 on
   its line; a 2's stroke turns into its base near the base's end: TOUCHED_REACH,
@@ -43,11 +42,8 @@ BEYOND_THE_BAND = 0.05
 # A ring the digit touches: the band along the hull, BAND_PENS pen widths and BAND_MARGIN px
 # deep, is the ring, when the hull's outline leaves the ink at most RING_GAPS times (its
 # opening; a slash poking out of a 0 adds two) and the hull is round (a 0 is taller than wide).
-# What the band holds is a digit when, bolder than half the pen (its body: the bold parts at
-# least BODY_PART of the largest, for the band cuts a digit where it touches the ring), it
-# stands BODY_HEIGHT of the ring's height, off its centre by at most BODY_OFF_CENTRE of its
-# height up or down (what a 6's or a 9's curling stroke holds is its loop, low or high) and
-# BODY_OFF_ACROSS of its width sideways (a 3's bowls open to the left); a tenth of it lies
+# What the band holds is a digit when, bolder than half the pen, it stands BODY_HEIGHT of the
+# ring's height, off its centre by at most BODY_OFF_CENTRE of its size; a tenth of it lies
 # CLEAR_OF_THE_RING pens from the band or further; it comes within CENTRE_REACH of the ring's
 # half-size of its centre; and it is no straight stroke (STRAIGHT_SHARE of it within a pen, or
 # BEND of the ring's height, of a line). A 0 with a slash or a stroke in it, or written round
@@ -57,8 +53,6 @@ BAND_PENS = 1.25
 BAND_MARGIN = 2.0
 BODY_HEIGHT = 0.45
 BODY_OFF_CENTRE = 0.08
-BODY_OFF_ACROSS = 0.2
-BODY_PART = 0.2
 CLEAR_OF_THE_RING = 2.25
 CENTRE_REACH = 0.3
 STRAIGHT_SHARE = 0.85
@@ -66,11 +60,10 @@ BEND = 0.06
 RING_GAPS = 2
 # A line under the writing is at least this many times as wide as it is tall, no taller than
 # UNDERLINE_HEIGHT of the writing above it, and reaches past it at both ends by UNDERLINE_REACH
-# of that height, or lies UNDERLINE_GAP of it below.
+# of that height.
 UNDERLINE_ASPECT = 4.0
 UNDERLINE_HEIGHT = 0.2
 UNDERLINE_REACH = 0.05
-UNDERLINE_GAP = 0.08
 # A line in the writing's rows: the lowest rows of ink with runs at least UNDERLINE_RUN of the
 # writing's height long, followed along the line fitted to them. Apart from the writing, it
 # goes as a line below a row with none does; touched, when what touches it lands within
@@ -168,16 +161,13 @@ def _digit_in_a_touching_ring(
     found, parts, part_stats, _ = cv2.connectedComponentsWithStats(bold, connectivity=8)
     if found < 2:
         return ink
-    areas = part_stats[1:, cv2.CC_STAT_AREA]
-    body = np.isin(parts, 1 + np.flatnonzero(areas >= BODY_PART * areas.max()))
+    body = parts == 1 + int(np.argmax(part_stats[1:, cv2.CC_STAT_AREA]))
     body_ys, body_xs = np.nonzero(body)
-    off_centre = abs(body_ys[0] + body_ys[-1] - ys[0] - ys[-1]) / (2 * height)
-    off_across = abs(body_xs.min() + body_xs.max() - xs.min() - xs.max()) / (2 * width)
-    if (
-        body_ys[-1] - body_ys[0] + 1 < BODY_HEIGHT * height
-        or off_centre > BODY_OFF_CENTRE
-        or off_across > BODY_OFF_ACROSS
-    ):
+    off_centre = max(
+        abs(body_ys[0] + body_ys[-1] - ys[0] - ys[-1]) / (2 * height),
+        abs(body_xs.min() + body_xs.max() - xs.min() - xs.max()) / (2 * width),
+    )
+    if body_ys[-1] - body_ys[0] + 1 < BODY_HEIGHT * height or off_centre > BODY_OFF_CENTRE:
         return ink
     _, labels = cv2.connectedComponents(rest.astype(np.uint8), connectivity=8)
     digit = rest & np.isin(labels, np.unique(labels[body]))
@@ -266,11 +256,7 @@ def without_an_underline(ink: np.ndarray) -> np.ndarray:
         line_cols[0] <= cols_above[0] - reach and line_cols[-1] >= cols_above[-1] + reach
     )
     flat = line_cols[-1] - line_cols[0] + 1 >= UNDERLINE_ASPECT * line_height
-    well_below = top_of_line - above[-1] - 1 >= UNDERLINE_GAP * height_above
-    if (
-        not (flat and (past_both_ends or well_below))
-        or line_height > UNDERLINE_HEIGHT * height_above
-    ):
+    if not (flat and past_both_ends) or line_height > UNDERLINE_HEIGHT * height_above:
         return ink
     kept = ink.copy()
     kept[top_of_line:] = False

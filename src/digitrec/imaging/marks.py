@@ -200,15 +200,21 @@ def _round(marks: Marks, index: int, held: int) -> bool:
 
 
 def _outline_fill(marks: Marks, index: int) -> float:
-    """The share of the smallest box round mark `index`, turned as it lies, that its outer
-    outline holds (a form's box tilted a few degrees is as much a rectangle as an upright one)."""
+    """The share of mark `index`'s box that its outer outline holds, the box turned as the mark
+    lies: its upright box, shrunk by as much as the smallest turned box round the outline is
+    smaller than the upright one (an upright mark is measured against its box; a form's box
+    tilted a few degrees is as much a rectangle as an upright one)."""
     piece = _piece(marks, index)
     contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         return 0.0
     # The outer outlines hold all the ink: their points have its smallest box, and are fewer.
-    turned = _turned_box_area(np.concatenate(contours))
-    return max(cv2.contourArea(c) for c in contours) / max(turned, 1.0)
+    points = np.concatenate(contours)
+    _, _, width, height = cv2.boundingRect(points)
+    upright = max((width - 1) * (height - 1), 1)
+    turned = min(_turned_box_area(points) / upright, 1.0)
+    _, _, box_width, box_height = marks.boxes[index]
+    return max(cv2.contourArea(c) for c in contours) / max(box_width * box_height * turned, 1.0)
 
 
 def _piece(marks: Marks, index: int) -> np.ndarray:
