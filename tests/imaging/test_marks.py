@@ -166,6 +166,19 @@ def test_print_round_a_digit_is_not_part_of_it_however_near(print_pen):
     assert not whole[:118].any() and not whole[292:].any() and not several
 
 
+@pytest.mark.parametrize("skip", [1, 2, 3])
+def test_a_sevens_bar_written_apart_with_an_ink_skip_in_it_is_part_of_it(skip):
+    """A felt-tip skips and leaves paper inside the bar: short, wide and holding a hole, as a
+    bold printed word holds its letters' eyes, but the 7's bar all the same."""
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.line(mask, (105, 77), (195, 75), 255, 10)  # the bar
+    cv2.circle(mask, (150, 76), skip, 0, -1)  # where the pen skipped
+    cv2.line(mask, (190, 93), (130, 235), 255, 10)  # the stem, apart from it
+    marks = _marks(mask)
+    chosen, _ = central_digit(marks, writing(marks))
+    assert mask_of(marks, chosen)[76, 120]
+
+
 def test_a_line_of_two_bold_words_over_a_digit_is_print_not_its_bar():
     """Two words, their letters run together, wider than the digit is tall: a line of print.
     A 5's bar, or a 7's, is narrower than its digit is tall."""
