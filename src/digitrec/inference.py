@@ -58,6 +58,11 @@ PHOTOS_MODEL = Path(PHOTOS_FOLDER) / "model.onnx"  # beside a model: its reader 
 # The model reads at most this many images per run, so that a number of many digits, which
 # offers thousands of pieces, never needs one run's memory for all of them at once.
 MODEL_BATCH = 256
+# (first, second) readings of a photo where the second is what the first digit is without a
+# part written apart: a 2 without its base is a 7, a 7 without its bar a 1, and so is a 4
+# without its bar (and the arm it held). The model is at least as sure of the 7 as of the 2
+# with its base, so its being surer of the second says nothing of whose the part was.
+PART_LEFT_OFF = frozenset({(2, 7), (7, 1), (4, 1)})
 
 
 def bundled_model_path() -> Path:
@@ -260,10 +265,13 @@ class Recogniser:
             preprocessed.append(to_mnist_style(image))
         if not preprocessed:
             return []
-        inputs = np.stack([item.mnist for item in preprocessed]).astype(np.float32)
-        predictions: dict[int, Prediction] = {}
+        # A photo's digit may come with a second reading, without marks that may be its own.
+        readings = [(i, item) for i, item in enumerate(preprocessed)]
+        readings += [(i, item.second) for i, item in enumerate(preprocessed) if item.second]
+        inputs = np.stack([item.mnist for _, item in readings]).astype(np.float32)
+        predictions: list[Prediction | None] = [None] * len(readings)
         for unsure in (False, True):
-            chosen = [i for i, item in enumerate(preprocessed) if item.pen_width_unsure == unsure]
+            chosen = [n for n, (_, item) in enumerate(readings) if item.pen_width_unsure == unsure]
             if not chosen:
                 continue
             reader = self.reader_of_photos if unsure else self
@@ -271,11 +279,17 @@ class Recogniser:
             if unsure:
                 calibrated = reader._at_pen_widths(inputs[chosen], calibrated)
             threshold = reader.card.photo_threshold if unsure else None
-            read = reader._predictions(inputs[chosen], calibrated, threshold)
-            predictions.update(zip(chosen, read, strict=True))
+            for n, prediction in zip(
+                chosen, reader._predictions(inputs[chosen], calibrated, threshold), strict=True
+            ):
+                predictions[n] = prediction
+        best: dict[int, tuple[Prediction, Preprocessed]] = {}
+        for (index, item), prediction in zip(readings, predictions, strict=True):
+            if index not in best or _surer(prediction, best[index][0]):
+                best[index] = (prediction, item)
         return [
-            Recognition(_judged_by_shape(predictions[index], item), item)
-            for index, item in enumerate(preprocessed)
+            Recognition(_judged_by_shape(*best[index]), best[index][1])
+            for index in range(len(preprocessed))
         ]
 
     @property
@@ -301,6 +315,16 @@ def _digits_read_by(card: ModelCard, model_path: Path) -> tuple[int, ...]:
             f"{model_path}: its card's labels {card.labels} are not the digits 0-9"
         )
     return tuple(int(label) for label in card.labels)
+
+
+def _surer(second: Prediction, first: Prediction) -> bool:
+    """Whether a photo's second reading, without marks that may be the writer's or the digit's
+    own, is to be kept: it is surer than the first (which wins a tie), and it is not what the
+    first digit is without a part written apart (PART_LEFT_OFF), which says nothing of whose the
+    mark was."""
+    if (first.digit, second.digit) in PART_LEFT_OFF:
+        return False
+    return second.confidence > first.confidence
 
 
 def _judged_by_shape(prediction: Prediction, item: Preprocessed) -> Prediction:

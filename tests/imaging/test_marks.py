@@ -179,6 +179,27 @@ def test_a_sevens_bar_written_apart_with_an_ink_skip_in_it_is_part_of_it(skip):
     assert mask_of(marks, chosen)[76, 120]
 
 
+@pytest.mark.parametrize("word", ["date", "there"])
+@pytest.mark.parametrize("print_pen", [3, 5])
+def test_a_bold_word_just_above_a_digit_is_print_by_its_letters_eyes_when_doubtful(word, print_pen):
+    """One word, its letters run together, as short and as wide as a 5's bar written apart
+    and as near: shape joins it to the 5, and a second reading leaves it out by the paper its
+    letters enclose (an a's, a d's, an e's eye)."""
+    mask = np.zeros((400, 360), np.uint8)
+    cv2.line(mask, (150, 150), (230, 150), 255, 10)  # a 5's bar
+    cv2.line(mask, (150, 150), (145, 215), 255, 10)  # its stem
+    cv2.ellipse(mask, (180, 250), (50, 45), 0, -150, 150, 255, 10)  # its bowl
+    printed = np.zeros_like(mask)
+    cv2.putText(printed, word, (130, 132), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 255, 2)
+    mask |= cv2.dilate(printed, np.ones((print_pen, print_pen), np.uint8))
+    marks = _marks(mask)
+    first, _ = central_digit(marks, writing(marks))
+    chosen, several = central_digit(marks, writing(marks), doubtful=True)
+    whole = mask_of(marks, chosen)
+    assert whole[150, 190] and whole[250, 230] and not whole[:140].any() and not several
+    assert mask_of(marks, first)[:140].any()
+
+
 def test_a_line_of_two_bold_words_over_a_digit_is_print_not_its_bar():
     """Two words, their letters run together, wider than the digit is tall: a line of print.
     A 5's bar, or a 7's, is narrower than its digit is tall."""

@@ -78,7 +78,8 @@ def _framed_digits(record: CorrectionRecord, image: bytes, recogniser) -> list[n
     """The digits of one correction as 28x28 uint8 frames, or why there are none."""
     decoded = decode_image(image, recogniser.max_pixels)
     if record.mode == "digit":
-        preprocessed = to_mnist_style(decoded)
+        # The frame the recogniser read: of a photo's two readings, the one it kept.
+        preprocessed = recogniser.recognise([decoded])[0].preprocessed
         if preprocessed.is_blank:
             return "the image holds no digit"
         return [_as_uint8(preprocessed.mnist)]

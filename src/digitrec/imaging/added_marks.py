@@ -20,6 +20,11 @@ part of it; these take them off its ink.
   taken off when what touches it lands in a narrow place, well in from both its ends (a 7 on
   its line; a 2's stroke turns into its base near the base's end: TOUCHED_REACH,
   TOUCHING_WIDTH).
+- Doubtful marks, which shape alone cannot tell from the digit's own strokes, go only for a
+  second reading of a photo (`digitrec.imaging.photo`; the recogniser keeps the surer): a ring
+  the digit touches off its centre sideways (round a 3 or a 5, or a 0's second round), and a
+  line well below the digit that it reaches past at one end (an underline shorter than a 7's
+  bar, or a 2's base written apart).
 
 Of 10,000 held-out training digits (5,000 at 112 and at 224 px), only a 5 with specks of dash
 under it changes, losing them (bench/results.md).
@@ -53,6 +58,11 @@ BAND_PENS = 1.25
 BAND_MARGIN = 2.0
 BODY_HEIGHT = 0.45
 BODY_OFF_CENTRE = 0.08
+# Doubtful (a second reading): a digit touching its ring may stand this share of its width off
+# centre sideways (a 3's bowls open to the left), its body all the bold parts the band leaves
+# at least BODY_PART of the largest (the band cuts a digit where it touches the ring).
+BODY_OFF_ACROSS = 0.2
+BODY_PART = 0.2
 CLEAR_OF_THE_RING = 2.25
 CENTRE_REACH = 0.3
 STRAIGHT_SHARE = 0.85
@@ -64,6 +74,9 @@ RING_GAPS = 2
 UNDERLINE_ASPECT = 4.0
 UNDERLINE_HEIGHT = 0.2
 UNDERLINE_REACH = 0.05
+# Doubtful (a second reading): a line apart under the writing that lies this share of the
+# writing's height below it, though the writing reaches past one of its ends.
+UNDERLINE_GAP = 0.08
 # A line in the writing's rows: the lowest rows of ink with runs at least UNDERLINE_RUN of the
 # writing's height long, followed along the line fitted to them. Apart from the writing, it
 # goes as a line below a row with none does; touched, when what touches it lands within
@@ -73,15 +86,23 @@ TOUCHED_REACH = 0.15
 TOUCHING_WIDTH = 0.12
 
 
-def without_added_marks(ink: np.ndarray, one_digit: bool = True) -> np.ndarray:
+def without_added_marks(
+    ink: np.ndarray, one_digit: bool = True, doubtful: bool = False
+) -> np.ndarray:
     """(h, w) bool ink of one digit, or of a number -> the same without a ring round it or a
-    line under it."""
-    return without_a_touching_underline(without_an_underline(without_a_ring(ink, one_digit)))
+    line under it. With `doubtful`, marks that shape alone cannot tell from the digit's own
+    strokes go too (for a second reading: `digitrec.imaging.photo`): a short line well below
+    the digit that it reaches past at one end (an underline, or a 2's base written apart:
+    UNDERLINE_GAP), and a ring the digit touches off its centre sideways (round a 3 or a 5, or
+    a 0's second round: BODY_OFF_ACROSS)."""
+    ringless = without_a_ring(ink, one_digit, doubtful)
+    return without_a_touching_underline(without_an_underline(ringless, doubtful))
 
 
-def without_a_ring(ink: np.ndarray, one_digit: bool = True) -> np.ndarray:
+def without_a_ring(ink: np.ndarray, one_digit: bool = True, doubtful: bool = False) -> np.ndarray:
     """(h, w) bool ink of one digit, or of a number -> the same with a ring drawn round it
-    taken off, or as it is when it holds no ring."""
+    taken off, or as it is when it holds no ring (with `doubtful`, one the digit touches off
+    its centre goes too)."""
     mask = ink.astype(np.uint8)
     pieces, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if pieces < 2:
@@ -120,7 +141,7 @@ def without_a_ring(ink: np.ndarray, one_digit: bool = True) -> np.ndarray:
             return number
     if _gaps_along(on_hull, pen) > RING_GAPS:
         return ink  # something pokes out of it: a slashed zero's slash
-    return _digit_in_a_touching_ring(ink, hull, band, pen)
+    return _digit_in_a_touching_ring(ink, hull, band, pen, doubtful)
 
 
 def hull_depth(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -147,11 +168,12 @@ def _ring_pen(ink: np.ndarray, depth: np.ndarray) -> float:
 
 
 def _digit_in_a_touching_ring(
-    ink: np.ndarray, hull: np.ndarray, band: np.ndarray, pen: float
+    ink: np.ndarray, hull: np.ndarray, band: np.ndarray, pen: float, doubtful: bool = False
 ) -> np.ndarray:
     """Ink that runs along its hull -> the same without the band one pen wide along the hull,
     when the hull is round and what the band holds is a digit (BODY_*, CLEAR_OF_THE_RING,
-    CENTRE_REACH, STRAIGHT_SHARE)."""
+    CENTRE_REACH, STRAIGHT_SHARE); with `doubtful`, a digit off the centre sideways too, its
+    body all its bold parts (BODY_PART, BODY_OFF_ACROSS)."""
     ys, xs = np.nonzero(hull)
     height, width = ys[-1] - ys[0] + 1, xs.max() - xs.min() + 1
     if width < RING_ROUNDNESS * height:
@@ -161,13 +183,17 @@ def _digit_in_a_touching_ring(
     found, parts, part_stats, _ = cv2.connectedComponentsWithStats(bold, connectivity=8)
     if found < 2:
         return ink
-    body = parts == 1 + int(np.argmax(part_stats[1:, cv2.CC_STAT_AREA]))
+    areas = part_stats[1:, cv2.CC_STAT_AREA]
+    share = BODY_PART if doubtful else 1.0
+    body = np.isin(parts, 1 + np.flatnonzero(areas >= share * areas.max()))
     body_ys, body_xs = np.nonzero(body)
-    off_centre = max(
-        abs(body_ys[0] + body_ys[-1] - ys[0] - ys[-1]) / (2 * height),
-        abs(body_xs.min() + body_xs.max() - xs.min() - xs.max()) / (2 * width),
-    )
-    if body_ys[-1] - body_ys[0] + 1 < BODY_HEIGHT * height or off_centre > BODY_OFF_CENTRE:
+    off_centre = abs(body_ys[0] + body_ys[-1] - ys[0] - ys[-1]) / (2 * height)
+    off_across = abs(body_xs.min() + body_xs.max() - xs.min() - xs.max()) / (2 * width)
+    if (
+        body_ys[-1] - body_ys[0] + 1 < BODY_HEIGHT * height
+        or off_centre > BODY_OFF_CENTRE
+        or off_across > (BODY_OFF_ACROSS if doubtful else BODY_OFF_CENTRE)
+    ):
         return ink
     _, labels = cv2.connectedComponents(rest.astype(np.uint8), connectivity=8)
     digit = rest & np.isin(labels, np.unique(labels[body]))
@@ -235,10 +261,10 @@ def _straight(ink: np.ndarray, within: float) -> bool:
     return bool(np.mean(off_line <= within) >= STRAIGHT_SHARE)
 
 
-def without_an_underline(ink: np.ndarray) -> np.ndarray:
+def without_an_underline(ink: np.ndarray, doubtful: bool = False) -> np.ndarray:
     """(h, w) bool ink of a digit or a number -> the same without a line drawn under it, apart
     from it: its lowest inked rows, below a row with no ink, when they are flat and low and
-    reach past the writing above at both ends."""
+    reach past the writing above at both ends (with `doubtful`, or lie well below it)."""
     rows = np.flatnonzero(ink.any(axis=1))
     if len(rows) < 3:
         return ink
@@ -256,7 +282,11 @@ def without_an_underline(ink: np.ndarray) -> np.ndarray:
         line_cols[0] <= cols_above[0] - reach and line_cols[-1] >= cols_above[-1] + reach
     )
     flat = line_cols[-1] - line_cols[0] + 1 >= UNDERLINE_ASPECT * line_height
-    if not (flat and past_both_ends) or line_height > UNDERLINE_HEIGHT * height_above:
+    well_below = doubtful and top_of_line - above[-1] - 1 >= UNDERLINE_GAP * height_above
+    if (
+        not (flat and (past_both_ends or well_below))
+        or line_height > UNDERLINE_HEIGHT * height_above
+    ):
         return ink
     kept = ink.copy()
     kept[top_of_line:] = False

@@ -84,7 +84,11 @@ PRINT_STROKE = 0.6
 # set neither the digit's height nor the weight a mark needs to be a contender for it.
 LINE_SHAPE = 3.0
 # A mark no taller than PRINT_HEIGHT of the digit and this many times as wide as tall is a word.
+# Doubtful (a second reading): never a part of the digit where its ink encloses paper no more
+# than EYE_AREA of its height squared (a letter's eye; a bar or a base written apart encloses
+# none, and the loop of a 2 broken off its stroke is larger; but a bar with an ink skip may).
 WORD_SHAPE = 2.0
+EYE_AREA = 0.1
 # Marks weighing this share of the heaviest (mass by nearness to the centre) may be the digit.
 CONTENDER_SHARE = 0.5
 
@@ -229,9 +233,11 @@ def _turned_box_area(points: np.ndarray) -> float:
     return float(side * other_side)
 
 
-def central_digit(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, bool]:
+def central_digit(
+    marks: Marks, candidates: np.ndarray, doubtful: bool = False
+) -> tuple[np.ndarray, bool]:
     """The digit among the `candidates`: ((n,) bool, just it; whether others look like digits
-    too)."""
+    too). With `doubtful`, no word whose letters have eyes is a part of it (EYE_AREA)."""
     h, w = marks.shape
     offset = np.hypot(marks.centres[:, 0] / w - 0.5, marks.centres[:, 1] / h - 0.5)
     nearness = np.exp(-((offset / CENTRE_REACH) ** 2))
@@ -258,6 +264,8 @@ def central_digit(marks: Marks, candidates: np.ndarray) -> tuple[np.ndarray, boo
     unlike_words = np.where(wordlike, 0.0, weight)
     best = int(unlike_words.argmax()) if unlike_words.any() else int(weight.argmax())
     candidates = candidates & ~_print_beside(marks, best)
+    if doubtful:
+        candidates &= ~_words_with_eyes(marks, wordlike)
     smaller = (marks.boxes[:, 2:] <= marks.boxes[best, 2:]).all(axis=1)
     chosen = candidates & (smaller | _stacked_on(marks.boxes, best))
     chosen &= _gaps_to(marks.boxes, marks.boxes[best]) <= PART_GAP * marks.boxes[best, 2:].max()
@@ -326,6 +334,22 @@ def _print_beside(marks: Marks, best: int) -> np.ndarray:
     short = marks.boxes[:, 3] <= PRINT_HEIGHT * height
     wide = marks.boxes[:, 2] >= PRINT_WIDTH * height
     return short & ((depth <= PRINT_STROKE * depth[best]) | wide)
+
+
+def _words_with_eyes(marks: Marks, wordlike: np.ndarray) -> np.ndarray:
+    """(n,) bool: the `wordlike` marks (short and wide) with paper enclosed in their ink, no more
+    than EYE_AREA of their height squared: the eye of an a, an e or an o."""
+    eyed = np.zeros(len(wordlike), bool)
+    for index in np.flatnonzero(wordlike):
+        outlines, hierarchy = cv2.findContours(
+            _piece(marks, index), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE
+        )
+        if hierarchy is None:
+            continue
+        largest = EYE_AREA * float(marks.boxes[index, 3]) ** 2
+        eyes = [o for o, (*_, parent) in zip(outlines, hierarchy[0], strict=True) if parent >= 0]
+        eyed[index] = any(cv2.contourArea(eye) <= largest for eye in eyes)
+    return eyed
 
 
 def _stacked_on(boxes: np.ndarray, index: int) -> np.ndarray:

@@ -8,6 +8,9 @@
    taken out, strokes kept whole; dotted paper's dots taken out.
 5. Marks (`digitrec.imaging.marks`): the page's edge, the table, outlines, shadows and specks
    dropped; for one digit, the most central mark of ink is kept and others like it reported.
+6. Added marks (`digitrec.imaging.added_marks`): a ring round the writing, a line under it.
+   For one digit, what shape alone cannot tell from its own strokes (a word with eyes by it, a
+   line well below it, a ring it touches off centre) is taken off for a second reading.
 """
 
 from __future__ import annotations
@@ -75,6 +78,8 @@ class PhotoInk:
     evened: Image.Image  # "L": the picture with its light evened out
     removed: Image.Image  # "L": what was taken away (lines, edges, shadows, other marks)
     several: bool  # one digit was asked for and more marks look like digits
+    # The one digit without marks that may be the writer's or its own (`second_reading`).
+    second: PhotoInk | None = None
 
 
 def _is_dark_paper(pixels: np.ndarray) -> bool:
@@ -244,16 +249,28 @@ def _ink_on(
     if not on_a_page and look_for_page_marks:
         deep = depths(marks.labels, len(marks.mass) - 1) >= LIGHT_DEPTH_SHARE * min(pixels.shape)
         page_marks_kept = bool((chosen & deep & ~writing(marks, on_a_page=True)).any())
-    several = False
-    if one_digit:
-        chosen, several = central_digit(marks, chosen)
-    chosen_ink = mask_of(marks, chosen)
-    chosen_ink = without_added_marks(chosen_ink, one_digit)
+    if not one_digit:
+        ink = without_added_marks(mask_of(marks, chosen), one_digit=False)
+        return _found(ink, inked, strength, evened, False), page_marks_kept
+    digit, several = central_digit(marks, chosen)
+    ink = without_added_marks(mask_of(marks, digit))
+    found = _found(ink, inked, strength, evened, several)
+    # What shape alone cannot tell from the digit's own strokes (a word with eyes by it, a
+    # short line well below it, a ring it touches off centre) is taken off for a second
+    # reading; `digitrec.inference.Recogniser` keeps the surer of the two.
+    doubtful_digit, _ = central_digit(marks, chosen, doubtful=True)
+    second = without_added_marks(mask_of(marks, doubtful_digit), doubtful=True)
+    if not np.array_equal(second, ink):
+        found.second = _found(second, inked, strength, evened, several)
+    return found, page_marks_kept
+
+
+def _found(chosen_ink, inked, strength, evened, several: bool) -> PhotoInk:
+    """The chosen ink (bool) with its faint parts, what was taken away, and the steps."""
     kept = _with_faint_parts(chosen_ink, (inked > 0) & ~chosen_ink, strength)
     ink = np.where(kept, np.round(255 * strength), 0).astype(np.uint8)
     removed = np.where(kept, 0, inked).astype(np.uint8)
-    found = PhotoInk(Image.fromarray(ink), evened, Image.fromarray(removed), several)
-    return found, page_marks_kept
+    return PhotoInk(Image.fromarray(ink), evened, Image.fromarray(removed), several)
 
 
 def _with_faint_parts(kept: np.ndarray, dropped: np.ndarray, strength: np.ndarray) -> np.ndarray:

@@ -35,7 +35,7 @@ from digitrec.imaging.ink import (
     ink_image,
     reduced,
 )
-from digitrec.imaging.photo import photo_ink
+from digitrec.imaging.photo import PhotoInk, photo_ink
 from digitrec.imaging.png import known_alpha_range
 from digitrec.imaging.reduce import (
     grey_of_wide,
@@ -185,6 +185,9 @@ class Preprocessed:
     removed_image: Image.Image | None = field(default=None, repr=False)
     several_digits: bool = False  # other marks like the digit were found: perhaps a number
     one_bit: bool = False  # a 1-bit scan: its strokes are as wide as its threshold left them
+    # A photo's digit without marks that may be the writer's or its own (a short line well
+    # below it, a ring it touches off centre): `Recogniser` reads both and keeps the surer.
+    second: Preprocessed | None = field(default=None, repr=False)
 
     @property
     def from_photo(self) -> bool:
@@ -298,9 +301,11 @@ def to_mnist_style(image: Image.Image, thin_frame_filling_strokes: bool = True) 
     """
     found = _framed(image)
     if thin_frame_filling_strokes:  # a blank one has no box, and is left as it is
-        found.mnist = framed_for_its_strokes(
-            found.mnist, found.box, original_size(image), found.pen_width_unsure
-        )
+        for read in (found, found.second):
+            if read is not None:
+                read.mnist = framed_for_its_strokes(
+                    read.mnist, read.box, original_size(image), read.pen_width_unsure
+                )
     return found
 
 
@@ -317,6 +322,15 @@ def _framed(image: Image.Image) -> Preprocessed:
         return _in_original(found, first, original_size(image))
     small, factor = reduced(grey, WORK_LONG_SIDE)
     found = photo_ink(small, one_digit=True, scale=first * factor)
+    framed = _framed_photo_ink(found, grey, first * factor, original_size(image))
+    if found.second is not None and not framed.is_blank:
+        framed.second = _framed_photo_ink(found.second, grey, first * factor, original_size(image))
+    return framed
+
+
+def _framed_photo_ink(found: PhotoInk, grey: Image.Image, factor: int, size) -> Preprocessed:
+    """A photo's ink found on its working copy (reduced by `factor` from the original's `size`)
+    -> the digit framed, or blank."""
     box = _ink_box(found.ink)
     if is_nearly_blank(box, found.ink.size):
         blank = _blank(grey, found.ink)
@@ -325,11 +339,10 @@ def _framed(image: Image.Image) -> Preprocessed:
         return blank
     x, y, w, h = box
     crop = found.ink.crop((x, y, x + w, y + h))
-    original = box_in_original(box, first * factor, original_size(image))
     return Preprocessed(
         frame_ink_image(crop),
         False,
-        original,
+        box_in_original(box, factor, size),
         grey,
         found.ink,
         crop,
