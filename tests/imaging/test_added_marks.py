@@ -444,3 +444,20 @@ def test_a_two_whose_base_is_written_apart_well_below_is_read_two(recogniser, pe
     cv2.line(two, (108 + start, 228 + pen), (end, 228 + pen), 1, pen)
     [result] = recogniser.recognise([_photo_of(two)])
     assert result.prediction.digit == 2
+
+
+@pytest.mark.parametrize("pen", [6, 10, 14])
+def test_a_digit_touching_an_upright_oval_round_it_is_read_without_it(recogniser, pen):
+    """People circle a digit with an oval as tall as the digit: shape alone takes it for a 0's
+    outline, which is as tall; the second reading, without it, is surer."""
+    three = np.zeros((320, 300), np.uint8)
+    cv2.ellipse(three, (165, 115), (40, 38), 0, -160, 90, 1, pen)
+    cv2.ellipse(three, (165, 195), (46, 40), 0, -90, 160, 1, pen)
+    five = np.zeros((320, 300), np.uint8)
+    cv2.line(five, (130, 75), (205, 75), 1, pen)
+    cv2.line(five, (130, 75), (127, 145), 1, pen)
+    cv2.ellipse(five, (160, 185), (45, 45), 0, -150, 150, 1, pen)
+    for digit, mask in ((3, three), (5, five)):
+        cv2.ellipse(mask, (150, 160), (72, 112), 0, 100, 430, 1, pen)
+        [result] = recogniser.recognise([_photo_of(mask)])
+        assert (result.prediction.digit, result.prediction.is_digit) == (digit, True)
