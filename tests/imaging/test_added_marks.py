@@ -414,23 +414,37 @@ def _photo_of(mask: np.ndarray):
     return photographed(page)
 
 
+def _three_and_five(pen: int, size: tuple[int, int], left: int, top: int) -> list:
+    """A 3 and a 5, each drawn on a mask of `size` (h, w) with its box's corner near
+    (left, top): [(digit, mask)]."""
+    three = np.zeros(size, np.uint8)
+    cv2.ellipse(three, (left + 40, top + 38), (44, 38), 0, -160, 90, 1, pen)
+    cv2.ellipse(three, (left + 40, top + 116), (50, 40), 0, -90, 160, 1, pen)
+    five = np.zeros(size, np.uint8)
+    cv2.line(five, (left, top), (left + 70, top), 1, pen)
+    cv2.line(five, (left, top), (left - 3, top + 65), 1, pen)
+    cv2.ellipse(five, (left + 25, top + 100), (45, 38), 0, -150, 150, 1, pen)
+    return [(3, three), (5, five)]
+
+
 @pytest.mark.parametrize("pen", [6, 10, 14])
-def test_a_digit_touching_its_ring_off_centre_is_read_without_it(recogniser, pen):
-    """Shape alone keeps such a ring (a 0 written round again looks the same); the second
-    reading, without it, is surer: a 3 whose bowls open away from the ring's centre, a 5 whose
-    bar runs into the ring."""
-    three = np.zeros((300, 300), np.uint8)
-    cv2.ellipse(three, (180, 112), (44, 38), 0, -160, 90, 1, pen)
-    cv2.ellipse(three, (180, 190), (50, 40), 0, -90, 160, 1, pen)
-    five = np.zeros((300, 300), np.uint8)
-    cv2.line(five, (140, 80), (210, 80), 1, pen)
-    cv2.line(five, (140, 80), (137, 145), 1, pen)
-    cv2.ellipse(five, (165, 180), (45, 38), 0, -150, 150, 1, pen)
-    for digit, mask in ((3, three), (5, five)):
-        cv2.ellipse(mask, (150, 150), (100, 100), 0, 100, 430, 1, pen)
+@pytest.mark.parametrize(
+    ("size", "corner", "ring"),
+    [
+        ((300, 300), (140, 76), ((150, 150), (100, 100))),  # round, the digit off its centre
+        ((320, 300), (128, 78), ((150, 160), (72, 112))),  # an upright oval, as tall as a 0
+    ],
+)
+def test_a_digit_touching_its_ring_is_read_without_it(recogniser, pen, size, corner, ring):
+    """Shape alone keeps such a ring (a 0 written round again, or its outline, looks the same);
+    the second reading, without it, is surer: a 3 whose bowls open away from the ring's centre,
+    a 5 whose bar runs into the ring."""
+    for digit, mask in _three_and_five(pen, size, *corner):
+        cv2.ellipse(mask, *ring, 0, 100, 430, 1, pen)
         [result] = recogniser.recognise([_photo_of(mask)])
         assert (result.prediction.digit, result.prediction.is_digit) == (digit, True)
-        assert result.preprocessed.ink[150, 40:60].max() < 0.3  # the ring's left is gone
+        (x, y), (across, _) = ring
+        assert result.preprocessed.ink[y, x - across - 10 : x - across + 10].max() < 0.3
 
 
 @pytest.mark.parametrize("pen", [4, 8, 14])
@@ -444,20 +458,3 @@ def test_a_two_whose_base_is_written_apart_well_below_is_read_two(recogniser, pe
     cv2.line(two, (108 + start, 228 + pen), (end, 228 + pen), 1, pen)
     [result] = recogniser.recognise([_photo_of(two)])
     assert result.prediction.digit == 2
-
-
-@pytest.mark.parametrize("pen", [6, 10, 14])
-def test_a_digit_touching_an_upright_oval_round_it_is_read_without_it(recogniser, pen):
-    """People circle a digit with an oval as tall as the digit: shape alone takes it for a 0's
-    outline, which is as tall; the second reading, without it, is surer."""
-    three = np.zeros((320, 300), np.uint8)
-    cv2.ellipse(three, (165, 115), (40, 38), 0, -160, 90, 1, pen)
-    cv2.ellipse(three, (165, 195), (46, 40), 0, -90, 160, 1, pen)
-    five = np.zeros((320, 300), np.uint8)
-    cv2.line(five, (130, 75), (205, 75), 1, pen)
-    cv2.line(five, (130, 75), (127, 145), 1, pen)
-    cv2.ellipse(five, (160, 185), (45, 45), 0, -150, 150, 1, pen)
-    for digit, mask in ((3, three), (5, five)):
-        cv2.ellipse(mask, (150, 160), (72, 112), 0, 100, 430, 1, pen)
-        [result] = recogniser.recognise([_photo_of(mask)])
-        assert (result.prediction.digit, result.prediction.is_digit) == (digit, True)
