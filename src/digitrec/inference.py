@@ -266,7 +266,7 @@ class Recogniser:
         if not preprocessed:
             return []
         # A photo's digit may come with a second reading, without marks that may be its own.
-        readings = [(i, item) for i, item in enumerate(preprocessed)]
+        readings = list(enumerate(preprocessed))
         readings += [(i, item.second) for i, item in enumerate(preprocessed) if item.second]
         inputs = np.stack([item.mnist for _, item in readings]).astype(np.float32)
         predictions: list[Prediction | None] = [None] * len(readings)

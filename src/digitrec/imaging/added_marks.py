@@ -93,8 +93,8 @@ def without_added_marks(
     line under it. With `doubtful`, marks that shape alone cannot tell from the digit's own
     strokes go too (for a second reading: `digitrec.imaging.photo`): a short line well below
     the digit that it reaches past at one end (an underline, or a 2's base written apart:
-    UNDERLINE_GAP), and a ring the digit touches off its centre sideways (round a 3 or a 5, or
-    a 0's second round: BODY_OFF_ACROSS)."""
+    UNDERLINE_GAP), and a ring the digit touches off its centre or runs along, or an upright
+    oval (round a 3 or a 5, or a 0's second round: `_digit_in_a_touching_ring`)."""
     ringless = without_a_ring(ink, one_digit, doubtful)
     return without_a_touching_underline(without_an_underline(ringless, doubtful))
 
@@ -102,7 +102,7 @@ def without_added_marks(
 def without_a_ring(ink: np.ndarray, one_digit: bool = True, doubtful: bool = False) -> np.ndarray:
     """(h, w) bool ink of one digit, or of a number -> the same with a ring drawn round it
     taken off, or as it is when it holds no ring (with `doubtful`, one the digit touches off
-    its centre goes too)."""
+    its centre or runs along, or an upright oval, goes too)."""
     mask = ink.astype(np.uint8)
     pieces, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if pieces < 2:

@@ -78,7 +78,7 @@ class PhotoInk:
     evened: Image.Image  # "L": the picture with its light evened out
     removed: Image.Image  # "L": what was taken away (lines, edges, shadows, other marks)
     several: bool  # one digit was asked for and more marks look like digits
-    # The one digit without marks that may be the writer's or its own (`second_reading`).
+    # The one digit without marks that may be the writer's or its own (`_ink_on`).
     second: PhotoInk | None = None
 
 

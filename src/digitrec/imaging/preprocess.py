@@ -185,8 +185,8 @@ class Preprocessed:
     removed_image: Image.Image | None = field(default=None, repr=False)
     several_digits: bool = False  # other marks like the digit were found: perhaps a number
     one_bit: bool = False  # a 1-bit scan: its strokes are as wide as its threshold left them
-    # A photo's digit without marks that may be the writer's or its own (a short line well
-    # below it, a ring it touches off centre): `Recogniser` reads both and keeps the surer.
+    # A photo's digit without marks that may be the writer's or its own (a word with eyes by
+    # it, a line well below it, a ring it touches): `Recogniser` reads both, keeps the surer.
     second: Preprocessed | None = field(default=None, repr=False)
 
     @property
