@@ -58,10 +58,11 @@ PHOTOS_MODEL = Path(PHOTOS_FOLDER) / "model.onnx"  # beside a model: its reader 
 # The model reads at most this many images per run, so that a number of many digits, which
 # offers thousands of pieces, never needs one run's memory for all of them at once.
 MODEL_BATCH = 256
-# (first, second) readings of a photo where the second is what the first digit is without a
-# part written apart: a 2 without its base is a 7, a 7 without its bar a 1, and so is a 4
-# without its bar (and the arm it held). The model is at least as sure of the 7 as of the 2
-# with its base, so its being surer of the second says nothing of whose the part was.
+# (first, second) readings where the second is what the first digit is without a part written
+# apart, or narrowed: a 2 without its base is a 7, a 7 without its bar a 1, and so is a 4
+# without its bar (and the arm it held), or a 7 or a 4 squeezed. The model is at least as sure
+# of the 7 as of the 2 with its base, so its being surer of the second says nothing of whose the
+# part was.
 PART_LEFT_OFF = frozenset({(2, 7), (7, 1), (4, 1)})
 
 
@@ -265,7 +266,8 @@ class Recogniser:
             preprocessed.append(to_mnist_style(image))
         if not preprocessed:
             return []
-        # A photo's digit may come with a second reading, without marks that may be its own.
+        # A digit may come with a second reading: a photo's without marks that may be its own,
+        # a scanner's block of ink narrowed.
         readings = list(enumerate(preprocessed))
         readings += [(i, item.second) for i, item in enumerate(preprocessed) if item.second]
         inputs = np.stack([item.mnist for _, item in readings]).astype(np.float32)
@@ -318,10 +320,10 @@ def _digits_read_by(card: ModelCard, model_path: Path) -> tuple[int, ...]:
 
 
 def _surer(second: Prediction, first: Prediction) -> bool:
-    """Whether a photo's second reading, without marks that may be the writer's or the digit's
-    own, is to be kept: it is surer than the first (which wins a tie), and it is not what the
-    first digit is without a part written apart (PART_LEFT_OFF), which says nothing of whose the
-    mark was."""
+    """Whether a second reading (a photo's without marks that may be the writer's or the
+    digit's own, a block of ink narrowed) is to be kept: it is surer than the first (which wins
+    a tie), and it is not what the first digit is without a part written apart or squeezed
+    (PART_LEFT_OFF), which says nothing of whose the mark was."""
     if (first.digit, second.digit) in PART_LEFT_OFF:
         return False
     return second.confidence > first.confidence

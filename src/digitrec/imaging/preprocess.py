@@ -11,7 +11,8 @@ The path a picture takes, in order:
 4. `fit_to_mnist_frame`: what MNIST itself did. Scale the digit's bounding box so its longer side
    is 20 px (aspect kept, anti-aliased) and place it in 28x28 with its centre of mass at the centre.
    A digit that fills its picture edge to edge with strokes far wider than MNIST's (a scanner's
-   crop, stretched to its box) has them thinned (`digitrec.imaging.strokes`).
+   crop, stretched to its box) has them thinned (`digitrec.imaging.strokes`); one that fills it
+   as a block of ink is also read narrowed (`digitrec.imaging.stretch`).
 
 `to_mnist_style` runs 2-4 and keeps what the web page shows as "what the model sees".
 Pure numpy and Pillow; everything per image is a handful of C-speed passes, so a 280x280 canvas
@@ -21,7 +22,7 @@ takes a fraction of a millisecond.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from PIL import Image
@@ -45,6 +46,7 @@ from digitrec.imaging.reduce import (
     working_copy_mark,
 )
 from digitrec.imaging.sizes import LARGE_LONG_SIDE
+from digitrec.imaging.stretch import narrowed_block
 from digitrec.imaging.strokes import framed_for_its_strokes
 
 # The ink map is computed on a copy no longer than this; bigger photos are box-reduced first.
@@ -185,8 +187,9 @@ class Preprocessed:
     removed_image: Image.Image | None = field(default=None, repr=False)
     several_digits: bool = False  # other marks like the digit were found: perhaps a number
     one_bit: bool = False  # a 1-bit scan: its strokes are as wide as its threshold left them
-    # A photo's digit without marks that may be the writer's or its own (a word with eyes by
-    # it, a line well below it, a ring it touches): `Recogniser` reads both, keeps the surer.
+    # The digit read another way: a photo's without marks that may be the writer's or its own
+    # (a word with eyes by it, a line well below it, a ring it touches), or a scanner's block of
+    # ink narrowed (`digitrec.imaging.stretch`). `Recogniser` reads both, keeps the surer.
     second: Preprocessed | None = field(default=None, repr=False)
 
     @property
@@ -316,16 +319,31 @@ def _framed(image: Image.Image) -> Preprocessed:
     small = reduced(grey, _CLEAN_STATS_LONG_SIDE)
     histogram = np.asarray(small[0].histogram(), dtype=np.float64)
     clean = clean_background(histogram, np.asarray(small[0]), max(original_size(image)))
+    size = original_size(image)
     if clean is not None:
-        found = _clean_to_mnist_style(grey, *clean, histogram, small)
-        found.one_bit = image.mode == "1"
-        return _in_original(found, first, original_size(image))
-    small, factor = reduced(grey, WORK_LONG_SIDE)
-    found = photo_ink(small, one_digit=True, scale=first * factor)
-    framed = _framed_photo_ink(found, grey, first * factor, original_size(image))
-    if found.second is not None and not framed.is_blank:
-        framed.second = _framed_photo_ink(found.second, grey, first * factor, original_size(image))
+        framed = _clean_to_mnist_style(grey, *clean, histogram, small)
+        framed.one_bit = image.mode == "1"
+        framed = _in_original(framed, first, size)
+    else:
+        small, factor = reduced(grey, WORK_LONG_SIDE)
+        found = photo_ink(small, one_digit=True, scale=first * factor)
+        framed = _framed_photo_ink(found, grey, first * factor, size)
+        if found.second is not None and not framed.is_blank:
+            framed.second = _framed_photo_ink(found.second, grey, first * factor, size)
+    if framed.second is None:
+        framed.second = _narrowed(framed, size)
     return framed
+
+
+def _narrowed(found: Preprocessed, size: tuple[int, int]) -> Preprocessed | None:
+    """A digit that fills its picture edge to edge as a block of ink, narrowed as it was
+    before a scanner stretched it (`digitrec.imaging.stretch`); None for any other."""
+    if found.is_blank or found.cropped_image is None:
+        return None
+    crop = narrowed_block(found.cropped_image, found.box, size)
+    if crop is None:
+        return None
+    return replace(found, mnist=frame_ink_image(crop), cropped_image=crop)
 
 
 def _framed_photo_ink(found: PhotoInk, grey: Image.Image, factor: int, size) -> Preprocessed:

@@ -1,0 +1,94 @@
+"""A digit a scanner cut to its box and stretched to a block of ink is read again narrowed, and
+the recogniser keeps the surer reading (#19): a 1 stretched to fill its box reads 1."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import png_bytes, render_digit
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+import wild
+
+from digitrec.imaging.preprocess import to_mnist_style
+from digitrec.imaging.stretch import NARROWED_ASPECT, SOLID_SHARE, narrowed_block
+
+
+def _block(width: int, height: int, solid: float) -> Image.Image:
+    """An "L" ink crop (white ink) whose full ink covers the share `solid` of it, in columns
+    from the left, and reaches every edge."""
+    pixels = np.zeros((height, width), np.uint8)
+    pixels[:, : max(1, round(solid * width))] = 255
+    pixels[:, -1] = 255  # the crop's right edge is the ink's too
+    return Image.fromarray(pixels)
+
+
+def test_a_solid_crop_filling_its_picture_is_narrowed_to_a_strokes_box():
+    crop = _block(90, 100, 0.8)
+    narrowed = narrowed_block(crop, (0, 0, 90, 100), (90, 100))
+    assert narrowed is not None
+    assert narrowed.size == (round(NARROWED_ASPECT * 100), 100)
+
+
+@pytest.mark.parametrize(
+    ("crop", "box", "size", "why"),
+    [
+        (_block(90, 100, 0.8), (10, 10, 90, 100), (110, 120), "paper round it: not a crop"),
+        (_block(90, 100, SOLID_SHARE - 0.1), (0, 0, 90, 100), (90, 100), "strokes, not a block"),
+        (_block(30, 100, 0.9), (0, 0, 30, 100), (30, 100), "already as narrow as a stroke"),
+    ],
+)
+def test_other_crops_are_not_narrowed(crop, box, size, why):
+    assert narrowed_block(crop, box, size) is None, why
+
+
+def _thick_ones(count: int) -> wild.Inks:
+    """1s written with a bold pen, straight or a little bent: 3-4 px of a 28x28 frame."""
+    rng = np.random.default_rng(0)
+    images = np.zeros((count, 28, 28), np.uint8)
+    for image in images:
+        top, foot = (int(x) for x in rng.integers(10, 18, size=2))
+        bend = int(rng.integers(-3, 4))
+        stroke = np.array([(top, 4), ((top + foot) // 2 + bend, 14), (foot, 24)], np.int32)
+        cv2.polylines(image, [stroke], False, 255, int(rng.integers(3, 5)), cv2.LINE_AA)
+    return wild.Inks("bold ones", images, np.ones(count, np.int64))
+
+
+def test_ones_stretched_to_fill_their_scanners_box_are_read_as_ones(recogniser):
+    samples = wild.generate("cropped-to-fill", _thick_ones(20), 200, seed=0)
+    stretched = [s for s in samples if s.size[0] > 0.6 * s.size[1]]  # a 1's box is narrower
+    results = recogniser.recognise([s.image for s in stretched])
+    answers = [r.prediction.digit for r in results]
+    assert len(stretched) >= 60
+    # Framed as they are, under half read 1 (blocks read 8, 2, 3, 0 or nothing).
+    assert answers.count(1) >= 0.9 * len(stretched)
+    kept = [r.preprocessed.cropped_image for r in results]
+    assert sum(crop.width <= NARROWED_ASPECT * crop.height + 1 for crop in kept) >= len(kept) / 2
+
+
+def test_a_digit_cropped_with_its_paper_round_it_has_no_second_reading():
+    pixels = np.asarray(render_digit(1, size=(120, 120), scale=0.9, ink=20))
+    assert to_mnist_style(Image.fromarray(pixels)).second is None
+
+
+@pytest.mark.parametrize("digit", [0, 8])
+def test_a_bold_digit_cut_to_its_box_keeps_its_reading(recogniser, digit):
+    pixels = np.full((120, 100), 245, np.uint8)
+    if digit == 0:
+        cv2.ellipse(pixels, (50, 60), (42, 52), 0, 0, 360, 30, 16)
+    else:
+        cv2.ellipse(pixels, (50, 33), (30, 25), 0, 0, 360, 30, 14)
+        cv2.ellipse(pixels, (50, 86), (38, 26), 0, 0, 360, 30, 14)
+    rows, cols = (
+        np.flatnonzero((pixels < 128).any(axis=1)),
+        np.flatnonzero((pixels < 128).any(axis=0)),
+    )
+    crop = pixels[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    [result] = recogniser.recognise([png_bytes(Image.fromarray(crop))])
+    assert result.prediction.digit == digit
