@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from digitrec.imaging.marks import central_digit, marks_of, mask_of, writing
+from digitrec.imaging.central_digit import central_digit
+from digitrec.imaging.marks import marks_of, mask_of, writing
 
 
 def _marks(mask: np.ndarray):

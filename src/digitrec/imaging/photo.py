@@ -7,7 +7,8 @@
 4. Print (`digitrec.imaging.lines`, `digitrec.imaging.dots`): ruled, squared and form lines
    taken out, strokes kept whole; dotted paper's dots taken out.
 5. Marks (`digitrec.imaging.marks`): the page's edge, the table, outlines, shadows and specks
-   dropped; for one digit, the most central mark of ink is kept and others like it reported.
+   dropped; for one digit, the most central mark of ink is kept and others like it reported
+   (`digitrec.imaging.central_digit`).
 6. Added marks (`digitrec.imaging.added_marks`): a ring round the writing, a line under it.
    For one digit, what shape alone cannot tell from its own strokes (a word with eyes by it, a
    line well below it, a ring it touches off centre) is taken off for a second reading.
@@ -22,10 +23,11 @@ import numpy as np
 from PIL import Image
 
 from digitrec.imaging.added_marks import without_added_marks
+from digitrec.imaging.central_digit import central_digit
 from digitrec.imaging.dots import printed_dots
 from digitrec.imaging.light import evened_out, ink_contrast, paper_light, scan_paper
 from digitrec.imaging.lines import printed_lines
-from digitrec.imaging.marks import EDGE_SHARE, central_digit, marks_of, mask_of, writing
+from digitrec.imaging.marks import EDGE_SHARE, marks_of, mask_of, writing
 from digitrec.imaging.masks import depths
 
 # Ink is light on dark only when most of the picture, and its middle, are darker than this,
