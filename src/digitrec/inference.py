@@ -287,7 +287,7 @@ class Recogniser:
                 predictions[n] = prediction
         best: dict[int, tuple[Prediction, Preprocessed]] = {}
         for (index, item), prediction in zip(readings, predictions, strict=True):
-            if index not in best or _surer(prediction, best[index][0]):
+            if index not in best or _surer(prediction, item, *best[index]):
                 best[index] = (prediction, item)
         return [
             Recognition(_judged_by_shape(*best[index]), best[index][1])
@@ -319,24 +319,31 @@ def _digits_read_by(card: ModelCard, model_path: Path) -> tuple[int, ...]:
     return tuple(int(label) for label in card.labels)
 
 
-def _surer(second: Prediction, first: Prediction) -> bool:
+def _surer(
+    second: Prediction, read: Preprocessed, first: Prediction, first_read: Preprocessed
+) -> bool:
     """Whether a second reading (a photo's without marks that may be the writer's or the
     digit's own, a block of ink narrowed) is to be kept: it is surer than the first (which wins
     a tie), and it is not what the first digit is without a part written apart or squeezed
-    (PART_LEFT_OFF), which says nothing of whose the mark was."""
+    (PART_LEFT_OFF), which says nothing of whose the mark was. A block narrowed is only a guess
+    where the block as it is reads as no sure digit: any bold shape cut to its box, a letter or
+    a filled polygon, narrowed looks like a 1 to the model."""
+    if read.narrowed and _judged_by_shape(first, first_read).is_digit:
+        return False
     if (first.digit, second.digit) in PART_LEFT_OFF:
         return False
     return second.confidence > first.confidence
 
 
 def _judged_by_shape(prediction: Prediction, item: Preprocessed) -> Prediction:
-    """No digit for a blank image or a dot; not sure of a blob too small to have a shape."""
+    """No digit for a blank image or a dot; not sure of a blob too small to have a shape, nor
+    of a block of ink narrowed (a guess at what a scanner stretched)."""
     if item.is_blank:
         return _blank(prediction)
     fill = ink_fill(item.mnist)
     if fill > DOT_FILL:
         return _blank(prediction)
-    if fill > BLOB_FILL:
+    if fill > BLOB_FILL or item.narrowed:
         return replace(prediction, is_digit=False)
     return prediction
 

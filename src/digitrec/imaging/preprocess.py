@@ -191,6 +191,7 @@ class Preprocessed:
     # (a word with eyes by it, a line well below it, a ring it touches), or a scanner's block of
     # ink narrowed (`digitrec.imaging.stretch`). `Recogniser` reads both, keeps the surer.
     second: Preprocessed | None = field(default=None, repr=False)
+    narrowed: bool = False  # this reading is of a block of ink narrowed: a guess, never sure
 
     @property
     def from_photo(self) -> bool:
@@ -343,7 +344,7 @@ def _narrowed(found: Preprocessed, size: tuple[int, int]) -> Preprocessed | None
     crop = narrowed_block(found.cropped_image, found.box, size)
     if crop is None:
         return None
-    return replace(found, mnist=frame_ink_image(crop), cropped_image=crop)
+    return replace(found, mnist=frame_ink_image(crop), cropped_image=crop, narrowed=True)
 
 
 def _framed_photo_ink(found: PhotoInk, grey: Image.Image, factor: int, size) -> Preprocessed:

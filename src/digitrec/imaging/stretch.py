@@ -2,11 +2,13 @@
 
 Form and postal scanners cut a digit to its ink's box and may stretch it to the box's shape. A
 1 so stretched becomes a block of ink as wide as it is tall, which no thinning makes a stroke
-again: the model reads it as an 8, a 2 or a 3, or as no digit. Only a stroke stretched far
-past its width fills its box so solidly, so a crop that fills its picture edge to edge with
-ink over SOLID_SHARE of its box is also read narrowed to NARROWED_ASPECT of its height, and
-`digitrec.inference.Recogniser` keeps the reading the model is surer of. The two numbers were
-chosen on held-out training digits (bench/results.md).
+again: the model reads it as an 8, a 2 or a 3, or as no digit. A crop that fills its picture
+edge to edge with ink over SOLID_SHARE of its box is also read narrowed to NARROWED_ASPECT of
+its height. A bold letter, a filled shape or a marker's 8 with its loops shut, cut to its box,
+narrowed looks as much like a 1 to the model, so `digitrec.inference.Recogniser` keeps the
+narrowed reading only where the block as it is reads as no sure digit and the narrowed reading
+is surer, and answers it as a guess (not sure). The two numbers were chosen on held-out
+training digits (bench/results.md).
 """
 
 from __future__ import annotations
