@@ -325,11 +325,14 @@ def _surer(
     """Whether a second reading (a photo's without marks that may be the writer's or the
     digit's own, a block of ink narrowed) is to be kept: it is surer than the first (which wins
     a tie), and it is not what the first digit is without a part written apart or squeezed
-    (PART_LEFT_OFF), which says nothing of whose the mark was. A block narrowed is only a guess
-    where the block as it is reads as no sure digit: any bold shape cut to its box, a letter or
-    a filled polygon, narrowed looks like a 1 to the model."""
-    if read.narrowed and _judged_by_shape(first, first_read).is_digit:
-        return False
+    (PART_LEFT_OFF), which says nothing of which reading is right. A block narrowed is only a
+    guess, weighed where the block as it is reads as a digit but no sure one: any bold shape cut
+    to its box, a letter or a filled polygon, narrowed looks like a 1 to the model, and a solid
+    blot (no digit) stays none."""
+    if read.narrowed:
+        as_it_is = _judged_by_shape(first, first_read)
+        if as_it_is.is_digit or as_it_is.digit is None:
+            return False
     if (first.digit, second.digit) in PART_LEFT_OFF:
         return False
     return second.confidence > first.confidence

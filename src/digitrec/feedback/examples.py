@@ -78,8 +78,11 @@ def _framed_digits(record: CorrectionRecord, image: bytes, recogniser) -> list[n
     """The digits of one correction as 28x28 uint8 frames, or why there are none."""
     decoded = decode_image(image, recogniser.max_pixels)
     if record.mode == "digit":
-        # The frame the recogniser read: of a photo's two readings, the one it kept.
+        # The frame the recogniser read: of a photo's two readings, the one it kept. A block of
+        # ink narrowed is only a guess at what was written: its frame is the block as it is.
         preprocessed = recogniser.recognise([decoded])[0].preprocessed
+        if preprocessed.narrowed:
+            preprocessed = to_mnist_style(decoded)
         if preprocessed.is_blank:
             return "the image holds no digit"
         return [_as_uint8(preprocessed.mnist)]

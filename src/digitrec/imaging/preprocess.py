@@ -188,8 +188,9 @@ class Preprocessed:
     several_digits: bool = False  # other marks like the digit were found: perhaps a number
     one_bit: bool = False  # a 1-bit scan: its strokes are as wide as its threshold left them
     # The digit read another way: a photo's without marks that may be the writer's or its own
-    # (a word with eyes by it, a line well below it, a ring it touches), or a scanner's block of
-    # ink narrowed (`digitrec.imaging.stretch`). `Recogniser` reads both, keeps the surer.
+    # (a word with eyes by it, a line well below it, a ring it touches), or else, for a
+    # scanner's block of ink, narrowed (`digitrec.imaging.stretch`). `Recogniser` reads both
+    # and keeps the surer; the narrowed reading only as a guess (`inference._surer`).
     second: Preprocessed | None = field(default=None, repr=False)
     narrowed: bool = False  # this reading is of a block of ink narrowed: a guess, never sure
 
