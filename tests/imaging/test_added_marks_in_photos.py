@@ -13,17 +13,25 @@ from test_added_marks import _seven
 from digitrec.numbers import read_number
 
 
-def test_a_circled_number_is_read_without_the_ring(recogniser, text="47"):
-    """A total or an answer circled with a pen as bold as the writing, touching its ends."""
+def _ringed_number(text: str, across: float, pen: int) -> np.ndarray:
+    """A photo's grey page with `text` written on it and a ring drawn round it with a pen `pen`
+    px wide, its half-width `across` of the writing's width (and a margin), running into the
+    writing."""
     page = np.asarray(render_digit(text, size=(700, 300), scale=0.4, paper=230), np.float32)
     page = page.copy()
     rows = np.flatnonzero((page < 128).any(axis=1))
     cols = np.flatnonzero((page < 128).any(axis=0))
     centre = (round((cols[0] + cols[-1]) / 2), round((rows[0] + rows[-1]) / 2))
-    axes = (round(0.62 * (cols[-1] - cols[0] + 20)), round(0.85 * (rows[-1] - rows[0])))
-    ring = cv2.ellipse(np.zeros(page.shape, np.uint8), centre, axes, 0, 20, 340, 1, 14)
+    axes = (round(across * (cols[-1] - cols[0] + 20)), round(0.85 * (rows[-1] - rows[0])))
+    ring = cv2.ellipse(np.zeros(page.shape, np.uint8), centre, axes, 0, 20, 340, 1, pen)
     assert (ring.astype(bool) & (page < 128)).any()  # the writing runs into the ring
-    cv2.ellipse(page, centre, axes, 0, 20, 340, 50, 14, cv2.LINE_AA)
+    cv2.ellipse(page, centre, axes, 0, 20, 340, 50, pen, cv2.LINE_AA)
+    return page
+
+
+def test_a_circled_number_is_read_without_the_ring(recogniser, text="47"):
+    """A total or an answer circled with a pen as bold as the writing, touching its ends."""
+    page = _ringed_number(text, across=0.62, pen=14)
     assert read_number(recogniser, photographed(page)).number == text
 
 
@@ -69,15 +77,7 @@ def test_a_seven_written_on_its_line_is_read_seven(recogniser):
 @pytest.mark.parametrize("text", ["2026", "1984"])
 def test_a_thin_ring_round_a_number_that_its_end_digits_run_into_keeps_them(recogniser, text):
     """A thin ring with digits inside is a frame; its end digits touching it are not."""
-    page = np.asarray(render_digit(text, size=(700, 300), scale=0.4, paper=230), np.float32)
-    page = page.copy()
-    rows = np.flatnonzero((page < 128).any(axis=1))
-    cols = np.flatnonzero((page < 128).any(axis=0))
-    centre = (round((cols[0] + cols[-1]) / 2), round((rows[0] + rows[-1]) / 2))
-    axes = (round(0.5 * (cols[-1] - cols[0] + 20)), round(0.85 * (rows[-1] - rows[0])))
-    ring = cv2.ellipse(np.zeros(page.shape, np.uint8), centre, axes, 0, 20, 340, 1, 3)
-    assert (ring.astype(bool) & (page < 128)).any()
-    cv2.ellipse(page, centre, axes, 0, 20, 340, 50, 3, cv2.LINE_AA)
+    page = _ringed_number(text, across=0.5, pen=3)
     assert read_number(recogniser, photographed(page)).number == text
 
 

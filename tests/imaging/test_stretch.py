@@ -101,7 +101,8 @@ def test_a_bold_shape_cut_to_its_box_is_never_a_sure_digit_for_being_narrowed(re
     assert not any(prediction.is_digit for prediction in guesses)
 
 
-def _stretched_block() -> tuple[Preprocessed, Preprocessed]:
+@pytest.fixture(scope="module")
+def stretched_block() -> tuple[Preprocessed, Preprocessed]:
     """A thick 1 stretched to fill its scan: its reading as it is, and narrowed."""
     for sample in wild.generate("cropped-to-fill", _thick_ones(20), 200, seed=0):
         first = to_mnist_style(Image.open(io.BytesIO(sample.image)))
@@ -124,13 +125,15 @@ def _prediction(digit: int | None, confidence: float, sure: bool) -> Prediction:
         (_prediction(7, 0.40, False), False),  # a 7 squeezed is as much a 1 (PART_LEFT_OFF)
     ],
 )
-def test_a_narrowed_reading_is_kept_only_where_the_block_is_no_sure_digit(as_it_is, kept):
-    first, narrowed = _stretched_block()
+def test_a_narrowed_reading_is_kept_only_where_the_block_is_no_sure_digit(
+    stretched_block, as_it_is, kept
+):
+    first, narrowed = stretched_block
     assert _surer(_prediction(1, 0.95, True), narrowed, as_it_is, first) is kept
 
 
-def test_a_solid_blot_read_as_no_digit_is_never_narrowed_into_one():
-    first, narrowed = _stretched_block()
+def test_a_solid_blot_read_as_no_digit_is_never_narrowed_into_one(stretched_block):
+    first, narrowed = stretched_block
     blot = replace(first, mnist=np.ones_like(first.mnist))  # filled: judged blank
     assert not _surer(_prediction(1, 0.95, True), narrowed, _prediction(8, 0.4, False), blot)
 

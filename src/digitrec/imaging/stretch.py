@@ -7,8 +7,8 @@ edge to edge with ink over SOLID_SHARE of its box is also read narrowed to NARRO
 its height. A bold letter, a filled shape or a marker's 8 with its loops shut, cut to its box,
 narrowed looks as much like a 1 to the model, so `digitrec.inference.Recogniser` keeps the
 narrowed reading only where the block as it is reads as a digit but no sure one (a solid blot
-stays no digit) and the narrowed reading is surer, and answers it as a guess (not sure). The two numbers were chosen on held-out
-training digits (bench/results.md).
+stays no digit) and the narrowed reading is surer, and answers it as a guess (not sure). The
+two numbers were chosen on held-out training digits (bench/results.md).
 """
 
 from __future__ import annotations
