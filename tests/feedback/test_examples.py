@@ -10,11 +10,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "imaging"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 import wild
-from test_stretch import _thick_ones
+from conftest import thick_ones
 
 from digitrec.feedback import examples
 from digitrec.feedback.store import CorrectionRecord
@@ -27,7 +26,9 @@ def _digit_correction(label: str) -> CorrectionRecord:
 
 
 def test_a_correction_of_a_narrowed_guess_teaches_the_block_as_it_was_sent(recogniser):
-    samples = wild.generate("cropped-to-fill", _thick_ones(20), 200, seed=0)
+    ones = thick_ones(20)
+    inks = wild.Inks("bold ones", ones.images, ones.labels.astype(np.int64))
+    samples = wild.generate("cropped-to-fill", inks, 200, seed=0)
     image = next(
         s.image for s in samples if recogniser.recognise([s.image])[0].preprocessed.narrowed
     )

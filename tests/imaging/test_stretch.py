@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import png_bytes, render_digit
+from conftest import png_bytes, render_digit, thick_ones
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -51,20 +51,15 @@ def test_other_crops_are_not_narrowed(crop, box, size, why):
     assert narrowed_block(crop, box, size) is None, why
 
 
-def _thick_ones(count: int) -> wild.Inks:
-    """1s written with a bold pen, straight or a little bent: 3-4 px of a 28x28 frame."""
-    rng = np.random.default_rng(0)
-    images = np.zeros((count, 28, 28), np.uint8)
-    for image in images:
-        top, foot = (int(x) for x in rng.integers(10, 18, size=2))
-        bend = int(rng.integers(-3, 4))
-        stroke = np.array([(top, 4), ((top + foot) // 2 + bend, 14), (foot, 24)], np.int32)
-        cv2.polylines(image, [stroke], False, 255, int(rng.integers(3, 5)), cv2.LINE_AA)
-    return wild.Inks("bold ones", images, np.ones(count, np.int64))
+def _stretched_ones():
+    """Thick 1s cut to their box by a scanner, many of them stretched to fill it."""
+    ones = thick_ones(20)
+    inks = wild.Inks("bold ones", ones.images, ones.labels.astype(np.int64))
+    return wild.generate("cropped-to-fill", inks, 200, seed=0)
 
 
 def test_ones_stretched_to_fill_their_scanners_box_are_read_as_ones(recogniser):
-    samples = wild.generate("cropped-to-fill", _thick_ones(20), 200, seed=0)
+    samples = _stretched_ones()
     stretched = [s for s in samples if s.size[0] > 0.6 * s.size[1]]  # a 1's box is narrower
     results = recogniser.recognise([s.image for s in stretched])
     answers = [r.prediction.digit for r in results]
@@ -104,7 +99,7 @@ def test_a_bold_shape_cut_to_its_box_is_never_a_sure_digit_for_being_narrowed(re
 @pytest.fixture(scope="module")
 def stretched_block() -> tuple[Preprocessed, Preprocessed]:
     """A thick 1 stretched to fill its scan: its reading as it is, and narrowed."""
-    for sample in wild.generate("cropped-to-fill", _thick_ones(20), 200, seed=0):
+    for sample in _stretched_ones():
         first = to_mnist_style(Image.open(io.BytesIO(sample.image)))
         if first.second is not None:
             break
