@@ -93,6 +93,73 @@ def test_a_sevens_bar_written_apart_and_wider_than_its_stem_is_part_of_it():
     assert whole[80, 105] and whole[200, 168] and not several
 
 
+def test_a_sevens_bar_written_apart_wider_than_its_stem_is_tall_is_part_of_it_first():
+    """As wide as a line of print beside the stem, but ending over the stem's top: the 7's bar
+    in the first reading, left out of the second (the model keeps a 7 over a 1)."""
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.line(mask, (80, 92), (212, 92), 255, 8)  # the bar, 1.4 times the stem's height wide
+    cv2.line(mask, (205, 114), (168, 204), 255, 8)  # the stem
+    marks = _marks(mask)
+    first, _ = central_digit(marks, writing(marks))
+    doubtful, _ = central_digit(marks, writing(marks), doubtful=True)
+    assert mask_of(marks, first)[92, 100] and mask_of(marks, first)[180, 178]
+    assert not mask_of(marks, doubtful)[92, 100] and mask_of(marks, doubtful)[180, 178]
+
+
+def test_a_line_over_a_one_reaching_past_its_right_side_is_not_its_bar():
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.line(mask, (150, 118), (144, 236), 255, 8)  # the 1
+    cv2.line(mask, (62, 96), (250, 96), 255, 8)
+    marks = _marks(mask)
+    chosen, _ = central_digit(marks, writing(marks))
+    assert mask_of(marks, chosen)[180, 147] and not mask_of(marks, chosen)[96, 140]
+
+
+def test_a_line_centred_over_a_zero_is_not_a_bar_though_it_ends_near_its_side():
+    """Over a wide digit a centred line ends near its sides; the 0's top is under its middle,
+    where a 7's stem never starts."""
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.ellipse(mask, (150, 180), (40, 60), 0, 0, 360, 255, 8)  # the 0, 128 px tall
+    cv2.line(mask, (74, 96), (226, 96), 255, 8)  # 160 px wide, 36 px past each side
+    marks = _marks(mask)
+    chosen, _ = central_digit(marks, writing(marks))
+    assert mask_of(marks, chosen)[180, 110] and not mask_of(marks, chosen)[96, 150]
+
+
+def _one_under(line: np.ndarray) -> np.ndarray:
+    """`line` (a mask ending over x = 200) with a 1 written under its end, apart from it."""
+    mask = line.copy()
+    cv2.line(mask, (203, 118), (196, 236), 255, 8)
+    return mask
+
+
+def _joined_over_the_one(mask: np.ndarray) -> bool:
+    marks = _marks(mask)
+    chosen, _ = central_digit(marks, writing(marks))
+    whole = mask_of(marks, chosen)
+    assert whole[180, 199]
+    return bool(whole[:104].any())
+
+
+def test_a_line_under_writing_ending_over_a_ones_top_is_not_its_bar():
+    """A row of figures underlined, the 1 written under the line's end: the line is the row's."""
+    line = cv2.line(np.zeros((300, 300), np.uint8), (55, 96), (205, 96), 255, 8)
+    assert _joined_over_the_one(_one_under(line))  # the shape of a 7 with its bar apart
+    cv2.putText(line, "523", (70, 82), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 255, 6)
+    assert not _joined_over_the_one(_one_under(line))
+
+
+@pytest.mark.parametrize("stroke", ["zigzag", "marker"])
+def test_a_word_struck_out_or_a_markers_stroke_ending_over_a_ones_top_is_not_its_bar(stroke):
+    line = np.zeros((300, 300), np.uint8)
+    if stroke == "zigzag":
+        zigzag = np.array([[55 + 15 * i, 80 if i % 2 else 100] for i in range(11)])
+        cv2.polylines(line, [zigzag], False, 255, 6)
+    else:
+        cv2.line(line, (55, 90), (205, 90), 255, 16)  # twice the 1's pen
+    assert not _joined_over_the_one(_one_under(line))
+
+
 def test_a_box_as_thick_as_the_pen_round_a_digit_is_not_writing():
     mask = np.zeros((300, 300), np.uint8)
     cv2.rectangle(mask, (90, 60), (210, 240), 255, 14)  # its ink fills more than a fifth

@@ -92,6 +92,35 @@ def test_a_second_digit_beside_the_first_is_reported_and_the_central_one_read(re
     assert result.preprocessed.several_digits
 
 
+def _page_with_strokes(*strokes: tuple[tuple[int, int], tuple[int, int]]) -> Image.Image:
+    """A photo of a 300 x 300 page with lines written on it in one pen, 8 px wide."""
+    page = np.full((300, 300), 232, np.float32)
+    for start, end in strokes:
+        cv2.line(page, start, end, 45, 8, cv2.LINE_AA)
+    return photographed(page)
+
+
+def test_a_seven_written_in_two_strokes_its_bar_wider_than_its_stem_is_tall_is_read_seven(
+    recogniser,
+):
+    """The bar apart from the stem and longer than the stem is tall: as wide as a line of print,
+    but placed as a 7's bar is, its right end over the stem's top."""
+    bar, stem = ((80, 92), (212, 92)), ((205, 114), (168, 204))
+    [result] = recogniser.recognise([_page_with_strokes(bar, stem)])
+    assert (result.prediction.digit, result.prediction.is_digit) == (7, True)
+
+
+@pytest.mark.parametrize("digit, strokes", [(1, [((150, 118), (144, 236))]), (4, None)])
+def test_a_line_over_a_digit_reaching_past_both_its_sides_is_not_a_sevens_bar(
+    recogniser, digit, strokes
+):
+    """A line drawn above a 1 or a 4, a little apart and wider than it is tall: not its bar."""
+    four = [((200, 120), (200, 240)), ((200, 120), (118, 200)), ((118, 200), (225, 200))]
+    line = ((62, 96), (250, 96))
+    [result] = recogniser.recognise([_page_with_strokes(line, *(strokes or four))])
+    assert (result.prediction.digit, result.prediction.is_digit) == (digit, True)
+
+
 def test_the_steps_of_a_photo_show_its_light_evened_out_and_the_lines_removed(inks):
     sample = _sample("squared", inks)
     steps = to_mnist_style(Image.open(io.BytesIO(sample.image))).steps()

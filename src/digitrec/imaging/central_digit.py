@@ -41,6 +41,16 @@ PRINT_HEIGHT = 0.5
 PRINT_LETTERS = 3
 PRINT_WIDTH = 1.2
 PRINT_STROKE = 0.6
+# A line as wide as that may still be a 7's bar written apart from its stem, when it is placed
+# as one (`_bar_apart`): above the stem, ending no more than END_REACH of the stem's height
+# past its right side, and the stem's top (its top TOP_SHARE of rows) under the line's last
+# BAR_END share. Doubtful: joined to the digit in the first reading, not in the second.
+END_REACH = 0.2
+BAR_END = 0.45
+TOP_SHARE = 0.1
+BAR_STROKE = 1.5
+BAR_SOLIDITY = 0.75
+BAR_CLEAR = 0.5
 # Marks this many times as wide as tall or more are lines (of print, or a digit's bar): they
 # set neither the digit's height nor the weight a mark needs to be a contender for it.
 LINE_SHAPE = 3.0
@@ -60,6 +70,7 @@ def central_digit(
     """The digit among the `candidates`: ((n,) bool, just it; whether others look like digits
     too). With `doubtful`, no word whose letters have eyes is a part of it (EYE_AREA)."""
     h, w = marks.shape
+    writing = candidates
     offset = np.hypot(marks.centres[:, 0] / w - 0.5, marks.centres[:, 1] / h - 0.5)
     nearness = np.exp(-((offset / CENTRE_REACH) ** 2))
     weight = np.where(candidates, marks.mass * nearness, 0.0)
@@ -84,7 +95,7 @@ def central_digit(
     wordlike = (heights <= PRINT_HEIGHT * digit_height) & (widths >= WORD_SHAPE * heights)
     unlike_words = np.where(wordlike, 0.0, weight)
     best = int(unlike_words.argmax()) if unlike_words.any() else int(weight.argmax())
-    candidates = candidates & ~_print_beside(marks, best)
+    candidates = candidates & ~_print_beside(marks, best, writing, doubtful)
     if doubtful:
         candidates &= ~_words_with_eyes(marks, wordlike)
     smaller = (marks.boxes[:, 2:] <= marks.boxes[best, 2:]).all(axis=1)
@@ -144,17 +155,55 @@ def _lettered(
     return short & ((pieces_in >= PRINT_LETTERS) | (in_rows >= PRINT_LETTERS) | lines)
 
 
-def _print_beside(marks: Marks, best: int) -> np.ndarray:
+def _print_beside(
+    marks: Marks, best: int, writing: np.ndarray, doubtful: bool = False
+) -> np.ndarray:
     """(n,) bool: marks that are print round the digit (mark `best`), not parts of it: no
     taller than PRINT_HEIGHT of it, and their strokes no wider than PRINT_STROKE of its or
-    themselves wider than PRINT_WIDTH of its height (a line of words)."""
+    themselves wider than PRINT_WIDTH of its height (a line of words), unless that line may be
+    a 7's bar written apart (`_bar_apart`, among the marks of `writing`) and the reading is not
+    `doubtful`."""
     inside = cv2.distanceTransform((marks.labels > 0).astype(np.uint8), cv2.DIST_L2, 3)
     depth = np.bincount(marks.labels.ravel(), weights=inside.ravel(), minlength=len(marks.area))
     depth /= np.maximum(marks.area, 1.0)
     height = marks.boxes[best, 3]
     short = marks.boxes[:, 3] <= PRINT_HEIGHT * height
     wide = marks.boxes[:, 2] >= PRINT_WIDTH * height
+    if not doubtful:
+        wide &= ~_bar_apart(marks, best, writing & short & wide, writing, depth)
     return short & ((depth <= PRINT_STROKE * depth[best]) | wide)
+
+
+def _bar_apart(
+    marks: Marks, best: int, lines: np.ndarray, writing: np.ndarray, depth: np.ndarray
+) -> np.ndarray:
+    """(n,) bool: the `lines` placed and drawn as a 7's bar written apart from its stem (mark
+    `best`): above it, its right end within END_REACH of the stem's height of the stem's top
+    and right side, the stem's top under its last BAR_END share (where a 7's stem starts); one
+    stroke of about the stem's pen (BAR_STROKE, BAR_SOLIDITY), with no writing just above it
+    (BAR_CLEAR). A line drawn over a digit reaches past both its sides or has the digit's top
+    under its middle; a line under writing, a word struck out and a highlighter's or a
+    marker's stroke are not the digit's."""
+    x, y, w, h = marks.boxes.T
+    bx, by, bw, bh = marks.boxes[best]
+    top = round(by)
+    top_rows = marks.labels[top : top + max(1, round(TOP_SHARE * bh))] == best
+    top_x = float(np.nonzero(top_rows)[1].mean()) if top_rows.any() else bx + bw / 2
+    reach = END_REACH * bh
+    placed = lines & (y + h / 2 < by) & (x + w <= bx + bw + reach) & (x + w >= top_x - reach)
+    placed &= (top_x >= x + (1 - BAR_END) * w) & (depth <= BAR_STROKE * depth[best])
+    bars = np.zeros(len(placed), bool)
+    for index in np.flatnonzero(placed):
+        above = writing & (y + h <= y[index]) & (y + h >= y[index] - BAR_CLEAR * bh)
+        above &= (x < x[index] + w[index]) & (x + w > x[index])
+        bars[index] = not above.any() and _solidity(marks, index) >= BAR_SOLIDITY
+    return bars
+
+
+def _solidity(marks: Marks, index: int) -> float:
+    """Mark `index`'s ink as a share of its convex hull: a stroke's is high, a zigzag's low."""
+    hull = cv2.convexHull(cv2.findNonZero(piece_of(marks, index)))
+    return float(marks.area[index]) / max(cv2.contourArea(hull), 1.0)
 
 
 def _words_with_eyes(marks: Marks, wordlike: np.ndarray) -> np.ndarray:

@@ -1,0 +1,127 @@
+"""Photos of digits with a part written apart, and of digits with a line drawn over them: a
+development check of which marks `digitrec.imaging.central_digit` joins to the digit.
+
+    .venv/bin/python bench/parts_apart.py --data-dir ../shared/mnist [--count 150] [--seed 0]
+
+A 7 written in two strokes has its bar apart from its stem; a line drawn over a 1 or a 4 is
+not its bar. The ink is the *held-out training* digits (as bench/wild_failures.py), written
+with a pen on paper and photographed as bench/wild.py does. Each family prints how many of its
+photos are read as the digit written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from wild import encoded
+from wild_failures import held_out_inks
+from wild_render import glyph_of
+from wild_shot import ordinary_shot, photograph
+
+SCALE = 4  # 28x28 digits enlarged before they are cut or drawn on, so gaps are not blocky
+
+
+def _enlarged(image: np.ndarray) -> np.ndarray:
+    return cv2.resize(image.astype(np.float32) / 255, None, fx=SCALE, fy=SCALE)
+
+
+def _pen(ink: np.ndarray) -> int:
+    """The digit's stroke width, px."""
+    depth = cv2.distanceTransform((ink > 0.4).astype(np.uint8), cv2.DIST_L2, 3)
+    return max(3, round(2 * float(np.percentile(depth[depth > 0], 95))))
+
+
+def _with_line(ink: np.ndarray, left: float, right: float, lowest: float, pen: int, rng):
+    """`ink` with a straight stroke from x `left` to `right`, a little sloped, its lower edge
+    reaching row `lowest` at most."""
+    pad = ink.shape[0]
+    canvas = np.pad(ink, pad)
+    tilt = rng.uniform(-0.04, 0.04) * (right - left)
+    y = lowest - pen / 2 - abs(tilt) - 1  # a pixel more for the antialiased edge
+    ends = (round(left + pad), round(y + pad - tilt)), (round(right + pad), round(y + pad + tilt))
+    layer = cv2.line(np.zeros(canvas.shape, np.uint8), *ends, 255, pen, cv2.LINE_AA)
+    return np.maximum(canvas, layer.astype(np.float32) / 255)
+
+
+def _extent(ink: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of the ink."""
+    rows = np.flatnonzero((ink > 0.4).any(axis=1))
+    cols = np.flatnonzero((ink > 0.4).any(axis=0))
+    return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
+
+
+def seven_in_two_strokes(one: np.ndarray, rng) -> np.ndarray:
+    """A 1's stroke as a 7's stem, its bar written apart above it, ending over its top."""
+    ink = _enlarged(one)
+    top, bottom, _, _ = _extent(ink)
+    height, pen = bottom - top + 1, _pen(ink)
+    x_top = float(np.flatnonzero(ink[top + pen // 2] > 0.4).mean())
+    right = x_top + rng.uniform(-0.05, 0.15) * height
+    width = rng.uniform(0.6, 1.5) * height
+    lowest = top - rng.uniform(0.04, 0.12) * height
+    return _with_line(ink, right - width, right, lowest, pen, rng)
+
+
+def line_over(digit: np.ndarray, rng, offset: float = 0.0) -> np.ndarray:
+    """A line in the digit's pen drawn above it, 1.2 to 2 times its height wide, centred over
+    it (or moved `offset` of its width to either side)."""
+    ink = _enlarged(digit)
+    top, bottom, left, right = _extent(ink)
+    height, pen = bottom - top + 1, _pen(ink)
+    width = rng.uniform(1.2, 2.0) * height
+    middle = (left + right) / 2 + rng.choice([-1, 1]) * offset * width
+    lowest = top - rng.uniform(0.06, 0.2) * height
+    return _with_line(ink, middle - width / 2, middle + width / 2, lowest, pen, rng)
+
+
+# family: (digit written, digit whose ink is used, how it is drawn)
+FAMILIES: dict[str, tuple[int, int, Callable]] = {
+    "7 in two strokes": (7, 1, seven_in_two_strokes),
+    "1 under a line": (1, 1, line_over),
+    "4 under a line": (4, 4, line_over),
+    "9 under a line": (9, 9, line_over),
+    "7 under a line": (7, 7, line_over),
+    "1 under a line to a side": (1, 1, lambda ink, rng: line_over(ink, rng, 0.35)),
+}
+
+
+def photos(family: str, inks, count: int, seed: int):
+    """(digit written, photo bytes) for `count` photos of `family`."""
+    digit, ink_of, draw = FAMILIES[family]
+    rng = np.random.default_rng([seed, list(FAMILIES).index(family)])
+    pool = np.flatnonzero(inks.labels == ink_of)
+    for _ in range(count):
+        glyph = glyph_of(draw(inks.images[pool[rng.integers(len(pool))]], rng))
+        yield digit, encoded(photograph(ordinary_shot(rng), glyph, rng))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default="../shared/mnist")
+    parser.add_argument("--count", type=int, default=150)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    from digitrec.inference import Recogniser
+
+    recogniser = Recogniser(None)
+    inks = held_out_inks(args.data_dir)
+    for family in FAMILIES:
+        right = sum(
+            recogniser.recognise([photo])[0].prediction.digit == digit
+            for digit, photo in photos(family, inks, args.count, args.seed)
+        )
+        print(f"{family:<26} {right:4d} / {args.count}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
