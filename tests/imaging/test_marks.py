@@ -149,6 +149,16 @@ def test_a_line_under_writing_ending_over_a_ones_top_is_not_its_bar():
     assert not _joined_over_the_one(_one_under(line))
 
 
+def test_a_line_running_off_the_picture_ending_over_a_ones_top_is_not_its_bar():
+    """A rule of a table cut by the photo's edge, ending just past the 1 in its last column
+    (its ink a pixel short of the edge: ink touching it would be the page's or the table's)."""
+    line = cv2.line(np.zeros((300, 300), np.uint8), (120, 96), (205, 96), 255, 8)
+    assert _joined_over_the_one(_one_under(line))
+    cv2.line(line, (5, 96), (205, 96), 255, 8)
+    assert not line[:, 0].any() and line[:, 1].any()
+    assert not _joined_over_the_one(_one_under(line))
+
+
 @pytest.mark.parametrize("stroke", ["zigzag", "marker"])
 def test_a_word_struck_out_or_a_markers_stroke_ending_over_a_ones_top_is_not_its_bar(stroke):
     line = np.zeros((300, 300), np.uint8)

@@ -41,15 +41,20 @@ PRINT_HEIGHT = 0.5
 PRINT_LETTERS = 3
 PRINT_WIDTH = 1.2
 PRINT_STROKE = 0.6
-# A line as wide as that may still be a 7's bar written apart from its stem, when it is placed
-# as one (`_bar_apart`): above the stem, ending no more than END_REACH of the stem's height
-# past its right side, and the stem's top (its top TOP_SHARE of rows) under the line's last
-# BAR_END share. Doubtful: joined to the digit in the first reading, not in the second.
+# A line as wide as that may still be a 7's bar written apart from its stem (`_bar_apart`):
+# doubtful, joined to the digit in the first reading and not in the second. It lies above the
+# stem, its right end within END_REACH of the stem's height of the stem's right side and of
+# its top (the stem's top TOP_SHARE of rows), the stem's top under its last BAR_END share; it
+# is not cut by the picture's edge (a longer line's end); and it is one stroke (BAR_SOLIDITY
+# of its convex hull: a zigzag, a word struck out, cursive and a box fill less) of about the
+# stem's pen (no more than BAR_STROKE of its depth: a highlighter's or a marker's is more),
+# with no writing within BAR_CLEAR of the stem's height above it (a row of figures
+# underlined, a fraction's numerator). A bar finer than PRINT_STROKE of the stem stays print.
 END_REACH = 0.2
-BAR_END = 0.45
 TOP_SHARE = 0.1
-BAR_STROKE = 1.5
+BAR_END = 0.45
 BAR_SOLIDITY = 0.75
+BAR_STROKE = 1.5
 BAR_CLEAR = 0.5
 # Marks this many times as wide as tall or more are lines (of print, or a digit's bar): they
 # set neither the digit's height nor the weight a mark needs to be a contender for it.
@@ -160,9 +165,9 @@ def _print_beside(
 ) -> np.ndarray:
     """(n,) bool: marks that are print round the digit (mark `best`), not parts of it: no
     taller than PRINT_HEIGHT of it, and their strokes no wider than PRINT_STROKE of its or
-    themselves wider than PRINT_WIDTH of its height (a line of words), unless that line may be
-    a 7's bar written apart (`_bar_apart`, among the marks of `writing`) and the reading is not
-    `doubtful`."""
+    themselves wider than PRINT_WIDTH of its height (a line of words), unless, outside a
+    `doubtful` reading, such a line may be a 7's bar written apart (`_bar_apart`; `writing`:
+    all the marks that are writing, print among them)."""
     inside = cv2.distanceTransform((marks.labels > 0).astype(np.uint8), cv2.DIST_L2, 3)
     depth = np.bincount(marks.labels.ravel(), weights=inside.ravel(), minlength=len(marks.area))
     depth /= np.maximum(marks.area, 1.0)
@@ -170,34 +175,39 @@ def _print_beside(
     short = marks.boxes[:, 3] <= PRINT_HEIGHT * height
     wide = marks.boxes[:, 2] >= PRINT_WIDTH * height
     if not doubtful:
-        wide &= ~_bar_apart(marks, best, writing & short & wide, writing, depth)
+        lines = writing & short & wide
+        wide &= ~_bar_apart(marks, best, lines, writing, depth)
     return short & ((depth <= PRINT_STROKE * depth[best]) | wide)
 
 
 def _bar_apart(
     marks: Marks, best: int, lines: np.ndarray, writing: np.ndarray, depth: np.ndarray
 ) -> np.ndarray:
-    """(n,) bool: the `lines` placed and drawn as a 7's bar written apart from its stem (mark
-    `best`): above it, its right end within END_REACH of the stem's height of the stem's top
-    and right side, the stem's top under its last BAR_END share (where a 7's stem starts); one
-    stroke of about the stem's pen (BAR_STROKE, BAR_SOLIDITY), with no writing just above it
-    (BAR_CLEAR). A line drawn over a digit reaches past both its sides or has the digit's top
-    under its middle; a line under writing, a word struck out and a highlighter's or a
-    marker's stroke are not the digit's."""
+    """(n,) bool: the `lines` placed and drawn as a 7's bar written apart from its stem, mark
+    `best` (END_REACH .. BAR_CLEAR); `depth`: each mark's mean depth of ink. A line drawn over
+    a digit reaches past both its sides or has the digit's top under its middle."""
     x, y, w, h = marks.boxes.T
     bx, by, bw, bh = marks.boxes[best]
-    top = round(by)
-    top_rows = marks.labels[top : top + max(1, round(TOP_SHARE * bh))] == best
-    top_x = float(np.nonzero(top_rows)[1].mean()) if top_rows.any() else bx + bw / 2
+    top_x = _top_of(marks, best)
     reach = END_REACH * bh
     placed = lines & (y + h / 2 < by) & (x + w <= bx + bw + reach) & (x + w >= top_x - reach)
     placed &= (top_x >= x + (1 - BAR_END) * w) & (depth <= BAR_STROKE * depth[best])
+    placed &= (x > 0) & (y > 0) & (x + w < marks.shape[1])
     bars = np.zeros(len(placed), bool)
     for index in np.flatnonzero(placed):
         above = writing & (y + h <= y[index]) & (y + h >= y[index] - BAR_CLEAR * bh)
         above &= (x < x[index] + w[index]) & (x + w > x[index])
         bars[index] = not above.any() and _solidity(marks, index) >= BAR_SOLIDITY
     return bars
+
+
+def _top_of(marks: Marks, index: int) -> float:
+    """The mean column of mark `index`'s ink in its top TOP_SHARE of rows (its box, grown round
+    its ink, holds none in its first row)."""
+    ink = piece_of(marks, index)
+    rows = np.flatnonzero(ink.any(axis=1))
+    top = ink[rows[0] : rows[0] + max(1, round(TOP_SHARE * len(ink)))]
+    return float(marks.boxes[index, 0] + np.nonzero(top)[1].mean())
 
 
 def _solidity(marks: Marks, index: int) -> float:
