@@ -58,9 +58,11 @@ class Marks:
     labels: np.ndarray  # (h, w) int32: each inked pixel's mark, 0 on paper
     mass: np.ndarray  # (n,) the ink each mark holds
     area: np.ndarray  # (n,) its inked pixels
-    boxes: np.ndarray  # (n, 4) x, y, w, h
+    # (n, 4) x, y, w, h of the mark grown a pixel round its ink (the ink pieces that growing
+    # joins are one mark): a box at the picture's edge need not hold ink there.
+    boxes: np.ndarray
     centres: np.ndarray  # (n, 2) x, y of its box's centre
-    border: np.ndarray  # (n,) the longest share of one border it touches
+    border: np.ndarray  # (n,) the longest share of one border its ink touches
 
     @property
     def shape(self) -> tuple[int, int]:
