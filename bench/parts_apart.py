@@ -40,15 +40,15 @@ def _pen(ink: np.ndarray) -> int:
 
 
 def _with_line(ink: np.ndarray, left: float, right: float, lowest: float, pen: int, rng):
-    """`ink` with a straight stroke from x `left` to `right`, a little sloped, its lower edge
-    reaching row `lowest` at most."""
+    """(`ink` padded by its height all round, with a straight stroke from x `left` to `right`,
+    a little sloped, its lower edge reaching row `lowest` at most; the padding, px)."""
     pad = ink.shape[0]
     canvas = np.pad(ink, pad)
     tilt = rng.uniform(-0.04, 0.04) * (right - left)
     y = lowest - pen / 2 - abs(tilt) - 1  # a pixel more for the antialiased edge
     ends = (round(left + pad), round(y + pad - tilt)), (round(right + pad), round(y + pad + tilt))
     layer = cv2.line(np.zeros(canvas.shape, np.uint8), *ends, 255, pen, cv2.LINE_AA)
-    return np.maximum(canvas, layer.astype(np.float32) / 255)
+    return np.maximum(canvas, layer.astype(np.float32) / 255), pad
 
 
 def _extent(ink: np.ndarray) -> tuple[int, int, int, int]:
@@ -58,16 +58,64 @@ def _extent(ink: np.ndarray) -> tuple[int, int, int, int]:
     return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
 
 
-def seven_in_two_strokes(one: np.ndarray, rng) -> np.ndarray:
-    """A 1's stroke as a 7's stem, its bar written apart above it, ending over its top."""
+def _over_the_top(one: np.ndarray, rng, widths: tuple[float, float]):
+    """A 1 with a line above it ending over its top, as a 7's bar does: (its padded canvas,
+    the padding, the line's left end, its top row, the 1's height and pen), the line
+    `widths` times the 1's height wide."""
     ink = _enlarged(one)
     top, bottom, _, _ = _extent(ink)
     height, pen = bottom - top + 1, _pen(ink)
     x_top = float(np.flatnonzero(ink[top + pen // 2] > 0.4).mean())
     right = x_top + rng.uniform(-0.05, 0.15) * height
-    width = rng.uniform(0.6, 1.5) * height
+    left = right - rng.uniform(*widths) * height
     lowest = top - rng.uniform(0.04, 0.12) * height
-    return _with_line(ink, right - width, right, lowest, pen, rng)
+    canvas, pad = _with_line(ink, left, right, lowest, pen, rng)
+    line_top = int(np.flatnonzero(canvas[:, round(left + pad + pen)] > 0.4)[0])
+    return canvas, pad, left, line_top, height, pen
+
+
+def seven_in_two_strokes(one: np.ndarray, rng) -> np.ndarray:
+    """A 1's stroke as a 7's stem, its bar written apart above it, ending over its top."""
+    return _over_the_top(one, rng, (0.6, 1.5))[0]
+
+
+def one_under_underlined_figures(one: np.ndarray, rng) -> np.ndarray:
+    """A row of figures underlined, and a 1 under the line's end: the line is the
+    row's, not a 7's bar (a total under a column of figures)."""
+    canvas, pad, left, line_top, height, pen = _over_the_top(one, rng, (1.2, 1.8))
+    figures = "".join(rng.choice(list("0123456789"), int(rng.integers(3, 6))))
+    font = cv2.FONT_HERSHEY_SCRIPT_SIMPLEX
+    scale = 0.35 * height / cv2.getTextSize("8", font, 1.0, 1)[0][1]
+    baseline = round(line_top - rng.uniform(0.08, 0.2) * height)
+    written = np.zeros(canvas.shape, np.uint8)
+    cv2.putText(written, figures, (round(left + pad), baseline), font, scale, 255, pen, cv2.LINE_AA)
+    return np.maximum(canvas, written.astype(np.float32) / 255)
+
+
+def one_under_a_word_struck_out(one: np.ndarray, rng) -> np.ndarray:
+    """A word written and struck out with a zigzag above a 1, ending over its top: not a 7's
+    bar."""
+    ink = _enlarged(one)
+    top, bottom, _, _ = _extent(ink)
+    height, pen = bottom - top + 1, _pen(ink)
+    x_top = float(np.flatnonzero(ink[top + pen // 2] > 0.4).mean())
+    pad = ink.shape[0]
+    canvas = np.pad(ink, pad)
+    right = x_top + pad + rng.uniform(-0.05, 0.15) * height
+    width, rise = rng.uniform(1.2, 1.8) * height, rng.uniform(0.25, 0.4) * height
+    low = top + pad - rng.uniform(0.06, 0.15) * height - pen
+    word = "".join(rng.choice(list("acemnorsuvwxz"), int(rng.integers(3, 7))))
+    font = cv2.FONT_HERSHEY_SCRIPT_SIMPLEX
+    text_width, text_height = cv2.getTextSize(word, font, 1.0, 1)[0]
+    scale = min(width / text_width, rise / text_height)
+    struck = np.zeros(canvas.shape, np.uint8)
+    at = (round(right - width), round(low))
+    cv2.putText(struck, word, at, font, scale, 255, max(1, round(0.6 * pen)), cv2.LINE_AA)
+    turns = int(rng.integers(3, 7))
+    xs = np.linspace(right - width, right, 2 * turns + 1)
+    points = np.stack([xs, low - rise * (np.arange(len(xs)) % 2)], axis=1)
+    cv2.polylines(struck, [np.round(points).astype(np.int32)], False, 255, pen)
+    return np.maximum(canvas, struck.astype(np.float32) / 255)
 
 
 def line_over(digit: np.ndarray, rng, offset: float = 0.0) -> np.ndarray:
@@ -79,7 +127,7 @@ def line_over(digit: np.ndarray, rng, offset: float = 0.0) -> np.ndarray:
     width = rng.uniform(1.2, 2.0) * height
     middle = (left + right) / 2 + rng.choice([-1, 1]) * offset * width
     lowest = top - rng.uniform(0.06, 0.2) * height
-    return _with_line(ink, middle - width / 2, middle + width / 2, lowest, pen, rng)
+    return _with_line(ink, middle - width / 2, middle + width / 2, lowest, pen, rng)[0]
 
 
 # family: (digit written, digit whose ink is used, how it is drawn)
@@ -90,6 +138,8 @@ FAMILIES: dict[str, tuple[int, int, Callable]] = {
     "9 under a line": (9, 9, line_over),
     "7 under a line": (7, 7, line_over),
     "1 under a line to a side": (1, 1, lambda ink, rng: line_over(ink, rng, 0.35)),
+    "1 under figures underlined": (1, 1, one_under_underlined_figures),
+    "1 under a word struck out": (1, 1, one_under_a_word_struck_out),
 }
 
 

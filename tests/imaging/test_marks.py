@@ -159,12 +159,15 @@ def test_a_line_running_off_the_picture_ending_over_a_ones_top_is_not_its_bar():
     assert not _joined_over_the_one(_one_under(line))
 
 
-@pytest.mark.parametrize("stroke", ["zigzag", "marker"])
+@pytest.mark.parametrize("stroke", ["zigzag", "scribble", "marker"])
 def test_a_word_struck_out_or_a_markers_stroke_ending_over_a_ones_top_is_not_its_bar(stroke):
+    """A zigzag fills little of its hull; a dense scribble fills it, but is as tall as its
+    rise; a marker's stroke is twice the 1's pen."""
     line = np.zeros((300, 300), np.uint8)
-    if stroke == "zigzag":
-        zigzag = np.array([[55 + 15 * i, 80 if i % 2 else 100] for i in range(11)])
-        cv2.polylines(line, [zigzag], False, 255, 6)
+    if stroke in ("zigzag", "scribble"):
+        step, rise, pen = (15, 20, 6) if stroke == "zigzag" else (6, 16, 8)
+        points = [[55 + step * i, 100 - rise * (i % 2)] for i in range(150 // step + 1)]
+        cv2.polylines(line, [np.array(points)], False, 255, pen)
     else:
         cv2.line(line, (55, 90), (205, 90), 255, 16)  # twice the 1's pen
     assert not _joined_over_the_one(_one_under(line))

@@ -49,13 +49,16 @@ PRINT_STROKE = 0.6
 # of its convex hull: a zigzag, a word struck out, cursive and a box fill less) of about the
 # stem's pen (no more than BAR_STROKE of its depth: a highlighter's or a marker's is more),
 # with no writing within BAR_CLEAR of the stem's height above it (a row of figures
-# underlined, a fraction's numerator). A bar finer than PRINT_STROKE of the stem stays print.
+# underlined, a fraction's numerator: any mark at least CLEAR_HEIGHT of the stem's height
+# tall). A bar finer than PRINT_STROKE of the stem stays print.
 END_REACH = 0.2
 TOP_SHARE = 0.1
 BAR_END = 0.45
 BAR_SOLIDITY = 0.75
 BAR_STROKE = 1.5
 BAR_CLEAR = 0.5
+BAR_ACROSS = 2.0
+CLEAR_HEIGHT = 0.15
 # Marks this many times as wide as tall or more are lines (of print, or a digit's bar): they
 # set neither the digit's height nor the weight a mark needs to be a contender for it.
 LINE_SHAPE = 3.0
@@ -75,7 +78,6 @@ def central_digit(
     """The digit among the `candidates`: ((n,) bool, just it; whether others look like digits
     too). With `doubtful`, no word whose letters have eyes is a part of it (EYE_AREA)."""
     h, w = marks.shape
-    writing = candidates
     offset = np.hypot(marks.centres[:, 0] / w - 0.5, marks.centres[:, 1] / h - 0.5)
     nearness = np.exp(-((offset / CENTRE_REACH) ** 2))
     weight = np.where(candidates, marks.mass * nearness, 0.0)
@@ -100,7 +102,7 @@ def central_digit(
     wordlike = (heights <= PRINT_HEIGHT * digit_height) & (widths >= WORD_SHAPE * heights)
     unlike_words = np.where(wordlike, 0.0, weight)
     best = int(unlike_words.argmax()) if unlike_words.any() else int(weight.argmax())
-    candidates = candidates & ~_print_beside(marks, best, writing, doubtful)
+    candidates = candidates & ~_print_beside(marks, best, doubtful)
     if doubtful:
         candidates &= ~_words_with_eyes(marks, wordlike)
     smaller = (marks.boxes[:, 2:] <= marks.boxes[best, 2:]).all(axis=1)
@@ -160,14 +162,11 @@ def _lettered(
     return short & ((pieces_in >= PRINT_LETTERS) | (in_rows >= PRINT_LETTERS) | lines)
 
 
-def _print_beside(
-    marks: Marks, best: int, writing: np.ndarray, doubtful: bool = False
-) -> np.ndarray:
+def _print_beside(marks: Marks, best: int, doubtful: bool = False) -> np.ndarray:
     """(n,) bool: marks that are print round the digit (mark `best`), not parts of it: no
     taller than PRINT_HEIGHT of it, and their strokes no wider than PRINT_STROKE of its or
     themselves wider than PRINT_WIDTH of its height (a line of words), unless, outside a
-    `doubtful` reading, such a line may be a 7's bar written apart (`_bar_apart`; `writing`:
-    all the marks that are writing, print among them)."""
+    `doubtful` reading, such a line may be a 7's bar written apart (`_bar_apart`)."""
     inside = cv2.distanceTransform((marks.labels > 0).astype(np.uint8), cv2.DIST_L2, 3)
     depth = np.bincount(marks.labels.ravel(), weights=inside.ravel(), minlength=len(marks.area))
     depth /= np.maximum(marks.area, 1.0)
@@ -175,14 +174,11 @@ def _print_beside(
     short = marks.boxes[:, 3] <= PRINT_HEIGHT * height
     wide = marks.boxes[:, 2] >= PRINT_WIDTH * height
     if not doubtful:
-        lines = writing & short & wide
-        wide &= ~_bar_apart(marks, best, lines, writing, depth)
+        wide &= ~_bar_apart(marks, best, short & wide, depth)
     return short & ((depth <= PRINT_STROKE * depth[best]) | wide)
 
 
-def _bar_apart(
-    marks: Marks, best: int, lines: np.ndarray, writing: np.ndarray, depth: np.ndarray
-) -> np.ndarray:
+def _bar_apart(marks: Marks, best: int, lines: np.ndarray, depth: np.ndarray) -> np.ndarray:
     """(n,) bool: the `lines` placed and drawn as a 7's bar written apart from its stem, mark
     `best` (END_REACH .. BAR_CLEAR); `depth`: each mark's mean depth of ink. A line drawn over
     a digit reaches past both its sides or has the digit's top under its middle."""
@@ -193,12 +189,25 @@ def _bar_apart(
     placed = lines & (y + h / 2 < by) & (x + w <= bx + bw + reach) & (x + w >= top_x - reach)
     placed &= (top_x >= x + (1 - BAR_END) * w) & (depth <= BAR_STROKE * depth[best])
     placed &= (x > 0) & (y > 0) & (x + w < marks.shape[1])
+    # Writing above, however it was judged (figures too small and fine to be the digit's are
+    # still figures): marks taller than specks of the paper.
+    written = h >= CLEAR_HEIGHT * bh
     bars = np.zeros(len(placed), bool)
     for index in np.flatnonzero(placed):
-        above = writing & (y + h <= y[index]) & (y + h >= y[index] - BAR_CLEAR * bh)
+        above = written & (y + h / 2 < y[index]) & (y + h >= y[index] - BAR_CLEAR * bh)
         above &= (x < x[index] + w[index]) & (x + w > x[index])
-        bars[index] = not above.any() and _solidity(marks, index) >= BAR_SOLIDITY
+        bars[index] = not above.any() and _one_stroke(marks, index, 4 * depth[best])
     return bars
+
+
+def _one_stroke(marks: Marks, index: int, pen: float) -> bool:
+    """Whether mark `index` is one stroke of a pen about `pen` px wide, as a bar is: its ink
+    fills BAR_SOLIDITY of its convex hull (a word struck out, cursive and a box fill less) and
+    its narrowest box across is no more than BAR_ACROSS pens (a zigzag's is its rise)."""
+    ink = cv2.findNonZero(piece_of(marks, index))
+    hull = cv2.contourArea(cv2.convexHull(ink))
+    across = min(cv2.minAreaRect(ink)[1])
+    return marks.area[index] >= BAR_SOLIDITY * hull and across <= BAR_ACROSS * pen
 
 
 def _top_of(marks: Marks, index: int) -> float:
@@ -208,12 +217,6 @@ def _top_of(marks: Marks, index: int) -> float:
     rows = np.flatnonzero(ink.any(axis=1))
     top = ink[rows[0] : rows[0] + max(1, round(TOP_SHARE * len(ink)))]
     return float(marks.boxes[index, 0] + np.nonzero(top)[1].mean())
-
-
-def _solidity(marks: Marks, index: int) -> float:
-    """Mark `index`'s ink as a share of its convex hull: a stroke's is high, a zigzag's low."""
-    hull = cv2.convexHull(cv2.findNonZero(piece_of(marks, index)))
-    return float(marks.area[index]) / max(cv2.contourArea(hull), 1.0)
 
 
 def _words_with_eyes(marks: Marks, wordlike: np.ndarray) -> np.ndarray:
