@@ -58,14 +58,20 @@ def _extent(ink: np.ndarray) -> tuple[int, int, int, int]:
     return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
 
 
-def _over_the_top(one: np.ndarray, rng, widths: tuple[float, float]):
-    """A 1 with a line above it ending over its top, as a 7's bar does: (its padded canvas,
-    the padding, the line's left end, its top row, the 1's height and pen), the line
-    `widths` times the 1's height wide."""
+def _one_enlarged(one: np.ndarray) -> tuple[np.ndarray, int, int, int, float]:
+    """A 1 enlarged: (its ink, its top row, its height, its pen, its top's column)."""
     ink = _enlarged(one)
     top, bottom, _, _ = _extent(ink)
     height, pen = bottom - top + 1, _pen(ink)
     x_top = float(np.flatnonzero(ink[top + pen // 2] > 0.4).mean())
+    return ink, top, height, pen, x_top
+
+
+def _over_the_top(one: np.ndarray, rng, widths: tuple[float, float]):
+    """A 1 with a line above it ending over its top, as a 7's bar does: (its padded canvas,
+    the padding, the line's left end, its top row, the 1's height and pen), the line
+    `widths` times the 1's height wide."""
+    ink, top, height, pen, x_top = _one_enlarged(one)
     right = x_top + rng.uniform(-0.05, 0.15) * height
     left = right - rng.uniform(*widths) * height
     lowest = top - rng.uniform(0.04, 0.12) * height
@@ -95,10 +101,7 @@ def one_under_underlined_figures(one: np.ndarray, rng) -> np.ndarray:
 def one_under_a_word_struck_out(one: np.ndarray, rng) -> np.ndarray:
     """A word written and struck out with a zigzag above a 1, ending over its top: not a 7's
     bar."""
-    ink = _enlarged(one)
-    top, bottom, _, _ = _extent(ink)
-    height, pen = bottom - top + 1, _pen(ink)
-    x_top = float(np.flatnonzero(ink[top + pen // 2] > 0.4).mean())
+    ink, top, height, pen, x_top = _one_enlarged(one)
     pad = ink.shape[0]
     canvas = np.pad(ink, pad)
     right = x_top + pad + rng.uniform(-0.05, 0.15) * height

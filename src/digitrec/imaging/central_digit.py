@@ -182,6 +182,8 @@ def _bar_apart(marks: Marks, best: int, lines: np.ndarray, depth: np.ndarray) ->
     """(n,) bool: the `lines` placed and drawn as a 7's bar written apart from its stem, mark
     `best` (END_REACH .. BAR_CLEAR); `depth`: each mark's mean depth of ink. A line drawn over
     a digit reaches past both its sides or has the digit's top under its middle."""
+    if not lines.any():  # most photos: no need to find the stem's top
+        return lines
     x, y, w, h = marks.boxes.T
     bx, by, bw, bh = marks.boxes[best]
     top_x = _top_of(marks, best)
