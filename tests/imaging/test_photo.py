@@ -192,6 +192,18 @@ def test_chalk_on_a_blackboard_is_still_light_ink_on_dark(recogniser, digit):
     assert result.prediction.digit == digit
 
 
+@pytest.mark.parametrize("digit", [0, 1, 7, 8])
+@pytest.mark.parametrize("noise", [4, 10])
+def test_a_dim_photo_of_a_page_is_dark_ink_on_paper_not_a_blackboard(recogniser, digit, noise):
+    """Paper at a quarter of its light is as dark as a blackboard, and its lightest pixels (the
+    sensor's noise on the paper) are fewer than chalk strokes; but the ink is what stands out,
+    far darker than the paper, where chalk is far lighter than the board."""
+    page = np.asarray(render_digit(digit, size=(400, 300), scale=0.6, paper=235), np.float32)
+    dim = page * 0.28 + np.random.default_rng(digit).normal(0, noise, page.shape)
+    [result] = recogniser.recognise([photographed(dim)])
+    assert result.prediction.digit == digit and result.prediction.is_digit
+
+
 def test_a_form_box_as_thick_as_the_pen_and_touching_the_digit_is_taken_out(recogniser):
     """Its sides are no thinner than the strokes, so only its closed, four-sided shape tells it
     from the writing; the digit's own straight strokes make no such shape."""

@@ -1,6 +1,7 @@
 """A photo of writing on paper -> its ink, with the page, its light and its print taken away.
 
-1. The ink's polarity: dark on light unless the picture and its middle are dark (a blackboard).
+1. The ink's polarity: dark on light unless the picture and its middle are dark and what stands
+   out of them is light (a blackboard, not a dim photo of a page).
 2. Light (`digitrec.imaging.light`): the paper's light at page scale divided out, so that a
    vignette, a gradient, glare or a shadow's edge become flat paper.
 3. Contrast stretched over the noise: stroke cores to full strength, faint pencil kept.
@@ -34,6 +35,11 @@ from digitrec.imaging.masks import depths
 # and no more than this share of it is light (nearer its lightest level than its median).
 DARK_PICTURE = 110
 LIGHT_INK_SHARE = 0.15
+# ...and in the middle, what is light stands further out than what is dark, each judged by the
+# level this percentage of its pixels passes, after a median over this many px that takes the
+# sensor's noise away: a dim photo of a page is dark too, its ink darker still.
+EXTREME_PERCENT = 0.5
+NOISE_SMOOTHING = 5
 # ...unless that light is a page on a dark table, seen whole (`_holds_a_page`).
 MIN_PAGE_SHARE = 0.02
 PAGE_FILL = 0.8
@@ -99,9 +105,23 @@ def _is_dark_paper(pixels: np.ndarray) -> bool:
     light = pixels > (darkest + lightest) / 2
     return (
         bool(np.mean(light) <= LIGHT_INK_SHARE)
+        and _light_stands_out(middle)
         and not _holds_a_page(light)
         and not _lit_paper_at_the_border(light)
     )
+
+
+def _light_stands_out(middle: np.ndarray) -> bool:
+    """Whether the light extreme of the picture's middle stands at least as far from its usual
+    level as its dark extreme, the sensor's noise smoothed away (a median over NOISE_SMOOTHING
+    px): chalk is far lighter than the board, where the lightest pixels of a dim photo of a page
+    are the noise's peaks on its paper and its ink is what stands out, far darker. The middle,
+    where the writing is, leaves out the dark corners of a vignette. A picture of one flat
+    level passes: nothing stands out of it either way."""
+    smooth = cv2.medianBlur(np.ascontiguousarray(middle), NOISE_SMOOTHING)
+    usual = float(np.median(smooth))
+    lightest, darkest = np.percentile(smooth, (100 - EXTREME_PERCENT, EXTREME_PERCENT))
+    return lightest - usual >= usual - darkest
 
 
 def _lit_paper_at_the_border(light: np.ndarray) -> bool:
