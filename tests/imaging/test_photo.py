@@ -82,6 +82,45 @@ def test_a_digit_crossing_a_ruled_line_keeps_its_strokes_where_they_cross_it():
     assert lines[line_row, :40].all() and lines[line_row, -40:].all()  # the line goes
 
 
+def test_a_fold_s_creases_crossing_the_digit_at_a_slant_are_taken_out_its_strokes_kept():
+    page = np.asarray(render_digit(4, size=(400, 300), scale=0.6), np.uint8).copy()
+    digit = page < 128
+    creases = np.zeros_like(page)
+    cv2.line(creases, (0, 40), (399, 260), 255, 2)  # through the 4's crossbar and upright
+    cv2.line(creases, (120, 0), (290, 299), 255, 2)
+    page[creases > 0] = np.minimum(page[creases > 0], 150)
+    inked = np.where(page < 200, 255, 0).astype(np.uint8)
+    lines = printed_lines(inked) > 0
+    assert not lines[digit & (creases > 0)].any()  # the strokes stay whole where crossed
+    off_the_digit = (creases > 0) & ~cv2.dilate(digit.astype(np.uint8), np.ones((5, 5))).astype(
+        bool
+    )
+    assert lines[off_the_digit].mean() > 0.95  # the creases go
+
+
+def test_a_digit_s_own_long_slanted_stroke_is_writing_not_a_line(recogniser):
+    """A 1 written across most of a close-up photo is a long straight run at a slant, but as
+    thick as the writing, which it is."""
+    stroke = ((190, 30), (110, 270))
+    [result] = recogniser.recognise([_page_with_strokes(stroke)])
+    assert (result.prediction.digit, result.prediction.is_digit) == (1, True)
+
+
+@pytest.mark.parametrize("angle", [0.5, 2.2])
+def test_a_folded_page_photographed_is_read_its_crease_left_out(recogniser, angle):
+    """The crease through the 3 joined it to a line across the page: read 8 or 1, unsure."""
+    page = np.asarray(render_digit(3, size=(400, 300), scale=0.5, paper=230), np.float32)
+    ys, xs = np.indices(page.shape)
+    across = (xs - 200) * np.cos(angle) + (ys - 150) * np.sin(angle)
+    page *= 1 - 0.4 * np.exp(-((across / 2) ** 2)) - 0.1 * (across > 0)
+    [result] = recogniser.recognise([photographed(page)])
+    assert (result.prediction.digit, result.prediction.is_digit) == (3, True)
+    ink = result.preprocessed.ink
+    truth = cv2.resize((page < 128).astype(np.uint8), ink.shape[::-1]) > 0
+    near = cv2.dilate(truth.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert ink[~near].sum() < STRAY_INK * ink.sum()
+
+
 def test_a_second_digit_beside_the_first_is_reported_and_the_central_one_read(recogniser):
     page = Image.new("L", (600, 300), 235)
     page.paste(render_digit(7, size=(200, 200), paper=235), (200, 50))

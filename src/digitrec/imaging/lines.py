@@ -43,6 +43,15 @@ BOX_SIDE = 1.5
 # side (the dark bands of a vignette along the borders make a closed frame too, 0.1 of it wide).
 CLOSED_SIDE = 0.8
 MAX_BOX_SIDE = 0.045
+# A straight line at a slant (a fold's crease, a page's print turned in the photo) crosses the
+# picture too: thin ink lies along at least SLANT_COVER of its chord from border to border, in
+# a band as wide as the pen's thick strokes, and the line is more than SLANT_MIN radians off
+# both axes (nearer them, the runs above find it). Of the straight lines through SLANT_VOTES of
+# the picture's shorter side in thin ink, the MAX_SLANTED with the most are looked at.
+SLANT_COVER = 0.6
+SLANT_MIN = np.radians(2)
+SLANT_VOTES = 0.4
+MAX_SLANTED = 12
 
 
 def _opened(mask: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -199,6 +208,44 @@ def _edge_to_edge(runs: np.ndarray, length: float, extent: int) -> np.ndarray:
     return long_enough[labels]
 
 
+def _chord(rho: float, theta: float, w: int, h: int) -> float:
+    """The length, px, of the line x cos(theta) + y sin(theta) = rho inside a w x h picture."""
+    cos, sin = np.cos(theta), np.sin(theta)
+    ends = []
+    if abs(sin) > 1e-6:
+        ends += [(x, (rho - x * cos) / sin) for x in (0, w - 1)]
+    if abs(cos) > 1e-6:
+        ends += [((rho - y * sin) / cos, y) for y in (0, h - 1)]
+    inside = [(x, y) for x, y in ends if -0.5 <= x <= w - 0.5 and -0.5 <= y <= h - 0.5]
+    if len(inside) < 2:
+        return 0.0
+    xs, ys = np.array(inside).T
+    return float(np.hypot(np.ptp(xs), np.ptp(ys)))
+
+
+def _slanted_lines(mask: np.ndarray, thick: int) -> np.ndarray:
+    """The pixels (bool) of thin straight lines crossing the picture at a slant: thinner than
+    `thick` px (what an opening with a disc that wide takes away; a pen's strokes, wider, stay
+    whole where the line crosses them), along SLANT_COVER of their chord."""
+    h, w = mask.shape
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thick, thick))
+    thin = ((mask > 0) & (cv2.morphologyEx(mask, cv2.MORPH_OPEN, disc) == 0)).astype(np.uint8)
+    found = cv2.HoughLines(thin, 1, np.pi / 360, max(2, round(SLANT_VOTES * min(h, w))))
+    lines = np.zeros((h, w), bool)
+    if found is None:
+        return lines
+    ys, xs = np.nonzero(thin)
+    for rho, theta in found[:MAX_SLANTED, 0]:
+        off_axes = min(theta % (np.pi / 2), np.pi / 2 - theta % (np.pi / 2))
+        if off_axes <= SLANT_MIN:
+            continue
+        near = np.abs(xs * np.cos(theta) + ys * np.sin(theta) - rho) <= thick / 2
+        along = np.round(ys[near] * np.cos(theta) - xs[near] * np.sin(theta))
+        if np.unique(along).size >= SLANT_COVER * _chord(rho, theta, w, h):
+            lines[ys[near], xs[near]] = True
+    return lines
+
+
 def printed_lines(mask: np.ndarray, on_a_page: bool = True) -> np.ndarray:
     """(h, w) uint8 ink mask (0 or 255) -> the pixels of printed straight lines (0 or 255).
     Not `on_a_page` (a scan cropped round its writing, whose strokes are long runs of the
@@ -219,6 +266,8 @@ def printed_lines(mask: np.ndarray, on_a_page: bool = True) -> np.ndarray:
     thin_across, thin_down = _thin(mask, across, down, thick)
     lines = (thin_across & crossing_across) | (thin_down & crossing_down)
     lines |= _frame_lines(mask > 0, across, down, thin_across, thin_down, thick)
+    if on_a_page:
+        lines |= _slanted_lines(mask, thick)
     # A form's box printed as thick as the pen: its sides' own width tells them from strokes
     # crossing them, and only a closed frame round other ink is taken.
     on_runs = (across | down) > 0
