@@ -18,7 +18,9 @@ from wild_render import (
     MASK_COVERAGE,
     Pen,
     ballpoint,
+    board,
     camera,
+    chalk,
     everyday_pen,
     felt_tip,
     gradient_light,
@@ -29,9 +31,11 @@ from wild_render import (
     print_dots,
     print_lines,
     shadow_light,
+    smooth_noise,
     table,
     vignette_light,
     write,
+    write_light,
 )
 from wild_shot import Picture, ordinary_shot, photograph
 
@@ -301,6 +305,79 @@ def one_bit(glyph, rng) -> Picture:
     return Picture(grey > rng.uniform(110, 170), placed)
 
 
+# Harder light and surfaces -------------------------------------------------------------------
+
+
+def low_light(glyph, rng) -> Picture:
+    """An under-exposed photo, indoors at dusk: the page at a fifth to a half of its light, the
+    sensor's noise no less for it, the JPEG rougher."""
+    shot = ordinary_shot(rng)
+    gain = rng.uniform(0.2, 0.5)
+    falloff = shot.light if rng.random() < 0.5 else vignette_light
+    return photograph(
+        replace(
+            shot,
+            light=lambda s, r: gain * falloff(s, r),
+            noise=rng.uniform(3, 12),
+            quality=int(rng.integers(60, 85)),
+        ),
+        glyph,
+        rng,
+    )
+
+
+def chalkboard(glyph, rng) -> Picture:
+    """Chalk on a blackboard: light ink on dark, grainy, lit unevenly."""
+    shot = ordinary_shot(rng)
+    slate = board(shot.size, rng)
+    pen = chalk(rng)
+    coverage = write_light(slate, pen_coverage(glyph, shot.height, pen, rng), shot.centre, pen)
+    slate *= shot.light(shot.size, rng)[..., None]
+    return Picture(camera(slate, rng, shot.blur, shot.noise), coverage, shot.quality)
+
+
+def _fold_light(size, rng) -> np.ndarray:
+    """(h, w) the light on a page folded and opened again: one or two straight creases at any
+    angle across the page, each a thin dark line with the page beyond it tilted a little away
+    from the light."""
+    w, h = size
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    light = np.ones((h, w), np.float32)
+    for _ in range(int(rng.integers(1, 3))):
+        angle = rng.uniform(0, np.pi)
+        across = (xs - w * rng.uniform(0.3, 0.7)) * np.cos(angle) + (
+            ys - h * rng.uniform(0.3, 0.7)
+        ) * np.sin(angle)
+        facet = 1 - rng.uniform(0.05, 0.2) * (across > 0) * np.exp(
+            -np.abs(across) / (0.3 * max(w, h))
+        )
+        crease = 1 - rng.uniform(0.12, 0.3) * np.exp(-((across / rng.uniform(1.0, 2.5)) ** 2))
+        light *= facet * crease
+    return light
+
+
+def folded(glyph, rng) -> Picture:
+    """A page that was folded (a note from a pocket, a letter): its creases cross the page, and
+    often the digit, as thin straight lines at any angle."""
+    shot = ordinary_shot(rng)
+    light = lambda s, r: _fold_light(s, r) * shot.light(s, r)  # noqa: E731
+    return photograph(replace(shot, light=light), glyph, rng)
+
+
+def _hand_shadow_light(size, rng) -> np.ndarray:
+    """(h, w) light with the shadow of a hand or a phone over part of the page: a curved,
+    irregular edge blurred over a few per cent of the picture, 35-60 % of the light beneath."""
+    w, h = size
+    blob = smooth_noise((h, w), rng, max(w, h) / 2.5)
+    edge = rng.uniform(0.01, 0.05)
+    shade = 1 / (1 + np.exp(np.clip(-(blob - rng.uniform(0.4, 0.6)) / edge, -30, 30)))
+    return (1 - rng.uniform(0.35, 0.6) * shade).astype(np.float32)
+
+
+def hand_shadow(glyph, rng) -> Picture:
+    return photograph(replace(ordinary_shot(rng), light=_hand_shadow_light), glyph, rng)
+
+
 CONDITIONS: dict[str, Callable[[np.ndarray, np.random.Generator], Picture]] = {
     "gradient": gradient,
     "vignette": vignette,
@@ -328,4 +405,8 @@ CONDITIONS: dict[str, Callable[[np.ndarray, np.random.Generator], Picture]] = {
     "underlined": underlined,
     "circled": circled,
     "printed-text": printed_text,
+    "low-light": low_light,
+    "chalkboard": chalkboard,
+    "folded": folded,
+    "hand-shadow": hand_shadow,
 }

@@ -129,19 +129,58 @@ def paper(size: tuple[int, int], rng, tint: tuple[float, float, float] | None = 
     return (blotches * fibres)[..., None] * np.asarray(tint, np.float32)
 
 
-def write(page: np.ndarray, coverage: np.ndarray, centre, pen: Pen) -> np.ndarray:
-    """Write the digit's coverage onto `page` (in place) centred at `centre` (x, y); returns the
-    page-sized coverage, the ground truth of where the digit's ink is."""
+def placed_on(page: np.ndarray, coverage: np.ndarray, centre) -> tuple[np.ndarray, tuple]:
+    """The digit's coverage laid on a page-sized layer, centred at `centre` (x, y), and the
+    window (rows, columns slices) it lies in: the ground truth of where the digit's ink is."""
     h, w = coverage.shape
     left, top = round(centre[0] - w / 2), round(centre[1] - h / 2)
     placed = np.zeros(page.shape[:2], np.float32)
     y0, x0 = max(top, 0), max(left, 0)
     y1, x1 = min(top + h, page.shape[0]), min(left + w, page.shape[1])
     placed[y0:y1, x0:x1] = coverage[y0 - top : y1 - top, x0 - left : x1 - left]
+    return placed, (slice(y0, y1), slice(x0, x1))
+
+
+def write(page: np.ndarray, coverage: np.ndarray, centre, pen: Pen) -> np.ndarray:
+    """Write the digit's coverage onto `page` (in place) centred at `centre` (x, y); returns the
+    page-sized coverage (`placed_on`)."""
+    placed, window = placed_on(page, coverage, centre)
     absorbed = 1 - np.asarray(pen.colour, np.float32) / 255
-    region = page[y0:y1, x0:x1]
-    region *= 1 - pen.opacity * placed[y0:y1, x0:x1, None] * absorbed
+    page[window] *= 1 - pen.opacity * placed[window][..., None] * absorbed
     return placed
+
+
+def chalk(rng: np.random.Generator) -> Pen:
+    """Chalk: light, grainy, its pressure varying, on a board darker than it."""
+    level = rng.uniform(190, 245)
+    return Pen(
+        (level, level, level - rng.uniform(0, 15)),
+        rng.uniform(0.7, 0.95),
+        rng.uniform(0.0, 0.015),
+        0.3,
+        rng.uniform(0.3, 0.6),
+    )
+
+
+def write_light(board: np.ndarray, coverage: np.ndarray, centre, pen: Pen) -> np.ndarray:
+    """`write` for a light pen on a dark board: where the chalk covers, its own colour shows
+    instead of the board's."""
+    placed, window = placed_on(board, coverage, centre)
+    alpha = pen.opacity * placed[window][..., None]
+    board[window] = board[window] * (1 - alpha) + alpha * np.asarray(pen.colour, np.float32)
+    return placed
+
+
+def board(size: tuple[int, int], rng) -> np.ndarray:
+    """(h, w, 3) a blackboard: dark green or black slate, with the haze of chalk wiped off."""
+    w, h = size
+    if rng.random() < 0.6:
+        colour = (rng.uniform(30, 55), rng.uniform(55, 85), rng.uniform(45, 65))
+    else:
+        colour = (rng.uniform(25, 50),) * 3
+    slate = (0.9 + 0.2 * smooth_noise((h, w), rng, max(w, h) / 4))[..., None] * np.float32(colour)
+    haze = rng.uniform(0, 30) * smooth_noise((h, w), rng, max(w, h) / 3)
+    return slate + haze[..., None]
 
 
 def print_lines(page, lines, colour, thickness: int) -> None:
