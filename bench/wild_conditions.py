@@ -365,12 +365,21 @@ def folded(glyph, rng) -> Picture:
 
 
 def _hand_shadow_light(size, rng) -> np.ndarray:
-    """(h, w) light with the shadow of a hand or a phone over part of the page: a curved,
-    irregular edge blurred over a few per cent of the picture, 35-60 % of the light beneath."""
+    """(h, w) light with the shadow of a hand, a head or a phone over part of the page: the
+    inside of a large circle reaching in from beyond a side, its edge curved and wavering,
+    blurred over 0.5-4 % of the picture, 35-60 % of the light beneath."""
     w, h = size
-    blob = smooth_noise((h, w), rng, max(w, h) / 2.5)
-    edge = rng.uniform(0.01, 0.05)
-    shade = 1 / (1 + np.exp(np.clip(-(blob - rng.uniform(0.4, 0.6)) / edge, -30, 30)))
+    ys, xs = np.ogrid[0:h, 0:w]
+    side = max(w, h)
+    radius = rng.uniform(0.5, 1.2) * side
+    angle = rng.uniform(0, 2 * np.pi)
+    reach = rng.uniform(0.2, 0.6) * side  # how far past the middle of the page the edge comes
+    cx = w / 2 + (radius + side / 2 - reach) * np.cos(angle)
+    cy = h / 2 + (radius + side / 2 - reach) * np.sin(angle)
+    waver = 0.04 * side * (smooth_noise((h, w), rng, side / 4) - 0.5)
+    inside = radius - np.sqrt((xs - cx) ** 2 + (ys - cy) ** 2) + waver
+    softness = rng.uniform(0.005, 0.04) * side
+    shade = 1 / (1 + np.exp(np.clip(-inside / (softness / 4), -30, 30)))
     return (1 - rng.uniform(0.35, 0.6) * shade).astype(np.float32)
 
 
