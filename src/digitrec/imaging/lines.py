@@ -48,7 +48,7 @@ MAX_BOX_SIDE = 0.045
 # a band as wide as the pen's thick strokes, and the line is more than SLANT_MIN radians off
 # both axes (nearer them, the runs above find it). Of the straight lines through SLANT_VOTES of
 # the picture's shorter side in thin ink, the MAX_SLANTED with the most are looked at.
-SLANT_COVER = 0.6
+SLANT_COVER = 0.4
 SLANT_MIN = np.radians(2)
 SLANT_VOTES = 0.4
 MAX_SLANTED = 12
