@@ -98,6 +98,35 @@ def test_a_fold_s_creases_crossing_the_digit_at_a_slant_are_taken_out_its_stroke
     assert lines[off_the_digit].mean() > 0.95  # the creases go
 
 
+def test_ruled_paper_turned_in_the_photo_loses_every_line_those_through_the_digit_too():
+    """Twenty lines at 10 degrees: the ones the digit's strokes break get the fewest votes of
+    all, and must go too."""
+    page = np.asarray(render_digit(7, size=(400, 300), scale=0.6), np.uint8).copy()
+    digit = page < 128
+    ruled = np.zeros_like(page)
+    for y in range(-60, 300, 18):
+        cv2.line(ruled, (0, y), (399, y + 70), 255, 1)
+    page[ruled > 0] = np.minimum(page[ruled > 0], 150)
+    inked = np.where(page < 200, 255, 0).astype(np.uint8)
+    lines = printed_lines(inked) > 0
+    off_the_digit = (ruled > 0) & ~cv2.dilate(digit.astype(np.uint8), np.ones((5, 5))).astype(bool)
+    across_the_digit = np.zeros_like(digit)
+    rows, columns = np.nonzero(digit)
+    across_the_digit[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1] = True
+    assert lines[off_the_digit & across_the_digit].mean() > 0.95
+    assert lines[off_the_digit].mean() > 0.9  # not the ends of lines that cut a corner
+    assert not lines[digit].any()
+
+
+def test_a_thin_stroke_that_ends_inside_the_picture_is_not_a_crease():
+    """A fine pen's 1 in a close-up, the dark corners of a vignette round it as thick as a
+    marker: thin beside them and straight, but it stops well short of the picture's border."""
+    mask = np.full((240, 320), 255, np.uint8)
+    cv2.ellipse(mask, (160, 120), (175, 135), 0, 0, 360, 0, -1)  # the dark corners are left
+    cv2.line(mask, (170, 60), (150, 190), 255, 2)
+    assert not printed_lines(mask)[60:190, 140:180].any()
+
+
 def test_a_digit_s_own_long_slanted_stroke_is_writing_not_a_line(recogniser):
     """A 1 written across most of a close-up photo is a long straight run at a slant, but as
     thick as the writing, which it is."""
@@ -229,6 +258,19 @@ def test_chalk_on_a_blackboard_is_still_light_ink_on_dark(recogniser, digit):
     board = np.asarray(render_digit(digit, size=(400, 300), scale=0.6, ink=230, paper=45))
     [result] = recogniser.recognise([photographed(board.astype(np.float32))])
     assert result.prediction.digit == digit
+
+
+@pytest.mark.parametrize("digit", [0, 1, 4, 8])
+def test_faint_chalk_beside_a_black_magnet_is_still_light_ink_on_dark(recogniser, digit):
+    """The magnet is darker below the board than the chalk is light above it, and as large as
+    a few per cent of the picture; the chalk's strokes are more of it."""
+    board = np.asarray(
+        render_digit(digit, size=(400, 300), scale=0.5, ink=125, paper=70, offset=(-40, 0)),
+        np.float32,
+    )
+    board[130:152, 250:272] = 10  # the magnet, in the picture's middle half
+    [result] = recogniser.recognise([photographed(board)])
+    assert result.prediction.digit == digit and result.prediction.is_digit
 
 
 @pytest.mark.parametrize("digit", [0, 1, 7, 8])

@@ -43,15 +43,19 @@ BOX_SIDE = 1.5
 # side (the dark bands of a vignette along the borders make a closed frame too, 0.1 of it wide).
 CLOSED_SIDE = 0.8
 MAX_BOX_SIDE = 0.045
-# A straight line at a slant (a fold's crease, a page's print turned in the photo) crosses the
-# picture too: thin ink lies along at least SLANT_COVER of its chord from border to border, in
-# a band as wide as the pen's thick strokes, and the line is more than SLANT_MIN radians off
-# both axes (nearer them, the runs above find it). Of the straight lines through SLANT_VOTES of
-# the picture's shorter side in thin ink, the MAX_SLANTED with the most are looked at.
+# A straight line at a slant (a fold's crease, ruled paper turned in the photo) crosses the
+# picture too: thin ink lies along at least SLANT_COVER of its chord from border to border (a
+# crease fades where the light on its two sides is alike), in a band as wide as the pen's thick
+# strokes, from one end of the chord to the other (SLANT_SPAN of it: a fine pen's stroke, thin
+# beside a vignette's dark corners, stops short), and the line is more than SLANT_MIN radians
+# off both axes (nearer them, the runs above find it). Of the straight lines through
+# SLANT_VOTES of the picture's shorter side in thin ink, the MAX_SLANTED with the most are
+# looked at: a notebook's page shows 30 lines, and those the digit breaks have the fewest.
 SLANT_COVER = 0.4
+SLANT_SPAN = 0.8
 SLANT_MIN = np.radians(2)
 SLANT_VOTES = 0.4
-MAX_SLANTED = 12
+MAX_SLANTED = 40
 
 
 def _opened(mask: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -226,7 +230,7 @@ def _chord(rho: float, theta: float, w: int, h: int) -> float:
 def _slanted_lines(mask: np.ndarray, thick: int) -> np.ndarray:
     """The pixels (bool) of thin straight lines crossing the picture at a slant: thinner than
     `thick` px (what an opening with a disc that wide takes away; a pen's strokes, wider, stay
-    whole where the line crosses them), along SLANT_COVER of their chord."""
+    whole where the line crosses them), along SLANT_COVER of their chord, from end to end."""
     h, w = mask.shape
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thick, thick))
     thin = ((mask > 0) & (cv2.morphologyEx(mask, cv2.MORPH_OPEN, disc) == 0)).astype(np.uint8)
@@ -241,7 +245,12 @@ def _slanted_lines(mask: np.ndarray, thick: int) -> np.ndarray:
             continue
         near = np.abs(xs * np.cos(theta) + ys * np.sin(theta) - rho) <= thick / 2
         along = np.round(ys[near] * np.cos(theta) - xs[near] * np.sin(theta))
-        if np.unique(along).size >= SLANT_COVER * _chord(rho, theta, w, h):
+        chord = _chord(rho, theta, w, h)
+        if (
+            along.size
+            and np.unique(along).size >= SLANT_COVER * chord
+            and np.ptp(along) >= SLANT_SPAN * chord
+        ):
             lines[ys[near], xs[near]] = True
     return lines
 

@@ -36,9 +36,10 @@ from digitrec.imaging.masks import depths
 DARK_PICTURE = 110
 LIGHT_INK_SHARE = 0.15
 # ...and in the middle, what is light stands further out than what is dark, each judged by the
-# level this percentage of its pixels passes, after a median over this many px that takes the
-# sensor's noise away: a dim photo of a page is dark too, its ink darker still.
-EXTREME_PERCENT = 0.5
+# level this percentage of its pixels passes (about what a digit's strokes cover of it, more
+# than a magnet on a board), after a median over this many px that takes the sensor's noise
+# away: a dim photo of a page is dark too, its ink darker still.
+EXTREME_PERCENT = 2.0
 NOISE_SMOOTHING = 5
 # ...unless that light is a page on a dark table, seen whole (`_holds_a_page`).
 MIN_PAGE_SHARE = 0.02
