@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 import wild
 
-from digitrec.imaging import light
+from digitrec.imaging import light, photo
 from digitrec.imaging.lines import printed_lines
 from digitrec.imaging.preprocess import to_mnist_style
 
@@ -251,6 +251,25 @@ def test_a_small_page_on_a_dark_table_is_dark_ink_on_paper_not_a_blackboard(reco
     photo = cv2.warpAffine(page, turn, (640, 480), borderValue=55)
     [result] = recogniser.recognise([photographed(photo)])
     assert result.prediction.digit == 4 and result.prediction.is_digit
+
+
+def test_a_sticky_note_whose_digit_cuts_into_its_edges_is_a_page_a_bold_chalk_digit_is_not():
+    """The note's light outline is notched wherever the strokes reach its edges, filling its
+    rectangle no more than a bold chalk digit does; but its hull is its rectangle, and mostly
+    light inside."""
+    note = np.zeros((480, 640), np.uint8)
+    corners = cv2.boxPoints(((320, 240), (140, 140), 12)).astype(np.int32)
+    cv2.fillConvexPoly(note, corners, 1)
+    centre = corners.mean(axis=0)
+    for k in range(4):  # a stroke from the middle of each edge, 0.3 of the way across
+        edge_middle = (corners[k] + corners[(k + 1) % 4]) / 2
+        inward = edge_middle + 0.6 * (centre - edge_middle)
+        cv2.line(note, tuple(edge_middle.astype(int)), tuple(inward.astype(int)), 0, 30)
+    assert photo._holds_a_page(note.astype(bool))
+    chalk = np.zeros((480, 640), np.uint8)
+    cv2.ellipse(chalk, (320, 200), (45, 40), 20, 0, 360, 1, 22)  # a bold 8's two loops
+    cv2.ellipse(chalk, (340, 280), (50, 45), 20, 0, 360, 1, 22)
+    assert not photo._holds_a_page(chalk.astype(bool))
 
 
 @pytest.mark.parametrize("digit", [0, 1, 7, 8])

@@ -44,6 +44,10 @@ NOISE_SMOOTHING = 5
 # ...unless that light is a page on a dark table, seen whole (`_holds_a_page`).
 MIN_PAGE_SHARE = 0.02
 PAGE_FILL = 0.8
+# ...or, where the writing cuts into its outline (a sticky note's digit touching its edges),
+# its hull fills this share of the smallest rectangle round it and is at least this share light.
+PAGE_HULL_FILL = 0.95
+PAGE_LIGHT_SHARE = 0.6
 PAGE_CORNERS_TOLERANCE = 0.02
 # The strongest ink (its 99.95th percentile of contrast) inside a photo's border margin (a
 # share of its longer side) must be at least this, and this many noise deviations, for there
@@ -161,9 +165,22 @@ def _holds_a_page(light: np.ndarray) -> bool:
     tolerance = PAGE_CORNERS_TOLERANCE * cv2.arcLength(hull, True)
     return (
         len(cv2.approxPolyDP(hull, tolerance, True)) <= 4
-        and area >= PAGE_FILL * width * height
+        and (
+            area >= PAGE_FILL * width * height or _written_to_its_edges(light, hull, width * height)
+        )
         and max(width, height) <= MAX_PAGE_ASPECT * min(width, height)
     )
+
+
+def _written_to_its_edges(light: np.ndarray, hull: np.ndarray, rectangle: float) -> bool:
+    """Whether a light region whose outline the writing cuts into (a sticky note's digit
+    touching its edges) is still a page: its hull is its rectangle (PAGE_HULL_FILL of it) and
+    mostly light inside (PAGE_LIGHT_SHARE). A bold chalk digit's hull is not so square."""
+    if cv2.contourArea(hull) < PAGE_HULL_FILL * rectangle:
+        return False
+    inside = np.zeros(light.shape, np.uint8)
+    cv2.fillConvexPoly(inside, hull, 1)
+    return bool(light[inside > 0].mean() >= PAGE_LIGHT_SHARE)
 
 
 def _is_strip(pixels: np.ndarray) -> bool:
