@@ -281,8 +281,8 @@ def test_chalk_on_a_blackboard_is_still_light_ink_on_dark(recogniser, digit):
 
 @pytest.mark.parametrize("digit", [0, 1, 4, 8])
 def test_faint_chalk_beside_a_black_magnet_is_still_light_ink_on_dark(recogniser, digit):
-    """The magnet is darker below the board than the chalk is light above it, and as large as
-    a few per cent of the picture; the chalk's strokes are more of it."""
+    """The magnet is darker below the board than the chalk is light above it, and more than
+    1 % of the picture's middle; the chalk's strokes are more of it."""
     board = np.asarray(
         render_digit(digit, size=(400, 300), scale=0.5, ink=125, paper=70, offset=(-40, 0)),
         np.float32,
