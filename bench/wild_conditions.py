@@ -1,9 +1,10 @@
 """The conditions of bench/wild.py: each a named function (glyph, rng) -> Picture that changes one
 thing about an ordinary phone photo of one digit written with a margin on paper, except the
 framings that say otherwise (a small digit in a 12 MP photo, a thumbnail, a digit cropped to fill
-its image). Those that put marks beside the digit (a line under it, a ring round it, print round
-it) are in bench/wild_marks.py. The ordinary photo is bench/wild_shot.py; what it is made of
-(paper, pens, light, the camera) is in bench/wild_render.py.
+its image). Those of light (a gradient, a shadow, a flash, a dim room, a fold's creases) are in
+bench/wild_light.py; those that put marks beside the digit (a line under it, a ring round it,
+print round it) in bench/wild_marks.py. The ordinary photo is bench/wild_shot.py; what it is
+made of (paper, pens, light, the camera) is in bench/wild_render.py.
 """
 
 from __future__ import annotations
@@ -13,6 +14,17 @@ from dataclasses import replace
 
 import cv2
 import numpy as np
+from wild_light import (
+    flash_glare,
+    folded,
+    gradient,
+    hand_shadow,
+    low_light,
+    overexposed,
+    shadow_hard,
+    shadow_soft,
+    vignette,
+)
 from wild_marks import circled, printed_text, underlined
 from wild_render import (
     MASK_COVERAGE,
@@ -30,10 +42,7 @@ from wild_render import (
     pencil,
     print_dots,
     print_lines,
-    shadow_light,
-    smooth_noise,
     table,
-    vignette_light,
     write,
     write_light,
 )
@@ -41,49 +50,6 @@ from wild_shot import Picture, ordinary_shot, photograph
 
 TWELVE_MEGAPIXELS = (4000, 3000)
 THUMBNAIL_LONG_SIDE = 160
-
-
-# Light ---------------------------------------------------------------------------------------
-
-
-def gradient(glyph, rng) -> Picture:
-    return photograph(replace(ordinary_shot(rng), light=gradient_light), glyph, rng)
-
-
-def vignette(glyph, rng) -> Picture:
-    return photograph(replace(ordinary_shot(rng), light=vignette_light), glyph, rng)
-
-
-def shadow_hard(glyph, rng) -> Picture:
-    shot = ordinary_shot(rng)
-    softness = rng.uniform(1, 4)
-    return photograph(replace(shot, light=lambda s, r: shadow_light(s, r, softness)), glyph, rng)
-
-
-def shadow_soft(glyph, rng) -> Picture:
-    shot = ordinary_shot(rng)
-    softness = rng.uniform(0.05, 0.2) * max(shot.size)
-    return photograph(replace(shot, light=lambda s, r: shadow_light(s, r, softness)), glyph, rng)
-
-
-def flash_glare(glyph, rng) -> Picture:
-    return photograph(replace(ordinary_shot(rng), flash=True), glyph, rng)
-
-
-def overexposed(glyph, rng) -> Picture:
-    """Bright light and an exposure set for a darker scene: much of the paper blown out to
-    pure white, its light still falling off beyond (towards the corners, across the page or
-    past a shadow's edge), as a phone meters a white page in the sun."""
-    falloffs = (
-        vignette_light,
-        gradient_light,
-        lambda s, r: shadow_light(s, r, r.uniform(1, 0.1 * max(s))),
-    )
-    falloff = falloffs[int(rng.integers(len(falloffs)))]
-    gain = rng.uniform(1.25, 1.8)
-    return photograph(
-        replace(ordinary_shot(rng), light=lambda s, r: gain * falloff(s, r)), glyph, rng
-    )
 
 
 # Paper ---------------------------------------------------------------------------------------
@@ -135,6 +101,16 @@ def dotted(glyph, rng) -> Picture:
     colour = (rng.uniform(110, 170),) * 3
     printed = lambda page, rng: print_dots(page, spacing, offset, radius, colour)  # noqa: E731
     return photograph(replace(shot, printed=printed), glyph, rng)
+
+
+def chalkboard(glyph, rng) -> Picture:
+    """Chalk on a blackboard: light ink on dark, grainy, lit unevenly."""
+    shot = ordinary_shot(rng)
+    slate = board(shot.size, rng)
+    pen = chalk(rng)
+    coverage = write_light(slate, pen_coverage(glyph, shot.height, pen, rng), shot.centre, pen)
+    slate *= shot.light(shot.size, rng)[..., None]
+    return Picture(camera(slate, rng, shot.blur, shot.noise), coverage, shot.quality)
 
 
 # Pen -----------------------------------------------------------------------------------------
@@ -303,88 +279,6 @@ def one_bit(glyph, rng) -> Picture:
     scan += rng.normal(0, 4, scan.shape).astype(np.float32)
     grey = cv2.cvtColor(np.clip(scan, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
     return Picture(grey > rng.uniform(110, 170), placed)
-
-
-# Harder light and surfaces -------------------------------------------------------------------
-
-
-def low_light(glyph, rng) -> Picture:
-    """An under-exposed photo, indoors at dusk: the page at a fifth to a half of its light, the
-    sensor's noise no less for it, the JPEG rougher."""
-    shot = ordinary_shot(rng)
-    gain = rng.uniform(0.2, 0.5)
-    falloff = shot.light if rng.random() < 0.5 else vignette_light
-    return photograph(
-        replace(
-            shot,
-            light=lambda s, r: gain * falloff(s, r),
-            noise=rng.uniform(3, 12),
-            quality=int(rng.integers(60, 85)),
-        ),
-        glyph,
-        rng,
-    )
-
-
-def chalkboard(glyph, rng) -> Picture:
-    """Chalk on a blackboard: light ink on dark, grainy, lit unevenly."""
-    shot = ordinary_shot(rng)
-    slate = board(shot.size, rng)
-    pen = chalk(rng)
-    coverage = write_light(slate, pen_coverage(glyph, shot.height, pen, rng), shot.centre, pen)
-    slate *= shot.light(shot.size, rng)[..., None]
-    return Picture(camera(slate, rng, shot.blur, shot.noise), coverage, shot.quality)
-
-
-def _fold_light(size, rng) -> np.ndarray:
-    """(h, w) the light on a page folded and opened again: one or two straight creases at any
-    angle across the page, each a thin dark line with the page beyond it tilted a little away
-    from the light."""
-    w, h = size
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    light = np.ones((h, w), np.float32)
-    for _ in range(int(rng.integers(1, 3))):
-        angle = rng.uniform(0, np.pi)
-        across = (xs - w * rng.uniform(0.3, 0.7)) * np.cos(angle) + (
-            ys - h * rng.uniform(0.3, 0.7)
-        ) * np.sin(angle)
-        facet = 1 - rng.uniform(0.05, 0.2) * (across > 0) * np.exp(
-            -np.abs(across) / (0.3 * max(w, h))
-        )
-        crease = 1 - rng.uniform(0.12, 0.3) * np.exp(-((across / rng.uniform(1.0, 2.5)) ** 2))
-        light *= facet * crease
-    return light
-
-
-def folded(glyph, rng) -> Picture:
-    """A page that was folded (a note from a pocket, a letter): its creases cross the page, and
-    often the digit, as thin straight lines at any angle."""
-    shot = ordinary_shot(rng)
-    light = lambda s, r: _fold_light(s, r) * shot.light(s, r)  # noqa: E731
-    return photograph(replace(shot, light=light), glyph, rng)
-
-
-def _hand_shadow_light(size, rng) -> np.ndarray:
-    """(h, w) light with the shadow of a hand, a head or a phone over part of the page: the
-    inside of a large circle reaching in from beyond a side, its edge curved and wavering,
-    blurred over 0.5-4 % of the picture, 35-60 % of the light beneath."""
-    w, h = size
-    ys, xs = np.ogrid[0:h, 0:w]
-    side = max(w, h)
-    radius = rng.uniform(0.5, 1.2) * side
-    angle = rng.uniform(0, 2 * np.pi)
-    reach = rng.uniform(0.2, 0.6) * side  # how far past the middle of the page the edge comes
-    cx = w / 2 + (radius + side / 2 - reach) * np.cos(angle)
-    cy = h / 2 + (radius + side / 2 - reach) * np.sin(angle)
-    waver = 0.04 * side * (smooth_noise((h, w), rng, side / 4) - 0.5)
-    inside = radius - np.sqrt((xs - cx) ** 2 + (ys - cy) ** 2) + waver
-    softness = rng.uniform(0.005, 0.04) * side
-    shade = 1 / (1 + np.exp(np.clip(-inside / (softness / 4), -30, 30)))
-    return (1 - rng.uniform(0.35, 0.6) * shade).astype(np.float32)
-
-
-def hand_shadow(glyph, rng) -> Picture:
-    return photograph(replace(ordinary_shot(rng), light=_hand_shadow_light), glyph, rng)
 
 
 CONDITIONS: dict[str, Callable[[np.ndarray, np.random.Generator], Picture]] = {
